@@ -1,0 +1,104 @@
+# Skyway developer workflow. On a fresh machine: `make run` (everything up) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+FLIGHTS_PORT ?= 8001
+RESERVATIONS_PORT ?= 8002
+GUNICORN_WORKERS ?= 2
+# The developer's machine runs the dev settings; deployments set DEBUG=0 and a SECRET_KEY.
+export DEBUG ?= 1
+export DJANGO_SETTINGS_MODULE ?= settings.platform
+
+.PHONY: help install run run-split stop test test-mysql lint format schema shell migrate seed \
+        serve-flights serve-reservations serve-gateway bench faults rollout clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/bootstrap.sh
+	./scripts/bootstrap.sh
+
+install: $(VENV)/.installed  ## system packages (if missing) + virtualenv
+
+migrate: install  ## migrate every context's database
+	$(PY) manage.py migrate_contexts
+
+seed: migrate  ## seed flights (idempotent) and the demo customers (DEBUG only)
+	$(PY) manage.py seed_flights
+	@if $(PY) manage.py help seed_demo_customers >/dev/null 2>&1; then $(PY) manage.py seed_demo_customers; fi
+
+run: seed  ## the whole platform in one process on $(HOST):$(PORT)
+	@$(PY) manage.py embedded_redis start >/dev/null 2>&1 || true
+	@echo ""
+	@echo "Skyway platform on http://$(HOST):$(PORT)"
+	@echo "  seat-chart page   http://$(HOST):$(PORT)/"
+	@echo "  gateway API       http://$(HOST):$(PORT)/api/"
+	@echo "  flights API       http://$(HOST):$(PORT)/flights?flight_no=AA2532&departure_date_time=2020-05-17T13:20"
+	@echo "  seat map          http://$(HOST):$(PORT)/flights/AA2532/seat_map"
+	@echo "  reservations API  http://$(HOST):$(PORT)/reservations?flight_id=<flight_id>"
+	@echo "  Swagger UI        http://$(HOST):$(PORT)/schema/swagger-ui/"
+	@echo "  Redoc             http://$(HOST):$(PORT)/schema/redoc/"
+	@echo "  health / metrics  http://$(HOST):$(PORT)/health  http://$(HOST):$(PORT)/metrics"
+	@echo "  admin             http://$(HOST):$(PORT)/admin/"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+run-split: install  ## flights, reservations and gateway as three gunicorn processes
+	$(PY) scripts/run_split.py --host $(HOST) --gateway-port $(PORT) \
+		--flights-port $(FLIGHTS_PORT) --reservations-port $(RESERVATIONS_PORT) --workers $(GUNICORN_WORKERS)
+
+stop:  ## stop the embedded Redis server
+	-$(PY) manage.py embedded_redis stop
+
+serve-flights: install  ## only the flights deployable under gunicorn on $(FLIGHTS_PORT)
+	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py migrate_contexts
+	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py seed_flights
+	DJANGO_SETTINGS_MODULE=settings.flights $(VENV)/bin/gunicorn settings.wsgi -b $(HOST):$(FLIGHTS_PORT) -w $(GUNICORN_WORKERS)
+
+serve-reservations: install  ## only the reservations deployable under gunicorn on $(RESERVATIONS_PORT)
+	DJANGO_SETTINGS_MODULE=settings.reservations $(VENV)/bin/gunicorn settings.wsgi -b $(HOST):$(RESERVATIONS_PORT) -w $(GUNICORN_WORKERS)
+
+serve-gateway: install  ## only the gateway deployable under gunicorn on $(PORT) (set FLIGHTS_URL, RESERVATIONS_URL)
+	DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py migrate_contexts
+	DJANGO_SETTINGS_MODULE=settings.gateway $(VENV)/bin/gunicorn settings.wsgi -b $(HOST):$(PORT) -w $(GUNICORN_WORKERS)
+
+test: install  ## the whole suite on embedded defaults (SQLite, embedded Redis): no servers needed
+	env -u DEBUG $(VENV)/bin/pytest
+
+test-mysql: install  ## the SQL/Redis-sensitive suites against MariaDB and Redis on 127.0.0.1
+	env -u DEBUG FLIGHTS_DATABASE_URL=$${FLIGHTS_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_flights} \
+		GATEWAY_DATABASE_URL=$${GATEWAY_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_gateway} \
+		REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/13} REDIS_KEY_PREFIX=skyway-ci: \
+		$(VENV)/bin/pytest -m 'not browser and not rollout and not faults' tests
+
+lint: install  ## ruff lint + format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install  ## ruff format + autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+schema: install  ## write each deployable's OpenAPI file to docs/openapi/
+	@mkdir -p docs/openapi
+	@for s in flights reservations gateway; do \
+		DJANGO_SETTINGS_MODULE=settings.$$s $(PY) manage.py spectacular --validate --file docs/openapi/$$s.yaml && echo "docs/openapi/$$s.yaml"; \
+	done
+
+shell: install  ## Django shell on the platform settings
+	$(PY) manage.py shell
+
+bench: install  ## load, contention and latency figures on the split deployment (bounded, loopback only)
+	env -u DEBUG $(PY) bench/run_all.py
+
+faults: install  ## fault runs under load: kill services, stop Redis, slow upstreams
+	env -u DEBUG $(VENV)/bin/pytest -m faults tests/faults
+
+rollout: install  ## canary / blue-green / rollback against real local processes
+	env -u DEBUG $(VENV)/bin/pytest -m rollout
+
+clean:  ## remove local state (databases, embedded Redis data)
+	-$(PY) manage.py embedded_redis stop
+	rm -rf var/ staticfiles/

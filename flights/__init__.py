@@ -1,0 +1,1 @@
+"""The flights bounded context: flights, schedules and seat maps (SQL)."""

@@ -1,0 +1,1 @@
+"""The reservations bounded context: seat reservations in Redis, with an event log."""

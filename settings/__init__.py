@@ -1,0 +1,1 @@
+"""Settings per deployable: flights, reservations, gateway, and platform (all in one process)."""

@@ -1,0 +1,19 @@
+"""Gateway settings shared by settings.gateway and settings.platform."""
+
+from skyway.env import env_float, env_int, env_str
+
+REST_FRAMEWORK_GATEWAY_AUTH = [
+    "rest_framework.authentication.TokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# Upstreams: a URL → HTTP with pooled keep-alive; unset → in-process through this process's WSGI app.
+FLIGHTS_URL = env_str("FLIGHTS_URL")
+RESERVATIONS_URL = env_str("RESERVATIONS_URL")
+# A watched JSON file of weighted upstream targets (canary / blue-green on one machine).
+GATEWAY_ROUTES_FILE = env_str("GATEWAY_ROUTES_FILE")
+UPSTREAM_CONNECT_TIMEOUT = env_float("UPSTREAM_CONNECT_TIMEOUT", 0.5)
+UPSTREAM_READ_TIMEOUT = env_float("UPSTREAM_READ_TIMEOUT", 2.0)
+UPSTREAM_READ_RETRIES = env_int("UPSTREAM_READ_RETRIES", 2)
+BREAKER_FAIL_MAX = env_int("BREAKER_FAIL_MAX", 5)
+BREAKER_RESET_SECONDS = env_float("BREAKER_RESET_SECONDS", 10.0)
+LEGACY_UPSTREAM_URL = env_str("LEGACY_UPSTREAM_URL")  # strangler fig: off when unset

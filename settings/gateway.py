@@ -1,0 +1,14 @@
+"""The gateway deployable: the public API (customers, tokens, idempotency keys) over HTTP upstreams."""
+
+from .base import *  # noqa: F403
+from .base import ADMIN_APPS, KIT_APPS, MIDDLEWARE_HEAD, MIDDLEWARE_SESSION, MIDDLEWARE_TAIL, VAR_DIR
+from ._gateway import *  # noqa: F403
+from skyway.env import database_from_env
+
+SERVICE_NAME = "gateway"
+INSTALLED_APPS = [*ADMIN_APPS, *KIT_APPS, "rest_framework.authtoken", "gateway"]
+MIDDLEWARE = [*MIDDLEWARE_HEAD, *MIDDLEWARE_SESSION, *MIDDLEWARE_TAIL]
+ROOT_URLCONF = "settings.urls.gateway"
+DATABASES = {"default": database_from_env("GATEWAY_DATABASE_URL", VAR_DIR / "gateway.sqlite3")}
+HEALTH_CHECKS = ["skyway.health.database_checks", "gateway.health.upstream_checks"]
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Skyway gateway (airline app API)"}  # noqa: F405

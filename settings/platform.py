@@ -1,0 +1,37 @@
+"""All contexts in one process (the modular monolith `manage.py runserver` starts by default).
+
+Each context still keeps its own store: flights → DATABASES["flights"], reservations → Redis,
+the gateway (and Django's auth/admin) → DATABASES["default"]. The router keeps them apart.
+"""
+
+from .base import *  # noqa: F403
+from .base import (
+    ADMIN_APPS,
+    EMBEDDED_REDIS_DIR,
+    KIT_APPS,
+    MIDDLEWARE_HEAD,
+    MIDDLEWARE_SESSION,
+    MIDDLEWARE_TAIL,
+    REDIS_URL,
+    VAR_DIR,
+)
+from ._gateway import *  # noqa: F403
+from ._redis import reservations_cache
+from skyway.env import database_from_env
+
+SERVICE_NAME = "platform"
+INSTALLED_APPS = [*ADMIN_APPS, *KIT_APPS, "rest_framework.authtoken", "flights", "reservations", "gateway"]
+MIDDLEWARE = [*MIDDLEWARE_HEAD, *MIDDLEWARE_SESSION, *MIDDLEWARE_TAIL]
+ROOT_URLCONF = "settings.urls.platform"
+DATABASES = {
+    "default": database_from_env("GATEWAY_DATABASE_URL", VAR_DIR / "gateway.sqlite3"),
+    "flights": database_from_env("FLIGHTS_DATABASE_URL", VAR_DIR / "flights.sqlite3"),
+}
+DATABASE_APPS_MAPPING = {"flights": "flights"}
+CACHES = {**CACHES, "reservations": reservations_cache(REDIS_URL, EMBEDDED_REDIS_DIR)}  # noqa: F405
+HEALTH_CHECKS = [
+    "skyway.health.database_checks",
+    "reservations.health.redis_checks",
+    "gateway.health.upstream_checks",
+]
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Skyway platform (all contexts)"}  # noqa: F405

@@ -1,0 +1,14 @@
+"""The reservations deployable: seat reservations in Redis, no SQL database at all."""
+
+from .base import *  # noqa: F403
+from .base import EMBEDDED_REDIS_DIR, KIT_APPS, MIDDLEWARE_HEAD, MIDDLEWARE_TAIL, REDIS_URL
+from ._redis import reservations_cache
+
+SERVICE_NAME = "reservations"
+INSTALLED_APPS = [*KIT_APPS, "reservations"]
+MIDDLEWARE = [*MIDDLEWARE_HEAD, "django.middleware.common.CommonMiddleware", *MIDDLEWARE_TAIL]
+ROOT_URLCONF = "settings.urls.reservations"
+DATABASES: dict = {}  # Django's dummy backend: nothing here may touch SQL
+CACHES = {**CACHES, "reservations": reservations_cache(REDIS_URL, EMBEDDED_REDIS_DIR)}  # noqa: F405
+HEALTH_CHECKS = ["reservations.health.redis_checks"]
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Skyway reservations"}  # noqa: F405

@@ -1,0 +1,1 @@
+"""URL confs, one per deployable. Every deployable serves the same operational endpoints."""

@@ -1,0 +1,12 @@
+"""All contexts on one server: internal /flights… and /reservations… beside the gateway's /api/…"""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("settings.urls.ops")),
+    path("", include("flights.api.urls")),
+    path("", include("reservations.api.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("gateway.api.urls")),  # last: it may forward what nobody else owns to a legacy upstream
+]

@@ -1,0 +1,9 @@
+"""WSGI entry of every deployable: `gunicorn settings.wsgi` with DJANGO_SETTINGS_MODULE choosing which."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.platform")
+
+application = get_wsgi_application()
