@@ -10,4 +10,4 @@ MIDDLEWARE = [*MIDDLEWARE_HEAD, *MIDDLEWARE_SESSION, *MIDDLEWARE_TAIL]
 ROOT_URLCONF = "settings.urls.flights"
 # Alone, flights owns the default database (its admin's users live beside its tables).
 DATABASES = {"default": database_from_env("FLIGHTS_DATABASE_URL", VAR_DIR / "flights.sqlite3")}
-SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Skyway flights"}  # noqa: F405
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Skyway flights"}

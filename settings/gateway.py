@@ -11,4 +11,4 @@ MIDDLEWARE = [*MIDDLEWARE_HEAD, *MIDDLEWARE_SESSION, *MIDDLEWARE_TAIL]
 ROOT_URLCONF = "settings.urls.gateway"
 DATABASES = {"default": database_from_env("GATEWAY_DATABASE_URL", VAR_DIR / "gateway.sqlite3")}
 HEALTH_CHECKS = ["skyway.health.database_checks", "gateway.health.upstream_checks"]
-SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Skyway gateway (airline app API)"}  # noqa: F405
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Skyway gateway (airline app API)"}

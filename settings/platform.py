@@ -28,10 +28,10 @@ DATABASES = {
     "flights": database_from_env("FLIGHTS_DATABASE_URL", VAR_DIR / "flights.sqlite3"),
 }
 DATABASE_APPS_MAPPING = {"flights": "flights"}
-CACHES = {**CACHES, "reservations": reservations_cache(REDIS_URL, EMBEDDED_REDIS_DIR)}  # noqa: F405
+CACHES = {**CACHES, "reservations": reservations_cache(REDIS_URL, EMBEDDED_REDIS_DIR)}
 HEALTH_CHECKS = [
     "skyway.health.database_checks",
     "reservations.health.redis_checks",
     "gateway.health.upstream_checks",
 ]
-SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Skyway platform (all contexts)"}  # noqa: F405
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Skyway platform (all contexts)"}

@@ -9,6 +9,7 @@ or autoreloaded runserver finds it by its socket and shares it. `manage.py embed
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import subprocess
 import time
@@ -87,10 +88,8 @@ def stop(directory: Path) -> bool:
     if not is_running(directory):
         return False
     client = redis.Redis(unix_socket_path=str(socket_path(directory)), socket_timeout=5)
-    try:
+    with contextlib.suppress(redis.ConnectionError):  # the server closes the connection as it exits
         client.shutdown(nosave=False)
-    except redis.ConnectionError:
-        pass  # the server closes the connection as it exits
     deadline = time.monotonic() + 10
     while socket_path(directory).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
