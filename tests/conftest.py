@@ -12,3 +12,19 @@ def _stop_embedded_redis_at_exit():
     yield
     if settings.EMBEDDED_REDIS_DIR is not None:
         embedded_redis.stop(settings.EMBEDDED_REDIS_DIR)
+
+
+@pytest.fixture
+def redis_client():
+    """The reservations context's Redis (embedded by default, REDIS_URL's database in CI), emptied around the test.
+
+    Only this suite's own database number is flushed (CI points REDIS_URL at db 13), never the whole server.
+    """
+    from django_redis import get_redis_connection
+
+    if settings.EMBEDDED_REDIS_DIR is not None:
+        embedded_redis.ensure_running(settings.EMBEDDED_REDIS_DIR)
+    client = get_redis_connection("reservations")
+    client.flushdb()
+    yield client
+    client.flushdb()
