@@ -5,7 +5,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from skyway.env import env_bool, env_int, env_list, env_str
+from skyway.env import env_bool, env_float, env_int, env_list, env_str
+from skyway.faults import fault_settings_validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SKYWAY_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -39,8 +40,16 @@ ADMIN_APPS = [
     "django.contrib.messages",
 ]
 
+# Fault injection for rehearsing rollouts of a "bad build" (docs/adr/0043): off unless set, refused in
+# production. SKYWAY_ENV defaults to production whenever DEBUG is off, so faults need an explicit opt-in.
+SKYWAY_ENV = env_str("SKYWAY_ENV", "development" if DEBUG else "production")
+FAULT_ERROR_RATE = env_float("FAULT_ERROR_RATE", 0.0)
+FAULT_LATENCY_MS = env_int("FAULT_LATENCY_MS", 0)
+fault_settings_validate(environment=SKYWAY_ENV, error_rate=FAULT_ERROR_RATE, latency_ms=FAULT_LATENCY_MS)
+
 MIDDLEWARE_HEAD = [
     "skyway.request_id.RequestIdMiddleware",
+    "skyway.faults.FaultInjectionMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
