@@ -1,0 +1,74 @@
+"""/ping, /health, /schema, Swagger UI and /metrics, served by every deployable (here: the platform)."""
+
+import pytest
+from django.db import connections
+
+from skyway import health as health_module
+
+
+def test_ping_answers_pass_in_health_json(client):
+    response = client.get("/ping")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/health+json"
+    assert response.json()["status"] == "pass"
+
+
+@pytest.mark.django_db(databases=["default", "flights"])
+def test_health_reports_each_database_response_time(client, redis_client):
+    response = client.get("/health")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert response["Content-Type"] == "application/health+json"
+    assert body["status"] in {"pass", "warn"}
+    for alias in ("default", "flights"):
+        (check,) = next(
+            checks for key, checks in body["checks"].items() if key.endswith(f":{alias}:responseTime")
+        )
+        assert check["status"] == "pass"
+        assert check["observedUnit"] == "ms"
+        assert check["observedValue"] >= 0
+
+
+@pytest.mark.django_db(databases=["default", "flights"])
+def test_health_is_503_when_a_database_is_unreachable(client, monkeypatch):
+    def broken_cursor(*args, **kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(connections["flights"], "cursor", broken_cursor)
+    response = client.get("/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "fail"
+    failing = [key for key, checks in body["checks"].items() if checks[0]["status"] == "fail"]
+    assert any(":flights:" in key for key in failing)
+    assert "connection refused" in body["checks"][failing[0]][0]["output"]
+
+
+def test_overall_status_is_the_worst_check():
+    checks = {"a": [{"status": "pass"}], "b": [{"status": "warn"}]}
+    assert health_module.overall_status(checks) == "warn"
+    checks["c"] = [{"status": "fail"}]
+    assert health_module.overall_status(checks) == "fail"
+    assert health_module.overall_status({}) == "pass"
+
+
+def test_ping_refuses_other_methods(client):
+    assert client.post("/ping").status_code == 405
+
+
+@pytest.mark.django_db
+def test_openapi_schema_and_swagger_ui_render(client):
+    schema = client.get("/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert schema.json()["openapi"].startswith("3.")
+    swagger = client.get("/schema/swagger-ui/")
+    assert swagger.status_code == 200
+    assert b"swagger-ui" in swagger.content
+    assert b"cdn." not in swagger.content  # assets are served locally (sidecar), no CDN needed
+
+
+def test_metrics_are_prometheus_text(client):
+    client.get("/ping")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert b"django_http_requests_total_by_method_total" in response.content

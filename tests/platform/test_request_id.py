@@ -1,0 +1,29 @@
+"""One request id follows a request: taken from X-Request-ID or generated, echoed, and logged."""
+
+import logging
+
+from skyway.request_id import RequestIdLogFilter, current_request_id
+
+
+def test_a_valid_incoming_request_id_is_echoed(client):
+    response = client.get("/ping", HTTP_X_REQUEST_ID="abc-123")
+    assert response["X-Request-ID"] == "abc-123"
+
+
+def test_a_missing_request_id_is_generated(client):
+    first = client.get("/ping")["X-Request-ID"]
+    second = client.get("/ping")["X-Request-ID"]
+    assert len(first) == 32
+    assert first != second
+
+
+def test_a_malformed_request_id_is_replaced_not_trusted(client):
+    response = client.get("/ping", HTTP_X_REQUEST_ID="bad id\nwith newline" + "x" * 300)
+    assert response["X-Request-ID"] != "bad id"
+    assert len(response["X-Request-ID"]) == 32
+
+
+def test_the_log_filter_stamps_the_current_request_id():
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "msg", None, None)
+    RequestIdLogFilter().filter(record)
+    assert record.request_id == (current_request_id() or "-")
