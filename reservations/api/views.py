@@ -1,0 +1,224 @@
+"""The reservations HTTP API (the book's ms-reservations contract, plus cancel, per-customer and events).
+
+Views only parse, call one service or selector, and render. Internal service: the gateway is the
+only caller (a NetworkPolicy enforces that in a cluster), so no authentication here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reservations import selectors, services, validation
+from reservations.api import serializers as s
+from reservations.api.errors import reservations_exception_handler
+from reservations.errors import InvalidInput
+from reservations.store import Event
+
+SUCCESS = {"status": "success"}
+MAX_EVENTS_PAGE = 1000
+
+
+class JSONOnly(BaseContentNegotiation):
+    """This internal API speaks JSON only: skip Accept/Content-Type negotiation on every request."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ReservationsAPIView(APIView):
+    """Base of every reservations view: no auth, JSON only, the book's error envelope."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
+
+    def get_exception_handler(self) -> Callable:
+        return reservations_exception_handler
+
+
+def _clean(field: str, value: object, cleaner: Callable[[object], str]) -> str:
+    try:
+        return cleaner(value)
+    except validation.InvalidValue as exc:
+        raise InvalidInput(field, str(exc)) from None
+
+
+def _json_object(request: Request) -> dict:
+    """The body as a JSON object. Reads Django's request.body, so DATA_UPLOAD_MAX_MEMORY_SIZE applies."""
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type and "json" not in content_type.split(";", 1)[0]:
+        raise UnsupportedMediaType(
+            content_type, detail=f"Send JSON (Content-Type application/json), not {content_type}."
+        )
+    body = request._request.body
+    if not body:
+        raise InvalidInput("body", "is required: a JSON object")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("body", f"is not valid JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        raise InvalidInput("body", f"must be a JSON object, got {type(payload).__name__}")
+    return payload
+
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="Malformed input; the description names the field."),
+    503: OpenApiResponse(
+        s.ErrorSerializer, description="Redis unavailable; retry after Retry-After seconds."
+    ),
+}
+
+
+class ReservationsView(ReservationsAPIView):
+    @extend_schema(
+        operation_id="reservation_create",
+        summary="Reserve a seat",
+        description=(
+            "Gives the seat to the customer unless someone else holds it. Reserving a seat you already "
+            "hold answers 200 again and logs no second event, so a lost response can be retried."
+        ),
+        request=s.ReserveInputSerializer,
+        responses={
+            200: s.StatusSerializer,
+            403: OpenApiResponse(s.ErrorSerializer, description="Seat already reserved by another customer."),
+            **ERRORS,
+        },
+        examples=[
+            OpenApiExample(
+                "reserve",
+                value={"flight_id": "f8a3c1d2", "customer_id": "dd2e4d5b", "seat_num": "12C"},
+                request_only=True,
+            )
+        ],
+    )
+    def put(self, request: Request) -> Response:
+        payload = _json_object(request)
+        services.seat_reserve(
+            flight_id=_clean("flight_id", payload.get("flight_id"), validation.flight_id_clean),
+            seat_no=_clean("seat_num", payload.get("seat_num"), validation.seat_no_clean),
+            customer_id=_clean("customer_id", payload.get("customer_id"), validation.customer_id_clean),
+        )
+        return Response(SUCCESS)
+
+    @extend_schema(
+        operation_id="reservation_list",
+        summary="A flight's reserved seats, or a customer's reservations",
+        description="Exactly one of `flight_id` or `customer_id`. Seats are sorted by row, then letter.",
+        parameters=[
+            OpenApiParameter("flight_id", OpenApiTypes.STR, pattern=validation.FLIGHT_ID_PATTERN),
+            OpenApiParameter("customer_id", OpenApiTypes.STR, pattern=validation.CUSTOMER_ID_PATTERN),
+        ],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ReservationList",
+                serializers=[s.FlightReservationSerializer, s.CustomerReservationSerializer],
+                resource_type_field_name=None,
+                many=True,
+            ),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        params = request._request.GET
+        flight_id, customer_id = params.get("flight_id"), params.get("customer_id")
+        if (flight_id is None) == (customer_id is None):
+            raise InvalidInput("flight_id", "give exactly one of flight_id or customer_id")
+        if flight_id is not None:
+            flight_id = _clean("flight_id", flight_id, validation.flight_id_clean)
+            return Response(selectors.flight_reservations_list(flight_id=flight_id))
+        customer_id = _clean("customer_id", customer_id, validation.customer_id_clean)
+        return Response(selectors.customer_reservations_list(customer_id=customer_id))
+
+
+class ReservationView(ReservationsAPIView):
+    @extend_schema(
+        operation_id="reservation_cancel",
+        summary="Release a seat (only its holder can)",
+        parameters=[
+            OpenApiParameter("flight_id", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter("seat_num", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "customer_id", OpenApiTypes.STR, required=True, pattern=validation.CUSTOMER_ID_PATTERN
+            ),
+        ],
+        responses={
+            200: s.StatusSerializer,
+            403: OpenApiResponse(s.ErrorSerializer, description="Seat is reserved by another customer."),
+            404: OpenApiResponse(s.ErrorSerializer, description="Seat is not reserved."),
+            **ERRORS,
+        },
+    )
+    def delete(self, request: Request, flight_id: str, seat_num: str) -> Response:
+        services.seat_release(
+            flight_id=_clean("flight_id", flight_id, validation.flight_id_clean),
+            seat_no=_clean("seat_num", seat_num, validation.seat_no_clean),
+            customer_id=_clean(
+                "customer_id", request._request.GET.get("customer_id"), validation.customer_id_clean
+            ),
+        )
+        return Response(SUCCESS)
+
+
+def _event_json(event: Event) -> dict:
+    return {
+        "event_id": event.event_id,
+        "type": event.type,
+        "data": {"flight_id": event.flight_id, "seat_no": event.seat_no, "customer_id": event.customer_id},
+        "at": event.at,
+    }
+
+
+def _count(value: str | None) -> int:
+    if value is None:
+        return 100
+    if not value.isdigit() or not 1 <= int(value) <= MAX_EVENTS_PAGE:
+        raise InvalidInput("count", f"must be an integer from 1 to {MAX_EVENTS_PAGE}")
+    return int(value)
+
+
+class EventsView(ReservationsAPIView):
+    @extend_schema(
+        operation_id="reservation_events",
+        summary="Read the reservation event log",
+        description="Events after the stream id `since`, oldest first. Pass `next` as `since` to page.",
+        parameters=[
+            OpenApiParameter("since", OpenApiTypes.STR, default="0", pattern=validation.STREAM_ID_PATTERN),
+            OpenApiParameter("count", OpenApiTypes.INT, default=100, description="1 to 1000"),
+        ],
+        responses={200: s.EventPageSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = request._request.GET
+        since = _clean("since", params.get("since", "0"), validation.stream_id_clean)
+        events = selectors.events_read(since=since, count=_count(params.get("count")))
+        return Response(
+            {
+                "events": [_event_json(event) for event in events],
+                "next": events[-1].event_id if events else since,
+            }
+        )

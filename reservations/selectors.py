@@ -1,0 +1,30 @@
+"""Queries of the reservations context: plain data, sorted the way clients show it."""
+
+from __future__ import annotations
+
+from reservations import store
+from reservations.store import Event
+from reservations.validation import seat_sort_key
+
+
+def flight_reservations_list(*, flight_id: str) -> list[dict[str, str]]:
+    """The reserved seats of a flight, ``[{"seat_no", "customer_id"}]`` by row then letter."""
+    seats = store.flight_seats(flight_id=flight_id)
+    return [
+        {"seat_no": seat_no, "customer_id": seats[seat_no]} for seat_no in sorted(seats, key=seat_sort_key)
+    ]
+
+
+def customer_reservations_list(*, customer_id: str) -> list[dict[str, str]]:
+    """A customer's seats, ``[{"flight_id", "seat_no", "customer_id"}]`` by flight, then seat."""
+    pairs = store.customer_seats(customer_id=customer_id)
+    pairs.sort(key=lambda pair: (pair[0], seat_sort_key(pair[1])))
+    return [
+        {"flight_id": flight_id, "seat_no": seat_no, "customer_id": customer_id}
+        for flight_id, seat_no in pairs
+    ]
+
+
+def events_read(*, since: str = "0", count: int = 100) -> list[Event]:
+    """Up to ``count`` events of the log after the stream id ``since``, oldest first."""
+    return store.events_after(since=since, count=count)

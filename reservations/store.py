@@ -1,0 +1,396 @@
+"""The reservations store: Redis, reached through the django-redis connection ``reservations``.
+
+Keys (all behind ``settings.REDIS_KEY_PREFIX``):
+
+- ``flights:{flight_id}``   hash  seat_no → customer_id  (the projection the API reads)
+- ``customers:{customer_id}`` set  ``{flight_id}|{seat_no}`` (index of a customer's seats)
+- ``reservations:events``   stream  SeatReserved / SeatReleased (the log; source of truth)
+
+Every change is one Lua script, so the hash, the index and the log change together or not at all.
+Redis errors leave this module only as ``StoreUnavailable``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+
+import redis
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from reservations.errors import RebuildConflict, StoreUnavailable
+
+EVENT_SEAT_RESERVED = "SeatReserved"
+EVENT_SEAT_RELEASED = "SeatReleased"
+
+# KEYS: flight hash, customer index, event stream. ARGV: flight_id, seat_no, customer_id.
+# HSETNX decides; only the winner touches the index and the log. Returns {status, event id}.
+_RESERVE_LUA = """
+if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
+  redis.call('SADD', KEYS[2], ARGV[1] .. '|' .. ARGV[2])
+  local id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReserved',
+    'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3])
+  return {1, id}
+end
+if redis.call('HGET', KEYS[1], ARGV[2]) == ARGV[3] then
+  return {2, ''}
+end
+return {0, ''}
+"""
+
+# Compare-and-delete: only the holder releases. Returns {1, id} released, {0, ''} free, {-1, ''} not yours.
+_RELEASE_LUA = """
+local holder = redis.call('HGET', KEYS[1], ARGV[2])
+if not holder then
+  return {0, ''}
+end
+if holder ~= ARGV[3] then
+  return {-1, ''}
+end
+redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[1] .. '|' .. ARGV[2])
+local id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReleased',
+  'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3])
+return {1, id}
+"""
+
+
+class ReserveResult(Enum):
+    RESERVED = "reserved"
+    ALREADY_YOURS = "already_yours"
+    TAKEN = "taken"
+
+
+class ReleaseResult(Enum):
+    RELEASED = "released"
+    NOT_RESERVED = "not_reserved"
+    NOT_YOURS = "not_yours"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    event_id: str
+    type: str
+    flight_id: str
+    seat_no: str
+    customer_id: str
+    at: str
+
+
+class _Connection:
+    """The per-process client, key names and registered scripts (built once, on first use)."""
+
+    __slots__ = ("client", "events_key", "prefix", "release", "reserve")
+
+    def __init__(self) -> None:
+        from django_redis import get_redis_connection
+
+        if settings.EMBEDDED_REDIS_DIR is not None:
+            from skyway import embedded_redis
+
+            embedded_redis.ensure_running(settings.EMBEDDED_REDIS_DIR)
+        self.client: redis.Redis = get_redis_connection("reservations")
+        self.prefix: str = settings.REDIS_KEY_PREFIX or ""
+        self.events_key = f"{self.prefix}reservations:events"
+        # Script objects send EVALSHA and reload the script themselves on NOSCRIPT.
+        self.reserve = self.client.register_script(_RESERVE_LUA)
+        self.release = self.client.register_script(_RELEASE_LUA)
+
+    def flight_key(self, flight_id: str) -> str:
+        return f"{self.prefix}flights:{flight_id}"
+
+    def customer_key(self, customer_id: str) -> str:
+        return f"{self.prefix}customers:{customer_id}"
+
+
+_connection: _Connection | None = None
+
+
+def _conn() -> _Connection:
+    global _connection
+    if _connection is None:
+        try:
+            _connection = _Connection()
+        except (redis.RedisError, OSError, RuntimeError) as exc:
+            raise StoreUnavailable(f"The reservations store is unavailable: {type(exc).__name__}") from exc
+    return _connection
+
+
+@receiver(setting_changed)
+def _forget_connection(*, setting: str, **kwargs: object) -> None:
+    """Tests that swap CACHES or the key prefix get a fresh connection."""
+    global _connection
+    if setting in {"CACHES", "REDIS_KEY_PREFIX", "EMBEDDED_REDIS_DIR"}:
+        _connection = None
+
+
+def _unavailable(exc: Exception) -> StoreUnavailable:
+    return StoreUnavailable(f"The reservations store is unavailable: {type(exc).__name__}: {exc}"[:300])
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def reservation_add(*, flight_id: str, seat_no: str, customer_id: str) -> ReserveResult:
+    """HSETNX the seat; the winner also indexes it and logs SeatReserved (one Lua script)."""
+    conn = _conn()
+    try:
+        status, _event_id = conn.reserve(
+            keys=[conn.flight_key(flight_id), conn.customer_key(customer_id), conn.events_key],
+            args=[flight_id, seat_no, customer_id],
+        )
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    if status == 1:
+        return ReserveResult.RESERVED
+    return ReserveResult.ALREADY_YOURS if status == 2 else ReserveResult.TAKEN
+
+
+def reservation_remove(*, flight_id: str, seat_no: str, customer_id: str) -> ReleaseResult:
+    """Compare-and-delete: release only if ``customer_id`` holds the seat; log SeatReleased."""
+    conn = _conn()
+    try:
+        status, _event_id = conn.release(
+            keys=[conn.flight_key(flight_id), conn.customer_key(customer_id), conn.events_key],
+            args=[flight_id, seat_no, customer_id],
+        )
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    if status == 1:
+        return ReleaseResult.RELEASED
+    return ReleaseResult.NOT_RESERVED if status == 0 else ReleaseResult.NOT_YOURS
+
+
+def flight_seats(*, flight_id: str) -> dict[str, str]:
+    """Seat → customer of one flight, unordered."""
+    conn = _conn()
+    try:
+        raw = conn.client.hgetall(conn.flight_key(flight_id))
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    return {_text(seat): _text(customer) for seat, customer in raw.items()}
+
+
+def customer_seats(*, customer_id: str) -> list[tuple[str, str]]:
+    """(flight_id, seat_no) pairs a customer holds, unordered."""
+    conn = _conn()
+    try:
+        members = conn.client.smembers(conn.customer_key(customer_id))
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    pairs = []
+    for member in members:
+        flight_id, _, seat_no = _text(member).rpartition("|")
+        pairs.append((flight_id, seat_no))
+    return pairs
+
+
+def _at_from_id(event_id: str) -> str:
+    # The stream id's first part is the Redis server's clock (ms) when the event was appended.
+    millis = int(event_id.split("-", 1)[0])
+    return (
+        datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def _event(entry_id: bytes | str, fields: dict) -> Event:
+    event_id = _text(entry_id)
+    data = {_text(k): _text(v) for k, v in fields.items()}
+    return Event(
+        event_id=event_id,
+        type=data.get("type", ""),
+        flight_id=data.get("flight_id", ""),
+        seat_no=data.get("seat_no", ""),
+        customer_id=data.get("customer_id", ""),
+        at=_at_from_id(event_id),
+    )
+
+
+def events_after(*, since: str, count: int) -> list[Event]:
+    """Up to ``count`` events with ids strictly after ``since`` (``0`` = from the beginning)."""
+    conn = _conn()
+    try:
+        entries = conn.client.xrange(conn.events_key, min=f"({since}", max="+", count=count)
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    return [_event(entry_id, fields) for entry_id, fields in entries]
+
+
+def ping() -> None:
+    """One round trip to Redis; raises StoreUnavailable if it fails."""
+    conn = _conn()
+    try:
+        conn.client.ping()
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+
+
+def _scan(client: redis.Redis, pattern: str) -> list[str]:
+    return [_text(key) for key in client.scan_iter(match=pattern, count=1000)]
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """The state the log implies: flight → seat → customer."""
+
+    flights: dict[str, dict[str, str]]
+    last_event_id: str
+
+    def customers(self) -> dict[str, set[str]]:
+        index: dict[str, set[str]] = {}
+        for flight_id, seats in self.flights.items():
+            for seat_no, customer_id in seats.items():
+                index.setdefault(customer_id, set()).add(f"{flight_id}|{seat_no}")
+        return index
+
+
+def projection_apply(flights: dict[str, dict[str, str]], event: Event) -> None:
+    """Fold one event into an in-memory projection (the same rules the Lua scripts enforce)."""
+    if event.type == EVENT_SEAT_RESERVED:
+        flights.setdefault(event.flight_id, {}).setdefault(event.seat_no, event.customer_id)
+    elif event.type == EVENT_SEAT_RELEASED:
+        seats = flights.get(event.flight_id, {})
+        if seats.get(event.seat_no) == event.customer_id:
+            del seats[event.seat_no]
+            if not seats:
+                del flights[event.flight_id]
+
+
+def projection_from_log(*, since: str = "0", flights: dict[str, dict[str, str]] | None = None) -> Projection:
+    """Replay the log (optionally continuing a projection from ``since``)."""
+    flights = {} if flights is None else flights
+    last = since
+    for event in events_all(since=since):
+        projection_apply(flights, event)
+        last = event.event_id
+    return Projection(flights=flights, last_event_id=last)
+
+
+def events_all(*, since: str = "0", batch: int = 1000) -> Iterator[Event]:
+    """Every event after ``since`` in order, read in batches."""
+    while True:
+        events = events_after(since=since, count=batch)
+        yield from events
+        if len(events) < batch:
+            return
+        since = events[-1].event_id
+
+
+def live_state() -> tuple[dict[str, dict[str, str]], dict[str, set[str]]]:
+    """Every flight hash and customer index as they are in Redis now (for rebuild checks)."""
+    conn = _conn()
+    client = conn.client
+    try:
+        flights = {}
+        for key in _scan(client, f"{_glob_escape(conn.prefix)}flights:*"):
+            seats = {_text(s): _text(c) for s, c in client.hgetall(key).items()}
+            if seats:
+                flights[key[len(conn.prefix) + len("flights:") :]] = seats
+        customers = {}
+        for key in _scan(client, f"{_glob_escape(conn.prefix)}customers:*"):
+            members = {_text(m) for m in client.smembers(key)}
+            if members:
+                customers[key[len(conn.prefix) + len("customers:") :]] = members
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    return flights, customers
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildReport:
+    flights: int
+    seats: int
+    customers: int
+    last_event_id: str
+    attempts: int
+
+
+def projection_rebuild(*, max_attempts: int = 5) -> RebuildReport:
+    """Rebuild every flight hash and customer index from the log, then swap them in atomically.
+
+    The new keys are written under a temporary name, then one MULTI/EXEC deletes the live keys
+    and RENAMEs the new ones into place. The stream is WATCHed: if a reservation lands meanwhile,
+    EXEC aborts, the new events are folded in and the swap is tried again.
+    """
+    conn = _conn()
+    client = conn.client
+    temp_prefix = f"{conn.prefix}rebuild:{secrets.token_hex(6)}:"
+    try:
+        projection = projection_from_log()
+        for attempt in range(1, max_attempts + 1):
+            customers = projection.customers()
+            temp_keys = _write_temp_keys(client, temp_prefix, projection.flights, customers)
+            if _swap_in(conn, temp_prefix, temp_keys, projection.last_event_id):
+                return RebuildReport(
+                    flights=len(projection.flights),
+                    seats=sum(len(seats) for seats in projection.flights.values()),
+                    customers=len(customers),
+                    last_event_id=projection.last_event_id,
+                    attempts=attempt,
+                )
+            if temp_keys:
+                client.delete(*temp_keys)
+            projection = projection_from_log(since=projection.last_event_id, flights=projection.flights)
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    raise RebuildConflict()
+
+
+def _swap_in(conn: _Connection, temp_prefix: str, temp_keys: list[str], last_event_id: str) -> bool:
+    """Replace the live keys by the temporary ones, unless the log moved past ``last_event_id``."""
+    live_patterns = [f"{_glob_escape(conn.prefix)}flights:*", f"{_glob_escape(conn.prefix)}customers:*"]
+    with conn.client.pipeline(transaction=True) as pipe:
+        try:
+            pipe.watch(conn.events_key)
+            newest = pipe.xrevrange(conn.events_key, count=1)
+            if (_text(newest[0][0]) if newest else "0") != last_event_id:
+                return False
+            live = [key for pattern in live_patterns for key in _scan(pipe, pattern)]
+            pipe.multi()
+            if live:
+                pipe.delete(*live)
+            for temp_key in temp_keys:
+                live_key = conn.prefix + temp_key[len(temp_prefix) :]
+                pipe.rename(temp_key, live_key)
+                pipe.persist(live_key)  # RENAME keeps the temporary key's TTL
+            pipe.execute()
+        except redis.WatchError:
+            return False
+    return True
+
+
+_TEMP_TTL_SECONDS = 3600  # a crashed rebuild leaves nothing behind for long
+
+
+def _write_temp_keys(
+    client: redis.Redis,
+    temp_prefix: str,
+    flights: dict[str, dict[str, str]],
+    customers: dict[str, set[str]],
+) -> list[str]:
+    keys = []
+    with client.pipeline(transaction=False) as pipe:
+        for flight_id, seats in flights.items():
+            key = f"{temp_prefix}flights:{flight_id}"
+            pipe.delete(key)
+            pipe.hset(key, mapping=seats)
+            pipe.expire(key, _TEMP_TTL_SECONDS)
+            keys.append(key)
+        for customer_id, members in customers.items():
+            key = f"{temp_prefix}customers:{customer_id}"
+            pipe.delete(key)
+            pipe.sadd(key, *members)
+            pipe.expire(key, _TEMP_TTL_SECONDS)
+            keys.append(key)
+        pipe.execute()
+    return keys

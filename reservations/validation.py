@@ -1,0 +1,75 @@
+"""What a flight id, a seat and a customer id look like. Precompiled and cheap: this is the hot path.
+
+The patterns are the single source of truth: the API validates with these functions and its OpenAPI
+serializers publish the same patterns. Ids are part of Redis key names and of the customer index
+members (``flight_id|seat_no``), so the character sets exclude ``|``, ``:``, spaces and braces.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FLIGHT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.@+-]{1,64}")
+# Row 1-999 without leading zero, letter A-K. Lowercase is accepted and normalized to upper case.
+_SEAT = re.compile(r"[1-9][0-9]{0,2}[A-Ka-k]")
+_STREAM_ID = re.compile(r"[0-9]{1,20}(-[0-9]{1,20})?")
+# The same rules as anchored patterns, for the OpenAPI schema.
+FLIGHT_ID_PATTERN = f"^{_FLIGHT_ID.pattern}$"
+CUSTOMER_ID_PATTERN = f"^{_CUSTOMER_ID.pattern}$"
+SEAT_PATTERN = f"^{_SEAT.pattern}$"
+STREAM_ID_PATTERN = f"^{_STREAM_ID.pattern}$"
+_U64_MAX = 2**64 - 1
+
+FLIGHT_ID_RULE = "1-64 characters of letters, digits, '-' or '_'"
+CUSTOMER_ID_RULE = "1-64 characters of letters, digits, '.', '_', '@', '+' or '-'"
+SEAT_RULE = "a row 1-999 and a letter A-K, like 12C"
+
+
+class InvalidValue(ValueError):
+    """A value broke its rule; the message says the rule (the caller adds the field name)."""
+
+
+def _required_str(value: object) -> str:
+    if value is None or value == "":
+        raise InvalidValue("is required")
+    if not isinstance(value, str):
+        raise InvalidValue(f"must be a string, got {type(value).__name__}")
+    return value
+
+
+def flight_id_clean(value: object) -> str:
+    text = _required_str(value)
+    if _FLIGHT_ID.fullmatch(text) is None:
+        raise InvalidValue(f"must be {FLIGHT_ID_RULE}")
+    return text
+
+
+def customer_id_clean(value: object) -> str:
+    text = _required_str(value)
+    if _CUSTOMER_ID.fullmatch(text) is None:
+        raise InvalidValue(f"must be {CUSTOMER_ID_RULE}")
+    return text
+
+
+def seat_no_clean(value: object) -> str:
+    """A seat like ``12C``; ``12c`` is accepted and returned as ``12C``."""
+    text = _required_str(value)
+    if _SEAT.fullmatch(text) is None:
+        raise InvalidValue(f"must be {SEAT_RULE}")
+    return text.upper()
+
+
+def stream_id_clean(value: object) -> str:
+    """A Redis stream id (``1700000000000-0``, or just the milliseconds part)."""
+    text = _required_str(value)
+    if _STREAM_ID.fullmatch(text) is None:
+        raise InvalidValue("must be a stream id like 1700000000000-0 (or 0 for the beginning)")
+    if any(int(part) > _U64_MAX for part in text.split("-")) or int(text.split("-")[0]) == _U64_MAX:
+        raise InvalidValue("is out of range")
+    return text
+
+
+def seat_sort_key(seat_no: str) -> tuple[int, str]:
+    """Row number, then letter: 2A before 10A (a string sort would not)."""
+    return int(seat_no[:-1]), seat_no[-1]
