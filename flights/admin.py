@@ -1,0 +1,77 @@
+"""Admin for aircraft layouts (seat map JSON validated on save) and flights."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.forms.fields import InvalidJSONInput
+
+from flights.models import AircraftLayout, Flight
+from flights.rules import FLIGHT_NO_RULE, IATA_RULE, is_flight_no
+
+
+class PrettyJSONField(forms.JSONField):
+    """Indented JSON: a person can edit it, unlike the compact default's one enormous line."""
+
+    def prepare_value(self, value):
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class AircraftLayoutForm(forms.ModelForm):
+    """Saving runs AircraftLayout.clean(), which refuses a malformed seat map naming each bad path."""
+
+    class Meta:
+        model = AircraftLayout
+        fields = ["code", "aircraft_type", "seat_map"]
+        field_classes = {"seat_map": PrettyJSONField}
+        widgets = {
+            "seat_map": forms.Textarea(attrs={"rows": 30, "cols": 100, "style": "font-family: monospace"})
+        }
+
+
+@admin.register(AircraftLayout)
+class AircraftLayoutAdmin(admin.ModelAdmin):
+    form = AircraftLayoutForm
+    list_display = ["code", "aircraft_type", "seat_count", "updated_at"]
+    search_fields = ["code", "aircraft_type"]
+    readonly_fields = ["seat_count", "created_at", "updated_at"]
+
+
+class FlightForm(forms.ModelForm):
+    class Meta:
+        model = Flight
+        fields = ["flight_no", "departure", "origin_code", "destination_code", "layout"]
+
+    def clean_flight_no(self) -> str:
+        value = self.cleaned_data["flight_no"]
+        if not is_flight_no(value):
+            raise forms.ValidationError(FLIGHT_NO_RULE)
+        return value.upper()
+
+    def _clean_iata(self, name: str) -> str:
+        value = self.cleaned_data[name]
+        if len(value) != 3 or not value.isascii() or not value.isalpha():
+            raise forms.ValidationError(IATA_RULE)
+        return value.upper()
+
+    def clean_origin_code(self) -> str:
+        return self._clean_iata("origin_code")
+
+    def clean_destination_code(self) -> str:
+        return self._clean_iata("destination_code")
+
+
+@admin.register(Flight)
+class FlightAdmin(admin.ModelAdmin):
+    form = FlightForm
+    list_display = ["flight_no", "departure", "origin_code", "destination_code", "layout", "flight_id"]
+    list_filter = ["origin_code", "destination_code", "layout"]
+    search_fields = ["flight_no", "=flight_id"]
+    date_hierarchy = "departure"
+    ordering = ["departure", "flight_no"]
+    readonly_fields = ["flight_id", "created_at", "updated_at"]
+    list_select_related = ["layout"]

@@ -1,0 +1,57 @@
+"""Domain errors of the flights context. Each maps to an HTTP status by class, not by if-chains in views."""
+
+from __future__ import annotations
+
+
+class FlightsError(Exception):
+    """Base of every error the flights context reports to a caller."""
+
+    status_code = 400
+    default_code = "invalid"
+    default_detail = "The request is not valid."
+
+    def __init__(self, detail: str | None = None, *, fields: dict[str, list[str]] | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.fields = fields or {}
+        super().__init__(self.detail)
+
+
+class InvalidInput(FlightsError):
+    status_code = 400
+    default_code = "invalid_input"
+    default_detail = "The request's parameters are not valid."
+
+
+class SeatMapInvalid(InvalidInput):
+    """A seat map that is not in the book's Cabin/Row/Seat shape; `errors` names each offending path."""
+
+    default_code = "invalid_seat_map"
+    default_detail = "The seat map is not valid."
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = list(errors)
+        shown = "; ".join(self.errors[:10])
+        more = f" (and {len(self.errors) - 10} more)" if len(self.errors) > 10 else ""
+        super().__init__(f"Invalid seat map: {shown}{more}")
+
+
+class NotFound(FlightsError):
+    status_code = 404
+    default_code = "not_found"
+    default_detail = "Not found."
+
+
+class FlightNotFound(NotFound):
+    default_code = "flight_not_found"
+    default_detail = "No such flight."
+
+
+class AircraftLayoutNotFound(NotFound):
+    default_code = "aircraft_layout_not_found"
+    default_detail = "No such aircraft layout."
+
+
+class Conflict(FlightsError):
+    status_code = 409
+    default_code = "conflict"
+    default_detail = "The request conflicts with existing data."

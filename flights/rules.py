@@ -1,0 +1,46 @@
+"""Formats the flights context accepts at every door (API input, services, admin)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flights.errors import InvalidInput
+
+# The book's rule: 1-4 letters then digits, at least 3 characters. We also cap the length.
+FLIGHT_NO_PATTERN = r"^[A-Za-z]{1,4}\d+$"
+FLIGHT_NO_MIN_LENGTH = 3
+FLIGHT_NO_MAX_LENGTH = 12
+FLIGHT_NO_RULE = "must look like AA2532: 1-4 letters then digits, 3 to 12 characters"
+IATA_PATTERN = r"^[A-Za-z]{3}$"
+IATA_RULE = "must be a 3-letter IATA airport code, e.g. JFK"
+
+_FLIGHT_NO = re.compile(FLIGHT_NO_PATTERN)
+_IATA = re.compile(IATA_PATTERN)
+
+
+def is_flight_no(value: str) -> bool:
+    return FLIGHT_NO_MIN_LENGTH <= len(value) <= FLIGHT_NO_MAX_LENGTH and bool(_FLIGHT_NO.match(value))
+
+
+def flight_no_normalize(value: str) -> str:
+    """`aa2532` → `AA2532`; anything else than a flight number is refused."""
+    if not isinstance(value, str) or not is_flight_no(value):
+        raise InvalidInput(f"flight_no: {FLIGHT_NO_RULE}", fields={"flight_no": [FLIGHT_NO_RULE]})
+    return value.upper()
+
+
+def iata_normalize(value: str, *, field: str) -> str:
+    if not isinstance(value, str) or not _IATA.match(value):
+        raise InvalidInput(f"{field}: {IATA_RULE}", fields={field: [IATA_RULE]})
+    return value.upper()
+
+
+def flight_id_parse(value: str) -> uuid.UUID | None:
+    """A flight id in its canonical 36-character form, else None (no "urn:uuid:" or bare-hex spellings)."""
+    if not isinstance(value, str) or len(value) != 36:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
