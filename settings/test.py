@@ -3,8 +3,11 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
+# One state directory (embedded Redis socket, files) per test run, so concurrent runs never share a
+# server; set in the environment so the gunicorn processes an e2e test starts find the same one.
 os.environ.setdefault(
-    "SKYWAY_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test")
+    "SKYWAY_VAR_DIR",
+    os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test", f"run-{os.getpid()}"),
 )
 
 from .platform import *  # noqa: F403

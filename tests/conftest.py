@@ -1,5 +1,7 @@
 """Suite-wide fixtures. Per-context fixtures live in each context's conftest."""
 
+import shutil
+
 import pytest
 from django.conf import settings
 
@@ -12,6 +14,8 @@ def _stop_embedded_redis_at_exit():
     yield
     if settings.EMBEDDED_REDIS_DIR is not None:
         embedded_redis.stop(settings.EMBEDDED_REDIS_DIR)
+        if settings.VAR_DIR.name.startswith("run-"):  # this run's own state directory (settings.test)
+            shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
 
 
 @pytest.fixture
