@@ -79,8 +79,8 @@ def _json_object(request: Request) -> dict:
         raise InvalidInput("body", "is required: a JSON object")
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("body", f"is not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise InvalidInput("body", f"is not valid JSON ({type(exc).__name__}: {exc})"[:200]) from None
     if not isinstance(payload, dict):
         raise InvalidInput("body", f"must be a JSON object, got {type(payload).__name__}")
     return payload

@@ -1,0 +1,112 @@
+"""The event log rebuilds the projection (flight hashes + customer indexes) exactly."""
+
+import random
+
+import pytest
+from django.core.management import call_command
+
+from reservations import services, store
+from reservations.errors import ReservationsError
+from tests.reservations.conftest import key
+
+FLIGHTS = ["F1", "F2", "F3"]
+SEATS = [f"{row}{letter}" for row in range(1, 8) for letter in "ABC"]
+CUSTOMERS = [f"c{n}" for n in range(12)]
+
+
+def _random_history(seed: int, operations: int) -> dict[str, dict[str, str]]:
+    """Random reserves and cancels through the services; returns the state the test expects."""
+    rng = random.Random(seed)
+    expected: dict[str, dict[str, str]] = {}
+    for _ in range(operations):
+        flight, seat, customer = rng.choice(FLIGHTS), rng.choice(SEATS), rng.choice(CUSTOMERS)
+        holder = expected.get(flight, {}).get(seat)
+        if rng.random() < 0.65:
+            try:
+                services.seat_reserve(flight_id=flight, seat_no=seat, customer_id=customer)
+            except ReservationsError:
+                assert holder not in (None, customer)
+            else:
+                assert holder in (None, customer)
+                expected.setdefault(flight, {})[seat] = customer
+        else:
+            releaser = holder if holder and rng.random() < 0.7 else customer
+            try:
+                services.seat_release(flight_id=flight, seat_no=seat, customer_id=releaser)
+            except ReservationsError:
+                assert holder != releaser
+            else:
+                assert holder == releaser
+                del expected[flight][seat]
+    return {flight: seats for flight, seats in expected.items() if seats}
+
+
+def _index_of(flights: dict[str, dict[str, str]]) -> dict[str, set[str]]:
+    index: dict[str, set[str]] = {}
+    for flight, seats in flights.items():
+        for seat, customer in seats.items():
+            index.setdefault(customer, set()).add(f"{flight}|{seat}")
+    return index
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rebuilt_state_equals_live_state_after_random_reserves_and_cancels(redis, seed):
+    expected = _random_history(seed, 400)
+    live = store.live_state()
+    assert live == (expected, _index_of(expected))
+
+    # Damage the projection every way we can think of; the log alone must restore it.
+    redis.delete(key("flights:F1"))
+    redis.hset(key("flights:F2"), "99K", "intruder")
+    redis.delete(key("customers:c3"))
+    redis.sadd(key("customers:c4"), "F3|77A")
+    redis.hset(key("flights:GHOST"), "1A", "ghost")
+    report = services.reservations_rebuild_from_log()
+
+    assert store.live_state() == live
+    assert report.seats == sum(len(seats) for seats in expected.values())
+    assert report.attempts == 1
+    assert not list(redis.scan_iter(match=key("rebuild:*")))
+    assert all(redis.ttl(k) == -1 for k in redis.scan_iter(match=key("flights:*")))
+
+
+def test_rebuild_retries_when_a_reservation_lands_during_it(redis, monkeypatch):
+    services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
+    write_temp_keys = store._write_temp_keys
+    calls = []
+
+    def write_then_race(*args, **kwargs):
+        keys = write_temp_keys(*args, **kwargs)
+        if not calls:  # a reservation sneaks in between building the new keys and swapping them in
+            services.seat_reserve(flight_id="F1", seat_no="2B", customer_id="c2")
+        calls.append(1)
+        return keys
+
+    monkeypatch.setattr(store, "_write_temp_keys", write_then_race)
+    report = services.reservations_rebuild_from_log()
+
+    assert report.attempts == 2
+    assert store.live_state() == (
+        {"F1": {"1A": "c1", "2B": "c2"}},
+        {"c1": {"F1|1A"}, "c2": {"F1|2B"}},
+    )
+
+
+def test_rebuild_of_an_empty_log_clears_the_projection(redis):
+    redis.hset(key("flights:F1"), "1A", "stale")
+    redis.sadd(key("customers:stale"), "F1|1A")
+
+    services.reservations_rebuild_from_log()
+
+    assert store.live_state() == ({}, {})
+
+
+def test_rebuild_command_reports_what_it_rebuilt(redis, capsys):
+    services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
+    services.seat_reserve(flight_id="F2", seat_no="1A", customer_id="c1")
+    redis.delete(key("flights:F2"))
+
+    call_command("reservations_rebuild")
+
+    assert "rebuilt 2 seats on 2 flights for 1 customers" in capsys.readouterr().out
+    assert store.flight_seats(flight_id="F2") == {"1A": "c1"}
