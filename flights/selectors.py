@@ -78,14 +78,17 @@ def flight_find(
         flights = flights.filter(origin_code=iata_normalize(origin_code, field="origin_code"))
     if destination_code:
         flights = flights.filter(destination_code=iata_normalize(destination_code, field="destination_code"))
-    if departure_minute is not None:
-        if timezone.is_naive(departure_minute):
-            raise InvalidInput("departure_date_time: must carry a timezone")
-        start = departure_minute.astimezone(UTC).replace(second=0, microsecond=0)
-        flights = flights.filter(departure__gte=start, departure__lt=start + timedelta(minutes=1))
-    if departure_date is not None:
-        start = datetime.combine(departure_date, time.min, tzinfo=UTC)
-        flights = flights.filter(departure__gte=start, departure__lt=start + timedelta(days=1))
+    try:
+        if departure_minute is not None:
+            if timezone.is_naive(departure_minute):
+                raise InvalidInput("departure_date_time: must carry a timezone")
+            start = departure_minute.astimezone(UTC).replace(second=0, microsecond=0)
+            flights = flights.filter(departure__gte=start, departure__lt=start + timedelta(minutes=1))
+        if departure_date is not None:
+            start = datetime.combine(departure_date, time.min, tzinfo=UTC)
+            flights = flights.filter(departure__gte=start, departure__lt=start + timedelta(days=1))
+    except OverflowError as exc:
+        raise InvalidInput("departure: out of the range of dates flights can have") from exc
     return [_record(flight) for flight in flights.order_by("departure", "flight_no")[: max(0, limit)]]
 
 

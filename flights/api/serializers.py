@@ -20,11 +20,21 @@ from flights.selectors import FLIGHT_FIND_LIMIT
 DEPARTURE_RULE = (
     "must be YYYY-MM-DDThh:mm (UTC unless an offset such as Z or +02:00 follows) or a date YYYY-MM-DD"
 )
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DEPARTURE = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
     r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
     r"(?P<offset>Z|[+-]\d{2}:\d{2})?)?$"
 )
+
+
+MIN_YEAR, MAX_YEAR = 1970, 2999  # keeps every window arithmetic and every database's datetime range safe
+
+
+def _check_year(day: date) -> date:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise serializers.ValidationError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return day
 
 
 def parse_departure(value: str) -> datetime | date:
@@ -33,7 +43,7 @@ def parse_departure(value: str) -> datetime | date:
     if match is None:
         raise serializers.ValidationError(DEPARTURE_RULE)
     try:
-        day = date.fromisoformat(match["date"])
+        day = _check_year(date.fromisoformat(match["date"]))
         if match["hour"] is None:
             return day
         offset = match["offset"]
@@ -53,6 +63,18 @@ def parse_departure(value: str) -> datetime | date:
         )
     except ValueError as exc:
         raise serializers.ValidationError(f"not a real date or time: {DEPARTURE_RULE}") from exc
+
+
+class IsoDateField(serializers.DateField):
+    """Exactly `YYYY-MM-DD` (strptime alone would take 2020-5-1)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=["%Y-%m-%d"], **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not _DATE.match(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return _check_year(super().to_internal_value(value))
 
 
 class FlightNoField(serializers.RegexField):
@@ -103,8 +125,8 @@ class FlightListInputSerializer(serializers.Serializer):
         help_text="Departure to the minute, `YYYY-MM-DDThh:mm` (UTC unless an offset follows), "
         "or a date `YYYY-MM-DD` for every departure that UTC day.",
     )
-    date = serializers.DateField(
-        required=False, input_formats=["%Y-%m-%d"], help_text="Every departure on this UTC day (extension)."
+    date = IsoDateField(
+        required=False, help_text="Every departure on this UTC day, `YYYY-MM-DD` (extension)."
     )
     origin_code = IataField(required=False, help_text="Departure airport, IATA code (extension).")
     destination_code = IataField(required=False, help_text="Arrival airport, IATA code (extension).")
