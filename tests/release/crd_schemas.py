@@ -1,0 +1,244 @@
+"""Structural JSON schemas for the custom resources Skyway ships (their CRDs are not on this machine).
+
+They hold the fields we use, with the types and enums of the upstream CRDs (Gateway API v1,
+Argo CD v1alpha1, External Secrets v1), and refuse unknown fields where a typo would go unnoticed.
+"""
+
+from __future__ import annotations
+
+NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "maxLength": 253}
+METADATA = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": NAME,
+        "namespace": NAME,
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "annotations": {"type": "object", "additionalProperties": {"type": "string"}},
+        "finalizers": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": False,
+}
+
+
+def resource(api_version: str, kind: str, spec: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": api_version},
+            "kind": {"const": kind},
+            "metadata": METADATA,
+            "spec": spec,
+        },
+        "additionalProperties": False,
+    }
+
+
+def strict(properties: dict, required: list[str] | None = None) -> dict:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required or [],
+        "additionalProperties": False,
+    }
+
+
+PARENT_REF = strict(
+    {
+        "group": {"type": "string"},
+        "kind": {"enum": ["Gateway", "Service"]},
+        "name": NAME,
+        "namespace": NAME,
+        "sectionName": NAME,
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+    },
+    ["name"],
+)
+BACKEND_REF = strict(
+    {
+        "group": {"const": ""},
+        "kind": {"const": "Service"},
+        "name": NAME,
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+        "weight": {"type": "integer", "minimum": 0, "maximum": 1000000},
+    },
+    ["name", "port"],
+)
+HTTP_MATCH = strict(
+    {
+        "path": strict(
+            {"type": {"enum": ["Exact", "PathPrefix", "RegularExpression"]}, "value": {"type": "string"}}
+        ),
+        "headers": {
+            "type": "array",
+            "items": strict(
+                {
+                    "type": {"enum": ["Exact", "RegularExpression"]},
+                    "name": {"type": "string"},
+                    "value": {"type": "string"},
+                },
+                ["name", "value"],
+            ),
+        },
+        "method": {"enum": ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]},
+    }
+)
+HTTPROUTE = resource(
+    "gateway.networking.k8s.io/v1",
+    "HTTPRoute",
+    strict(
+        {
+            "parentRefs": {"type": "array", "minItems": 1, "maxItems": 32, "items": PARENT_REF},
+            "hostnames": {"type": "array", "items": {"type": "string"}},
+            "rules": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 16,
+                "items": strict(
+                    {
+                        "name": NAME,
+                        "matches": {"type": "array", "maxItems": 64, "items": HTTP_MATCH},
+                        "backendRefs": {"type": "array", "minItems": 1, "maxItems": 16, "items": BACKEND_REF},
+                    }
+                ),
+            },
+        },
+        ["parentRefs", "rules"],
+    ),
+)
+GATEWAY = resource(
+    "gateway.networking.k8s.io/v1",
+    "Gateway",
+    strict(
+        {
+            "gatewayClassName": NAME,
+            "listeners": {
+                "type": "array",
+                "minItems": 1,
+                "items": strict(
+                    {
+                        "name": NAME,
+                        "protocol": {"enum": ["HTTP", "HTTPS", "TLS", "TCP", "UDP"]},
+                        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                        "hostname": {"type": "string"},
+                        "allowedRoutes": {"type": "object"},
+                    },
+                    ["name", "protocol", "port"],
+                ),
+            },
+        },
+        ["gatewayClassName", "listeners"],
+    ),
+)
+GATEWAYCLASS = resource(
+    "gateway.networking.k8s.io/v1",
+    "GatewayClass",
+    strict(
+        {"controllerName": {"type": "string", "pattern": r"^[a-z0-9.-]+/[A-Za-z0-9/._-]+$"}},
+        ["controllerName"],
+    ),
+)
+SECRET_STORE = resource(
+    "external-secrets.io/v1",
+    "SecretStore",
+    strict(
+        {
+            "provider": strict(
+                {
+                    "aws": strict(
+                        {
+                            "service": {"enum": ["SecretsManager", "ParameterStore"]},
+                            "region": {"type": "string"},
+                        },
+                        ["service", "region"],
+                    )
+                }
+            )
+        },
+        ["provider"],
+    ),
+)
+EXTERNAL_SECRET = resource(
+    "external-secrets.io/v1",
+    "ExternalSecret",
+    strict(
+        {
+            "refreshInterval": {"type": "string"},
+            "secretStoreRef": strict(
+                {"kind": {"enum": ["SecretStore", "ClusterSecretStore"]}, "name": NAME}, ["name"]
+            ),
+            "target": strict(
+                {"name": NAME, "creationPolicy": {"enum": ["Owner", "Orphan", "Merge", "None"]}}
+            ),
+            "data": {
+                "type": "array",
+                "minItems": 1,
+                "items": strict(
+                    {
+                        "secretKey": {"type": "string"},
+                        "remoteRef": strict(
+                            {"key": {"type": "string"}, "property": {"type": "string"}}, ["key"]
+                        ),
+                    },
+                    ["secretKey", "remoteRef"],
+                ),
+            },
+        },
+        ["secretStoreRef", "target", "data"],
+    ),
+)
+APPLICATION = resource(
+    "argoproj.io/v1alpha1",
+    "Application",
+    strict(
+        {
+            "project": NAME,
+            "source": strict(
+                {
+                    "repoURL": {"type": "string"},
+                    "targetRevision": {"type": "string"},
+                    "path": {"type": "string"},
+                },
+                ["repoURL", "path"],
+            ),
+            "destination": strict({"server": {"type": "string"}, "namespace": NAME}),
+            "syncPolicy": strict(
+                {
+                    "automated": strict({"prune": {"type": "boolean"}, "selfHeal": {"type": "boolean"}}),
+                    "syncOptions": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": r"^[A-Za-z]+=[a-z]+$"},
+                    },
+                    "retry": {"type": "object"},
+                }
+            ),
+            "ignoreDifferences": {
+                "type": "array",
+                "items": strict(
+                    {
+                        "group": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "jsonPointers": {"type": "array", "items": {"type": "string", "pattern": "^/"}},
+                        "jqPathExpressions": {"type": "array", "items": {"type": "string"}},
+                    },
+                    ["kind"],
+                ),
+            },
+        },
+        ["project", "source", "destination"],
+    ),
+)
+APP_PROJECT = resource(
+    "argoproj.io/v1alpha1", "AppProject", {"type": "object", "required": ["sourceRepos", "destinations"]}
+)
+
+SCHEMAS = {
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): HTTPROUTE,
+    ("gateway.networking.k8s.io/v1", "Gateway"): GATEWAY,
+    ("gateway.networking.k8s.io/v1", "GatewayClass"): GATEWAYCLASS,
+    ("external-secrets.io/v1", "SecretStore"): SECRET_STORE,
+    ("external-secrets.io/v1", "ExternalSecret"): EXTERNAL_SECRET,
+    ("argoproj.io/v1alpha1", "Application"): APPLICATION,
+    ("argoproj.io/v1alpha1", "AppProject"): APP_PROJECT,
+}
