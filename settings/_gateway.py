@@ -17,3 +17,5 @@ UPSTREAM_READ_RETRIES = env_int("UPSTREAM_READ_RETRIES", 2)
 BREAKER_FAIL_MAX = env_int("BREAKER_FAIL_MAX", 5)
 BREAKER_RESET_SECONDS = env_float("BREAKER_RESET_SECONDS", 10.0)
 LEGACY_UPSTREAM_URL = env_str("LEGACY_UPSTREAM_URL")  # strangler fig: off when unset
+# Password guessing brake on POST /api/auth/token and /api/auth/session, per client IP (local cache).
+GATEWAY_AUTH_THROTTLE_RATE = env_str("GATEWAY_AUTH_THROTTLE_RATE", "10/min")

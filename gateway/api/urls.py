@@ -1,1 +1,36 @@
-urlpatterns: list = []
+"""The gateway's public paths: the API under api/, the seat-chart page at the root, and (only when
+settings.LEGACY_UPSTREAM_URL is set) a catch-all that forwards everything else to the legacy system.
+Included last at the root in platform mode so the catch-all never shadows another context's path."""
+
+from django.conf import settings
+from django.urls import URLPattern, path, re_path
+
+from gateway.api import views
+from gateway.legacy import legacy_forward
+from gateway.pages import seat_chart_page
+
+app_name = "gateway"
+
+
+def legacy_patterns() -> list[URLPattern]:
+    return [re_path(r"^(?P<path>.*)$", legacy_forward, name="legacy-forward")]
+
+
+urlpatterns = [
+    path("", seat_chart_page, name="seat-chart"),
+    path("api/auth/token", views.TokenApi.as_view(), name="auth-token"),
+    path("api/auth/session", views.SessionApi.as_view(), name="auth-session"),
+    path("api/flights", views.FlightListApi.as_view(), name="flight-list"),
+    path("api/flights/<str:flight_id>/seats", views.SeatChartApi.as_view(), name="seat-chart-api"),
+    path("api/flights/<str:flight_id>/reservations", views.ReservationCreateApi.as_view(), name="reserve"),
+    path(
+        "api/flights/<str:flight_id>/reservations/<str:seat>",
+        views.ReservationDeleteApi.as_view(),
+        name="reservation",
+    ),
+    path("api/reservations", views.MyReservationsApi.as_view(), name="my-reservations"),
+    path("api/reservations/move", views.SeatMoveApi.as_view(), name="reservation-move"),
+]
+
+if settings.LEGACY_UPSTREAM_URL:
+    urlpatterns += legacy_patterns()

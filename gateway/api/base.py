@@ -1,0 +1,52 @@
+"""The gateway API's base view: its own authentication, permissions and problem+json errors."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.core.cache import caches
+from django.utils.module_loading import import_string
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from gateway.api.exceptions import problem_exception_handler
+
+
+@cache
+def _authentication_classes(paths: tuple[str, ...]) -> list[type[BaseAuthentication]]:
+    return [import_string(path) for path in paths]
+
+
+class GatewayApiView(APIView):
+    """Customer-facing endpoint: token or session auth (settings.REST_FRAMEWORK_GATEWAY_AUTH)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        classes = _authentication_classes(tuple(settings.REST_FRAMEWORK_GATEWAY_AUTH))
+        return [cls() for cls in classes]
+
+    def get_exception_handler(self):
+        return problem_exception_handler
+
+
+def customer_id_of(request: Request) -> str:
+    """The customer's id: the authenticated user's primary key, never anything from the request."""
+    return str(request.user.pk)
+
+
+class AuthRateThrottle(SimpleRateThrottle):
+    """Per-IP brake on credential checks; counts live in the process-local default cache."""
+
+    scope = "gateway-auth"
+    cache = caches["default"]
+
+    def get_rate(self) -> str:
+        return settings.GATEWAY_AUTH_THROTTLE_RATE
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -1,0 +1,139 @@
+"""Input and output shapes of the gateway API (outputs also document the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+SEAT_HELP = "A seat id: row number and column letter, e.g. 12C."
+
+
+class CredentialsInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class SessionOutput(serializers.Serializer):
+    username = serializers.CharField()
+    customer_id = serializers.CharField()
+
+
+class FlightSearchInput(serializers.Serializer):
+    flight_no = serializers.RegexField(
+        r"^[A-Za-z]{1,4}\d{1,5}$", required=False, max_length=9, help_text="e.g. AA2532"
+    )
+    date = serializers.DateField(required=False, help_text="departure date, YYYY-MM-DD")
+    origin_code = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="IATA code, e.g. JFK")
+    destination_code = serializers.RegexField(
+        r"^[A-Za-z]{3}$", required=False, help_text="IATA code, e.g. LAX"
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Give flight_no, date, origin_code or destination_code.")
+        return attrs
+
+    def search_kwargs(self) -> dict[str, str]:
+        data = self.validated_data
+        return {
+            "flight_no": data["flight_no"].upper() if data.get("flight_no") else None,
+            "date": data["date"].isoformat() if data.get("date") else None,
+            "origin_code": data["origin_code"].upper() if data.get("origin_code") else None,
+            "destination_code": data["destination_code"].upper() if data.get("destination_code") else None,
+        }
+
+
+class FlightOutput(serializers.Serializer):
+    flight_id = serializers.UUIDField()
+    flight_no = serializers.CharField()
+    departure = serializers.DateTimeField()
+    origin_code = serializers.CharField()
+    destination_code = serializers.CharField()
+    aircraft = serializers.CharField(required=False)
+
+
+class SeatOutput(serializers.Serializer):
+    seat = serializers.CharField(help_text=SEAT_HELP)
+    column = serializers.CharField()
+    status = serializers.ChoiceField(choices=["free", "taken", "yours", "unknown"])
+    characteristics = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="window, aisle, middle, center, exit, premium, wing, restricted_recline, no_infant",
+    )
+    facilities = serializers.ListField(child=serializers.CharField())
+
+
+class RowOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    exit = serializers.BooleanField()
+    wing = serializers.BooleanField()
+    seats = SeatOutput(many=True)
+
+
+class ColumnOutput(serializers.Serializer):
+    letter = serializers.CharField()
+    aisle_after = serializers.BooleanField(help_text="an aisle runs between this column and the next")
+
+
+class RangeOutput(serializers.Serializer):
+    first_row = serializers.IntegerField()
+    last_row = serializers.IntegerField()
+
+
+class CabinOutput(serializers.Serializer):
+    cabin_class = serializers.CharField()
+    first_row = serializers.IntegerField()
+    last_row = serializers.IntegerField()
+    wing = RangeOutput(allow_null=True)
+    columns = ColumnOutput(many=True)
+    rows = RowOutput(many=True)
+
+
+class SeatChartOutput(serializers.Serializer):
+    flight_id = serializers.CharField()
+    degraded = serializers.BooleanField(help_text="true: reservations unavailable, every status is 'unknown'")
+    cabins = CabinOutput(many=True)
+
+
+class ReserveInput(serializers.Serializer):
+    seat = serializers.CharField(max_length=8, help_text=SEAT_HELP)
+
+
+class ReservationOutput(serializers.Serializer):
+    flight_id = serializers.CharField()
+    seat = serializers.CharField()
+    status = serializers.CharField(default="yours")
+
+
+class MyReservationOutput(serializers.Serializer):
+    flight_id = serializers.CharField()
+    seat = serializers.CharField()
+    flight = FlightOutput(allow_null=True)
+
+
+class MoveInput(serializers.Serializer):
+    from_flight_id = serializers.CharField(max_length=64)
+    from_seat = serializers.CharField(max_length=8, help_text=SEAT_HELP)
+    to_flight_id = serializers.CharField(max_length=64)
+    to_seat = serializers.CharField(max_length=8, help_text=SEAT_HELP)
+
+
+class MoveOutput(serializers.Serializer):
+    from_flight_id = serializers.CharField()
+    from_seat = serializers.CharField()
+    to_flight_id = serializers.CharField()
+    to_seat = serializers.CharField()
+
+
+class ProblemOutput(serializers.Serializer):
+    """RFC 7807 problem details (application/problem+json)."""
+
+    type = serializers.URLField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField()
+    request_id = serializers.CharField(allow_null=True)

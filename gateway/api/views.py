@@ -1,0 +1,226 @@
+"""The airline app's API: one small view per operation (validate, call one service, render)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.contrib.auth import authenticate, login, logout
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from gateway import idempotency, services
+from gateway.api import serializers as s
+from gateway.api.base import AuthRateThrottle, GatewayApiView, customer_id_of
+from gateway.api.exceptions import problem_of_gateway_error, problem_response
+from gateway.errors import GatewayError, InvalidInput
+
+_PROBLEM = OpenApiResponse(s.ProblemOutput, description="RFC 7807 problem details")
+_ERRORS = {400: _PROBLEM, 401: _PROBLEM, 404: _PROBLEM, 503: _PROBLEM}
+
+
+class BadCredentials(InvalidInput):
+    code = "bad-credentials"
+    title = "Bad credentials"
+    default_detail = "Unable to log in with these credentials."
+
+
+def _user_from(request: Request):
+    data = s.CredentialsInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    user = authenticate(request, **data.validated_data)
+    if user is None or not user.is_active:
+        raise BadCredentials()
+    return user
+
+
+class TokenApi(GatewayApiView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+    def get_authenticators(self):
+        return []
+
+    @extend_schema(
+        operation_id="auth_token",
+        summary="Obtain an API token",
+        request=s.CredentialsInput,
+        responses={200: s.TokenOutput, 400: _PROBLEM, 429: _PROBLEM},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        token, _ = Token.objects.get_or_create(user=_user_from(request))
+        return Response({"token": token.key})
+
+
+class SessionApi(GatewayApiView):
+    """Session login for the seat-chart page and the browsable API (CSRF-protected)."""
+
+    throttle_classes = [AuthRateThrottle]
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else super().get_permissions()
+
+    def get_throttles(self):
+        return super().get_throttles() if self.request.method == "POST" else []
+
+    @extend_schema(
+        operation_id="auth_session_read",
+        summary="Who is logged in",
+        responses={200: s.SessionOutput, 401: _PROBLEM},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"username": request.user.get_username(), "customer_id": customer_id_of(request)})
+
+    @extend_schema(
+        operation_id="auth_session_login",
+        summary="Log in with a session cookie",
+        request=s.CredentialsInput,
+        responses={200: s.SessionOutput, 400: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        SessionAuthentication().enforce_csrf(request)  # no login CSRF: the page sends X-CSRFToken
+        user = _user_from(request)
+        login(request._request, user)
+        return Response({"username": user.get_username(), "customer_id": str(user.pk)})
+
+    @extend_schema(operation_id="auth_session_logout", summary="Log out", responses={204: None})
+    def delete(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=204)
+
+
+class FlightListApi(GatewayApiView):
+    @extend_schema(
+        operation_id="flights_search",
+        summary="Find flights",
+        description="By flight number (and date), or by date and/or route (origin_code, destination_code).",
+        parameters=[s.FlightSearchInput],
+        responses={200: s.FlightOutput(many=True), **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = s.FlightSearchInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(services.flights_find(**params.search_kwargs()))
+
+
+class SeatChartApi(GatewayApiView):
+    @extend_schema(
+        operation_id="flights_seat_chart",
+        summary="The seat chart of a flight",
+        description=(
+            "The flight's seat map with every seat marked free / taken / yours. If reservations are "
+            "unavailable the chart is still returned with `degraded: true` and status `unknown`."
+        ),
+        parameters=[OpenApiParameter("flight_id", str, OpenApiParameter.PATH)],
+        responses={200: s.SeatChartOutput, **_ERRORS},
+    )
+    def get(self, request: Request, flight_id: str) -> Response:
+        chart = services.seat_chart_build(flight_id=flight_id, customer_id=customer_id_of(request))
+        return Response(asdict(chart))
+
+
+class ReservationCreateApi(GatewayApiView):
+    @extend_schema(
+        operation_id="reservations_create",
+        summary="Reserve a seat",
+        description=(
+            "201 when reserved; 200 when you already hold it (nothing changes); 404 for a seat the "
+            "aircraft does not have; 409 when someone else holds it. With an `Idempotency-Key` header "
+            "a retry with the same body replays the first response; another body with the same key → 422."
+        ),
+        parameters=[
+            OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
+        ],
+        request=s.ReserveInput,
+        responses={
+            201: s.ReservationOutput,
+            200: s.ReservationOutput,
+            409: _PROBLEM,
+            422: _PROBLEM,
+            **_ERRORS,
+        },
+    )
+    def post(self, request: Request, flight_id: str) -> Response:
+        data = s.ReserveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer_id = customer_id_of(request)
+        seat = services.seat_clean(data.validated_data["seat"])
+
+        def run() -> idempotency.StoredResponse:
+            reserved = services.seat_reserve(flight_id=flight_id, seat=seat, customer_id=customer_id)
+            body = {"flight_id": reserved.flight_id, "seat": reserved.seat, "status": "yours"}
+            return idempotency.StoredResponse(201 if reserved.created else 200, body)
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            result = run()
+        else:
+            result = idempotency.idempotent_run(
+                customer_id=customer_id,
+                key=key,
+                fingerprint=idempotency.request_fingerprint(
+                    method="POST", path=request.path, body={"seat": seat}
+                ),
+                run=run,
+                problem_of=lambda exc: _stored_problem(exc, request.path),
+            )
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+        if isinstance(result.body, dict) and "type" in result.body and "title" in result.body:
+            return problem_response(request, result.body, headers)
+        return Response(result.body, status=result.status_code, headers=headers)
+
+
+def _stored_problem(exc: GatewayError, instance: str) -> idempotency.StoredResponse:
+    body, _ = problem_of_gateway_error(exc, instance)
+    return idempotency.StoredResponse(exc.status_code, body)
+
+
+class ReservationDeleteApi(GatewayApiView):
+    @extend_schema(
+        operation_id="reservations_cancel",
+        summary="Cancel your seat",
+        description="204 when released; 404 when you hold no such seat; 403 when another customer holds it.",
+        parameters=[
+            OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
+            OpenApiParameter("seat", str, OpenApiParameter.PATH),
+        ],
+        responses={204: None, 403: _PROBLEM, **_ERRORS},
+    )
+    def delete(self, request: Request, flight_id: str, seat: str) -> Response:
+        services.seat_release(flight_id=flight_id, seat=seat, customer_id=customer_id_of(request))
+        return Response(status=204)
+
+
+class MyReservationsApi(GatewayApiView):
+    @extend_schema(
+        operation_id="reservations_mine",
+        summary="Your seats",
+        responses={200: s.MyReservationOutput(many=True), **_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(services.reservations_of_customer(customer_id=customer_id_of(request)))
+
+
+class SeatMoveApi(GatewayApiView):
+    @extend_schema(
+        operation_id="reservations_move",
+        summary="Move a seat (same flight or another)",
+        description=(
+            "A saga: reserve the new seat, release the old one; if the release fails the new seat is "
+            "released again and the problem says what you hold (`holds`)."
+        ),
+        request=s.MoveInput,
+        responses={200: s.MoveOutput, 409: _PROBLEM, **_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.MoveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        moved = services.seat_move(customer_id=customer_id_of(request), **data.validated_data)
+        return Response(asdict(moved))

@@ -1,0 +1,326 @@
+"""The one HTTP client every upstream client is built on: transport, timeouts, retries, breakers, metrics.
+
+- Transport is configuration: a URL → pooled keep-alive HTTP; no URL → this process's own Django app
+  through httpx.WSGITransport (settings.platform, `manage.py runserver` alone).
+- settings.GATEWAY_ROUTES_FILE, when set, picks a weighted target per request (canary / blue-green).
+- Every call has connect and read timeouts; idempotent reads retry with jittered exponential backoff
+  (tenacity); every (service, target) has a circuit breaker (pybreaker); X-Request-ID travels along.
+- Failures become gateway domain errors: UpstreamUnavailable (503 + Retry-After) or CircuitOpen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import pybreaker
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler, get_script_name
+from django.urls import set_script_prefix
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from gateway.clients import metrics
+from gateway.clients.routes import RouteTable, Target
+from gateway.errors import CircuitOpen, UpstreamError, UpstreamUnavailable
+from skyway.request_id import HEADER as REQUEST_ID_HEADER
+from skyway.request_id import current_request_id
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TARGET = "default"
+_POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30)
+
+
+class InProcessWSGIHandler(WSGIHandler):
+    """This process's Django app, called re-entrantly from inside a gateway request.
+
+    Unlike WSGIHandler it sends neither request_started nor request_finished: their receiver
+    close_old_connections would close the *outer* request's database connections (and break any
+    transaction it holds) in the middle of that request. The outer request owns the connections.
+    """
+
+    def __call__(self, environ: dict, start_response: Any) -> list[bytes]:
+        set_script_prefix(get_script_name(environ))
+        request = self.request_class(environ)
+        response = self.get_response(request)
+        headers = [
+            *response.items(),
+            *(("Set-Cookie", cookie.OutputString()) for cookie in response.cookies.values()),
+        ]
+        start_response(f"{response.status_code} {response.reason_phrase}", headers)
+        return [b"".join(response)]
+
+
+_in_process_app: InProcessWSGIHandler | None = None
+_in_process_lock = threading.Lock()
+
+
+def in_process_app() -> InProcessWSGIHandler:
+    global _in_process_app
+    with _in_process_lock:
+        if _in_process_app is None:
+            _in_process_app = InProcessWSGIHandler()
+        return _in_process_app
+
+
+def in_process_host() -> str:
+    """A Host header this process accepts: 127.0.0.1 unless ALLOWED_HOSTS says otherwise."""
+    allowed = [host for host in settings.ALLOWED_HOSTS if host not in {"*", ""} and not host.startswith(".")]
+    if "*" in settings.ALLOWED_HOSTS or "127.0.0.1" in allowed or not allowed:
+        return "127.0.0.1"
+    return allowed[0]
+
+
+class Breaker(pybreaker.CircuitBreakerListener):
+    """A pybreaker CircuitBreaker used for its state machine only.
+
+    pybreaker's own `call()` holds the breaker's lock for the whole guarded call, which would
+    serialise every request to an upstream; so the HTTP call runs outside, and only its outcome
+    is fed through `call()` (see ADR 0030).
+    """
+
+    def __init__(self, name: str, fail_max: int, reset_seconds: float) -> None:
+        self.name = name
+        self._opened_at = 0.0
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=fail_max, reset_timeout=reset_seconds, name=name, listeners=[self]
+        )
+
+    @property
+    def state(self) -> str:
+        return self.breaker.current_state
+
+    def open_for(self) -> float:
+        """Seconds this breaker still rejects calls; 0 when a call may go through (closed, half-open, due)."""
+        if self.breaker.current_state != pybreaker.STATE_OPEN:
+            return 0.0
+        return max(0.0, self._opened_at + self.breaker.reset_timeout - time.monotonic())
+
+    def record_success(self) -> None:
+        # CircuitBreakerError: another thread re-opened it meanwhile; its reset timer decides.
+        with contextlib.suppress(pybreaker.CircuitBreakerError):
+            self.breaker.call(_noop)
+
+    def record_failure(self, exc: BaseException) -> None:
+        with contextlib.suppress(pybreaker.CircuitBreakerError, type(exc)):
+            self.breaker.call(_raise, exc)
+
+    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
+        if new_state.name == pybreaker.STATE_OPEN:
+            self._opened_at = time.monotonic()
+            logger.warning("circuit breaker %s opened", self.name)
+        elif old_state is not None:
+            logger.info("circuit breaker %s is %s", self.name, new_state.name)
+
+
+def _noop() -> None:
+    return None
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+def _retry_after(response: httpx.Response, default: int) -> int:
+    value = response.headers.get("Retry-After", "")
+    return int(value) if value.isdigit() else default
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, UpstreamUnavailable) and not isinstance(exc, CircuitOpen)
+
+
+class UpstreamClient:
+    """Base of the typed clients: `request()` returns any response below 500 or raises a domain error."""
+
+    service: str = ""
+    url_setting: str = ""
+
+    def __init__(self) -> None:
+        self.default_target = Target(DEFAULT_TARGET, (getattr(settings, self.url_setting, None) or None), 1)
+        routes_file = getattr(settings, "GATEWAY_ROUTES_FILE", None)
+        self.routes = RouteTable(routes_file) if routes_file else None
+        self.timeout = httpx.Timeout(
+            connect=settings.UPSTREAM_CONNECT_TIMEOUT,
+            read=settings.UPSTREAM_READ_TIMEOUT,
+            write=settings.UPSTREAM_READ_TIMEOUT,
+            pool=settings.UPSTREAM_CONNECT_TIMEOUT,
+        )
+        self.read_retries = settings.UPSTREAM_READ_RETRIES
+        self.unavailable_retry_after = max(1, math.ceil(settings.BREAKER_RESET_SECONDS))
+        self._http: dict[str | None, httpx.Client] = {}
+        self._breakers: dict[str, Breaker] = {}
+        self._lock = threading.Lock()
+
+    # -- targets -------------------------------------------------------------------------------
+
+    def targets(self) -> list[Target]:
+        """Every target this service may be routed to now (for health checks)."""
+        routed = self.routes.targets(self.service) if self.routes else ()
+        return list(routed) or [self.default_target]
+
+    def target_pick(self) -> Target:
+        if self.routes is not None:
+            picked = self.routes.pick(self.service)
+            if picked is not None:
+                return picked
+        return self.default_target
+
+    def breaker_for(self, target: Target) -> Breaker:
+        breaker = self._breakers.get(target.name)
+        if breaker is None:
+            with self._lock:
+                breaker = self._breakers.setdefault(
+                    target.name,
+                    Breaker(
+                        f"{self.service}:{target.name}",
+                        settings.BREAKER_FAIL_MAX,
+                        settings.BREAKER_RESET_SECONDS,
+                    ),
+                )
+        return breaker
+
+    def http_for(self, target: Target) -> httpx.Client:
+        client = self._http.get(target.url)
+        if client is None:
+            with self._lock:
+                client = self._http.get(target.url)
+                if client is None:
+                    client = self._http[target.url] = self._http_build(target.url)
+        return client
+
+    def _http_build(self, url: str | None) -> httpx.Client:
+        if url is None:
+            return httpx.Client(
+                transport=httpx.WSGITransport(app=in_process_app()),
+                base_url=f"http://{in_process_host()}",
+                timeout=self.timeout,
+            )
+        return httpx.Client(base_url=url, timeout=self.timeout, limits=_POOL_LIMITS)
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._http.values():
+                client.close()
+            self._http.clear()
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """One upstream call. Reads (GET/HEAD, or idempotent=True) are retried on outages only."""
+        if idempotent is None:
+            idempotent = method in {"GET", "HEAD"}
+        if not idempotent or self.read_retries <= 0:
+            return self._attempt(method, path, params, json)
+        retrying = Retrying(
+            stop=stop_after_attempt(self.read_retries + 1),
+            wait=wait_exponential_jitter(initial=0.05, max=0.5, jitter=0.05),
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+            before_sleep=lambda state: logger.info(
+                "retrying %s %s %s after %s",
+                self.service,
+                method,
+                path,
+                state.outcome.exception() if state.outcome else None,
+            ),
+        )
+        return retrying(self._attempt, method, path, params, json)
+
+    def _attempt(self, method: str, path: str, params: Mapping[str, str] | None, json: Any) -> httpx.Response:
+        target = self.target_pick()
+        breaker = self.breaker_for(target)
+        wait = breaker.open_for()
+        if wait > 0:
+            metrics.record(self.service, target.name, "breaker_open")
+            raise CircuitOpen(
+                self.service,
+                f"The {self.service} service is failing; its circuit breaker is open.",
+                retry_after=math.ceil(wait),
+            )
+        headers = {}
+        request_id = current_request_id()
+        if request_id:
+            headers[REQUEST_ID_HEADER] = request_id
+        started = time.perf_counter()
+        try:
+            response = self.http_for(target).request(method, path, params=params, json=json, headers=headers)
+        except httpx.TimeoutException as exc:
+            self._failed(target, breaker, "timeout", started, exc)
+            raise UpstreamUnavailable(
+                self.service,
+                f"The {self.service} service timed out.",
+                retry_after=self.unavailable_retry_after,
+            ) from exc
+        except httpx.TransportError as exc:
+            self._failed(target, breaker, "connection_error", started, exc)
+            raise UpstreamUnavailable(
+                self.service,
+                f"The {self.service} service is unreachable.",
+                retry_after=self.unavailable_retry_after,
+            ) from exc
+        elapsed = time.perf_counter() - started
+        if response.status_code >= 500:
+            exc = UpstreamUnavailable(
+                self.service,
+                f"The {self.service} service failed ({response.status_code}); retry later.",
+                retry_after=_retry_after(response, self.unavailable_retry_after),
+            )
+            metrics.record(self.service, target.name, "server_error", elapsed)
+            breaker.record_failure(exc)
+            logger.warning(
+                "upstream %s:%s %s %s → %s", self.service, target.name, method, path, response.status_code
+            )
+            raise exc
+        metrics.record(
+            self.service, target.name, "success" if response.status_code < 400 else "client_error", elapsed
+        )
+        breaker.record_success()  # a 4xx is a business answer, not a sign of an unhealthy upstream
+        return response
+
+    def _failed(self, target: Target, breaker: Breaker, outcome: str, started: float, exc: Exception) -> None:
+        metrics.record(self.service, target.name, outcome, time.perf_counter() - started)
+        breaker.record_failure(exc)
+        logger.warning("upstream %s:%s %s: %s", self.service, target.name, outcome, exc)
+
+    # -- helpers for the typed clients ---------------------------------------------------------
+
+    def json_of(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UpstreamError(
+                self.service, f"The {self.service} service sent a body that is not JSON."
+            ) from exc
+
+    @staticmethod
+    def description_of(response: httpx.Response) -> str:
+        """The human message of the book's error envelope {"error", "description"}."""
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text[:300] or response.reason_phrase
+        if isinstance(body, dict):
+            return str(body.get("description") or body.get("error") or body.get("detail") or body)[:300]
+        return str(body)[:300]
+
+    def ping(self, target: Target) -> None:
+        """GET /ping on one target, bypassing routing and retries (health checks)."""
+        response = self.http_for(target).get(
+            "/ping", headers={REQUEST_ID_HEADER: current_request_id() or "health"}
+        )
+        response.raise_for_status()

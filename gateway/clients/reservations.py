@@ -1,0 +1,84 @@
+"""Client of the reservations context (book: ms-reservations): hold, release and list seats."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+from urllib.parse import quote
+
+from gateway.clients.base import UpstreamClient
+from gateway.errors import InvalidInput, NotYourReservation, ReservationNotFound, SeatTaken, UpstreamError
+
+
+class SeatHolder(TypedDict):
+    seat_no: str
+    customer_id: str
+
+
+class Reservation(TypedDict):
+    flight_id: str
+    seat_no: str
+    customer_id: str
+
+
+class ReservationsClient(UpstreamClient):
+    service = "reservations"
+    url_setting = "RESERVATIONS_URL"
+
+    def seat_reserve(self, *, flight_id: str, seat: str, customer_id: str) -> None:
+        """PUT /reservations; a seat someone holds → SeatTaken (the holder is not told to us)."""
+        response = self.request(
+            "PUT",
+            "/reservations",
+            json={"flight_id": flight_id, "customer_id": customer_id, "seat_num": seat},
+        )
+        if response.status_code == 403:
+            raise SeatTaken(f"Seat {seat} is already reserved.")
+        if response.status_code >= 400:
+            raise InvalidInput(self.description_of(response))
+
+    def seat_release(self, *, flight_id: str, seat: str, customer_id: str) -> None:
+        """DELETE one of the customer's seats; another's → NotYourReservation, none → ReservationNotFound.
+
+        Not retried automatically: the saga decides what a failed release means.
+        """
+        response = self.request(
+            "DELETE",
+            f"/reservations/{quote(flight_id, safe='')}/{quote(seat, safe='')}",
+            params={"customer_id": customer_id},
+        )
+        if response.status_code == 403:
+            raise NotYourReservation(f"Seat {seat} is held by another customer.")
+        if response.status_code == 404:
+            raise ReservationNotFound(f"You hold no reservation for seat {seat} on this flight.")
+        if response.status_code >= 400:
+            raise InvalidInput(self.description_of(response))
+
+    def seats_by_flight(self, flight_id: str) -> list[SeatHolder]:
+        response = self.request("GET", "/reservations", params={"flight_id": flight_id})
+        body = self._list(response)
+        return [
+            {"seat_no": str(item["seat_no"]), "customer_id": str(item["customer_id"])}
+            for item in body
+            if isinstance(item, dict) and "seat_no" in item and "customer_id" in item
+        ]
+
+    def seats_by_customer(self, customer_id: str) -> list[Reservation]:
+        response = self.request("GET", "/reservations", params={"customer_id": customer_id})
+        body = self._list(response)
+        return [
+            {
+                "flight_id": str(item["flight_id"]),
+                "seat_no": str(item["seat_no"]),
+                "customer_id": str(item.get("customer_id", customer_id)),
+            }
+            for item in body
+            if isinstance(item, dict) and "seat_no" in item and "flight_id" in item
+        ]
+
+    def _list(self, response) -> list:
+        if response.status_code >= 400:
+            raise InvalidInput(self.description_of(response))
+        body = self.json_of(response)
+        if not isinstance(body, list):
+            raise UpstreamError(self.service, "The reservations service sent an unexpected list.")
+        return body

@@ -1,0 +1,61 @@
+"""Strangler fig: forward what the gateway does not own to settings.LEGACY_UPSTREAM_URL."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from gateway.api.exceptions import PROBLEM_CONTENT_TYPE, problem_of_gateway_error
+from gateway.clients.legacy import LegacyClient, end_to_end_headers
+from gateway.errors import UpstreamUnavailable
+
+_client: LegacyClient | None = None
+_lock = threading.Lock()
+
+
+def legacy_client() -> LegacyClient:
+    global _client
+    with _lock:
+        if _client is None:
+            _client = LegacyClient()
+        return _client
+
+
+def _incoming_headers(request: HttpRequest) -> list[tuple[str, str]]:
+    headers = [(name, value) for name, value in request.headers.items()]
+    forwarded_for = request.META.get("REMOTE_ADDR", "")
+    if request.headers.get("X-Forwarded-For"):
+        forwarded_for = f"{request.headers['X-Forwarded-For']}, {forwarded_for}"
+    headers = [h for h in end_to_end_headers(headers) if h[0].lower() not in {"x-forwarded-for"}]
+    headers += [
+        ("X-Forwarded-For", forwarded_for),
+        ("X-Forwarded-Host", request.get_host()),
+        ("X-Forwarded-Proto", request.scheme),
+    ]
+    return headers
+
+
+@csrf_exempt  # the legacy system keeps its own CSRF rules; the gateway is a pass-through here
+def legacy_forward(request: HttpRequest, path: str = "") -> HttpResponse:
+    try:
+        upstream = legacy_client().forward(
+            method=request.method or "GET",
+            path=request.path,
+            query=request.META.get("QUERY_STRING", ""),
+            headers=_incoming_headers(request),
+            body=request.body,
+        )
+    except UpstreamUnavailable as exc:
+        body, headers = problem_of_gateway_error(exc, request.path)
+        return HttpResponse(json.dumps(body), status=503, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+    response = HttpResponse(upstream.content, status=upstream.status_code)
+    for name, value in end_to_end_headers(list(upstream.headers.multi_items())):
+        if name.lower() in {"content-encoding", "set-cookie"}:
+            continue  # httpx already decoded the body; cookies are copied one by one below
+        response.headers[name] = value
+    for cookie in upstream.headers.get_list("set-cookie"):
+        response.cookies.load(cookie)
+    return response

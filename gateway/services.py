@@ -1,0 +1,415 @@
+"""The gateway's composition of its upstreams: seat charts, reservations, and the seat-move saga.
+
+Views call these; only these call the clients. No database transaction is ever held open across an
+upstream call: in platform mode that call re-enters this process's Django app.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from gateway import clients
+from gateway.clients import Flight, SeatHolder, SeatMap
+from gateway.errors import (
+    GatewayError,
+    InvalidInput,
+    NotYourReservation,
+    ReservationNotFound,
+    SeatMoveFailed,
+    SeatMoveIncomplete,
+    SeatNotFound,
+    SeatTaken,
+    UpstreamUnavailable,
+)
+
+logger = logging.getLogger(__name__)
+
+SEAT_RE = re.compile(r"^[1-9][0-9]{0,2}[A-K]$")
+FLIGHT_ID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
+
+# Shared by every request: the seat chart's two upstream reads run side by side on it.
+_executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="gateway-fanout")
+
+
+def seat_clean(value: object) -> str:
+    text = str(value or "").strip().upper()
+    if not SEAT_RE.match(text):
+        raise InvalidInput(f"seat: must be a row 1-999 and a letter A-K, like 12C; got {str(value)[:20]!r}.")
+    return text
+
+
+def flight_id_clean(value: object) -> str:
+    text = str(value or "").strip()
+    if not FLIGHT_ID_RE.match(text):
+        raise InvalidInput("flight_id: must be a flight's uuid, like 3f2b5c1e-8a47-4a0c-9a65-3e2f7d0d4c11.")
+    return text.lower()
+
+
+# -- flights -----------------------------------------------------------------------------------
+
+
+def flights_find(
+    *,
+    flight_no: str | None = None,
+    date: str | None = None,
+    origin_code: str | None = None,
+    destination_code: str | None = None,
+) -> list[Flight]:
+    return clients.flights().flights_search(
+        flight_no=flight_no, date=date, origin_code=origin_code, destination_code=destination_code
+    )
+
+
+# -- seat chart --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatChart:
+    flight_id: str
+    degraded: bool
+    cabins: list[dict[str, Any]]
+
+
+def _characteristics(
+    column_traits: list[str], seat: dict, row_no: int, wing: tuple[int, int] | None
+) -> list[str]:
+    traits = [
+        trait.lower() for trait in column_traits if trait.lower() in {"window", "aisle", "middle", "center"}
+    ]
+    if seat.get("exitRowInd"):
+        traits.append("exit")
+    if seat.get("premiumInd"):
+        traits.append("premium")
+    if seat.get("restrictedReclineInd"):
+        traits.append("restricted_recline")
+    if seat.get("noInfantInd"):
+        traits.append("no_infant")
+    if wing and wing[0] <= row_no <= wing[1]:
+        traits.append("wing")
+    return traits
+
+
+def seat_chart_merge(
+    *, flight_id: str, seat_map: SeatMap, holders: list[SeatHolder] | None, customer_id: str
+) -> SeatChart:
+    """Seat map ⊕ reservations: every seat marked free / taken / yours (unknown without reservations).
+
+    Other customers' ids never leave this function.
+    """
+    held: dict[str, bool] = {}
+    if holders is not None:
+        held = {holder["seat_no"].upper(): holder["customer_id"] == customer_id for holder in holders}
+    cabins = []
+    for cabin in seat_map.get("Cabin", []):
+        columns_raw = cabin.get("Column") or []
+        traits_by_letter = {col.get("Column"): list(col.get("Characteristics") or []) for col in columns_raw}
+        columns = []
+        for index, col in enumerate(columns_raw):
+            nxt = columns_raw[index + 1] if index + 1 < len(columns_raw) else None
+            aisle_after = bool(
+                nxt
+                and "Aisle" in (col.get("Characteristics") or [])
+                and "Aisle" in (nxt.get("Characteristics") or [])
+            )
+            columns.append({"letter": col.get("Column"), "aisle_after": aisle_after})
+        wing_raw = cabin.get("Wing")
+        wing = (int(wing_raw["firstRow"]), int(wing_raw["lastRow"])) if isinstance(wing_raw, dict) else None
+        rows = []
+        for row in cabin.get("Row") or []:
+            row_no = int(row["RowNumber"])
+            seats = []
+            exit_row = False
+            for seat in row.get("Seat") or []:
+                seat_id = f"{row_no}{seat['Number']}"
+                exit_row = exit_row or bool(seat.get("exitRowInd"))
+                if holders is None:
+                    status = "unknown"
+                elif seat_id in held:
+                    status = "yours" if held[seat_id] else "taken"
+                else:
+                    status = "free"
+                seats.append(
+                    {
+                        "seat": seat_id,
+                        "column": seat["Number"],
+                        "status": status,
+                        "characteristics": _characteristics(
+                            traits_by_letter.get(seat["Number"], []), seat, row_no, wing
+                        ),
+                        "facilities": [
+                            str((facility.get("Detail") or {}).get("content"))
+                            for facility in seat.get("Facilities") or []
+                            if isinstance(facility, dict)
+                        ],
+                    }
+                )
+            rows.append(
+                {
+                    "number": row_no,
+                    "exit": exit_row,
+                    "wing": bool(wing and wing[0] <= row_no <= wing[1]),
+                    "seats": seats,
+                }
+            )
+        cabins.append(
+            {
+                "cabin_class": (cabin.get("CabinClass") or {}).get("CabinType", "Economy"),
+                "first_row": cabin.get("firstRow"),
+                "last_row": cabin.get("lastRow"),
+                "wing": {"first_row": wing[0], "last_row": wing[1]} if wing else None,
+                "columns": columns,
+                "rows": rows,
+            }
+        )
+    return SeatChart(flight_id=flight_id, degraded=holders is None, cabins=cabins)
+
+
+def _in_context(fn: Any, *args: Any) -> Any:
+    """Run fn on the pool with this request's context (its request id reaches the upstream)."""
+    context = contextvars.copy_context()
+    return _executor.submit(context.run, fn, *args)
+
+
+def seat_chart_build(*, flight_id: str, customer_id: str) -> SeatChart:
+    """The seat map and the flight's reservations, fetched concurrently, merged.
+
+    Reservations down → a degraded chart (availability unknown); flights down → UpstreamUnavailable.
+    The flights read stays on this thread: in platform mode it queries this request's database
+    connection (tests' transactions included); the reservations read (Redis only) goes to the pool.
+    """
+    flight_id = flight_id_clean(flight_id)
+    holders_future = _in_context(clients.reservations().seats_by_flight, flight_id)
+    try:
+        seat_map = clients.flights().seat_map_get(flight_id)
+    finally:
+        try:
+            holders: list[SeatHolder] | None = holders_future.result()
+        except UpstreamUnavailable as exc:
+            logger.warning("seat chart of %s degraded: %s", flight_id, exc.detail)
+            holders = None
+    return seat_chart_merge(flight_id=flight_id, seat_map=seat_map, holders=holders, customer_id=customer_id)
+
+
+def _seat_on_map(seat_map: SeatMap, seat: str) -> bool:
+    return any(
+        f"{row.get('RowNumber')}{item.get('Number')}" == seat
+        for cabin in seat_map.get("Cabin", [])
+        for row in cabin.get("Row") or []
+        for item in row.get("Seat") or []
+    )
+
+
+def seat_require_on_map(*, flight_id: str, seat: str) -> None:
+    """Unknown flight → FlightNotFound; a seat the aircraft does not have → SeatNotFound."""
+    if not _seat_on_map(clients.flights().seat_map_get(flight_id), seat):
+        raise SeatNotFound(f"Seat {seat} does not exist on this flight.")
+
+
+# -- reserve / release -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatReserved:
+    flight_id: str
+    seat: str
+    created: bool  # False: the customer already held this seat (200, nothing changed)
+
+
+def seat_holder_is(*, flight_id: str, seat: str, customer_id: str) -> bool:
+    return any(
+        holder["seat_no"].upper() == seat and holder["customer_id"] == customer_id
+        for holder in clients.reservations().seats_by_flight(flight_id)
+    )
+
+
+def seat_reserve(*, flight_id: str, seat: str, customer_id: str) -> SeatReserved:
+    """Reserve a seat on the map. Taken by someone else → SeatTaken; already yours → created=False."""
+    flight_id, seat = flight_id_clean(flight_id), seat_clean(seat)
+    seat_require_on_map(flight_id=flight_id, seat=seat)
+    try:
+        clients.reservations().seat_reserve(flight_id=flight_id, seat=seat, customer_id=customer_id)
+    except SeatTaken:
+        if seat_holder_is(flight_id=flight_id, seat=seat, customer_id=customer_id):
+            return SeatReserved(flight_id=flight_id, seat=seat, created=False)
+        raise
+    logger.info("seat reserved", extra={"flight_id": flight_id, "seat": seat, "customer_id": customer_id})
+    return SeatReserved(flight_id=flight_id, seat=seat, created=True)
+
+
+def seat_release(*, flight_id: str, seat: str, customer_id: str) -> None:
+    """Release one of the customer's seats. Another's → NotYourReservation; none → ReservationNotFound."""
+    flight_id, seat = flight_id_clean(flight_id), seat_clean(seat)
+    clients.reservations().seat_release(flight_id=flight_id, seat=seat, customer_id=customer_id)
+    logger.info("seat released", extra={"flight_id": flight_id, "seat": seat, "customer_id": customer_id})
+
+
+def reservations_of_customer(*, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's seats, each with its flight (flight details fetched concurrently, once per flight)."""
+    held = clients.reservations().seats_by_customer(customer_id)
+    flight_ids = sorted({item["flight_id"] for item in held})
+    futures = {flight_id: _in_context(_flight_or_none, flight_id) for flight_id in flight_ids[1:]}
+    flights_by_id = {flight_ids[0]: _flight_or_none(flight_ids[0])} if flight_ids else {}
+    flights_by_id.update({flight_id: future.result() for flight_id, future in futures.items()})
+    return [
+        {
+            "flight_id": item["flight_id"],
+            "seat": item["seat_no"],
+            "flight": flights_by_id.get(item["flight_id"]),
+        }
+        for item in sorted(
+            held, key=lambda item: (item["flight_id"], int(item["seat_no"][:-1]), item["seat_no"][-1])
+        )
+    ]
+
+
+def _flight_or_none(flight_id: str) -> Flight | None:
+    """Flight details for enrichment; a flight that vanished or an outage leaves them out (null)."""
+    try:
+        return clients.flights().flight_get(flight_id)
+    except (GatewayError, UpstreamUnavailable) as exc:
+        logger.warning("reservation list: flight %s not enriched: %s", flight_id, exc)
+        return None
+
+
+# -- the seat-move saga ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatMoved:
+    from_flight_id: str
+    from_seat: str
+    to_flight_id: str
+    to_seat: str
+
+
+def _saga_log(step: str, **data: object) -> None:
+    logger.info("seat move saga: %s", step, extra={"saga": "seat_move", "step": step, **data})
+
+
+def _holds(customer_id: str, flight_id: str, seat: str) -> bool:
+    return any(
+        item["flight_id"] == flight_id and item["seat_no"].upper() == seat
+        for item in clients.reservations().seats_by_customer(customer_id)
+    )
+
+
+def _compensate(*, flight_id: str, seat: str, customer_id: str, attempts: int = 3) -> bool:
+    """Release the newly reserved seat again; True when the customer no longer holds it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            clients.reservations().seat_release(flight_id=flight_id, seat=seat, customer_id=customer_id)
+            _saga_log("compensated", flight_id=flight_id, seat=seat, attempt=attempt)
+            return True
+        except ReservationNotFound:
+            _saga_log("compensated", flight_id=flight_id, seat=seat, attempt=attempt, note="already released")
+            return True
+        except (UpstreamUnavailable, NotYourReservation) as exc:
+            _saga_log("compensation failed", flight_id=flight_id, seat=seat, attempt=attempt, error=str(exc))
+    return False
+
+
+def seat_move(
+    *, customer_id: str, from_flight_id: str, from_seat: str, to_flight_id: str, to_seat: str
+) -> SeatMoved:
+    """Move a seat (same flight or another) as a saga: reserve the new seat, then release the old.
+
+    If releasing the old seat fails, the new one is released again (compensation), so a fault never
+    leaves the customer with zero or two seats; the error says what the customer holds now.
+    """
+    from_flight_id, to_flight_id = flight_id_clean(from_flight_id), flight_id_clean(to_flight_id)
+    from_seat, to_seat = seat_clean(from_seat), seat_clean(to_seat)
+    if (from_flight_id, from_seat) == (to_flight_id, to_seat):
+        raise InvalidInput("to_seat: must differ from from_seat.")
+    keep = {"from_flight_id": from_flight_id, "from_seat": from_seat}
+    _saga_log("start", **keep, to_flight_id=to_flight_id, to_seat=to_seat, customer_id=customer_id)
+
+    # Step 0 (checks, no change yet): the customer holds the old seat and the new one exists.
+    if not _holds(customer_id, from_flight_id, from_seat):
+        raise ReservationNotFound(f"You hold no reservation for seat {from_seat} on flight {from_flight_id}.")
+    seat_require_on_map(flight_id=to_flight_id, seat=to_seat)
+
+    # Step 1: reserve the new seat. A failure here changes nothing.
+    try:
+        clients.reservations().seat_reserve(flight_id=to_flight_id, seat=to_seat, customer_id=customer_id)
+    except SeatTaken as exc:
+        _saga_log("reserve new refused", reason="taken")
+        raise SeatTaken(f"Seat {to_seat} is already reserved; you keep {from_seat}.", holds=[keep]) from exc
+    _saga_log("reserved new", flight_id=to_flight_id, seat=to_seat)
+
+    # Step 2: release the old seat.
+    try:
+        clients.reservations().seat_release(flight_id=from_flight_id, seat=from_seat, customer_id=customer_id)
+    except (UpstreamUnavailable, NotYourReservation, ReservationNotFound) as release_error:
+        _saga_log("release old failed", flight_id=from_flight_id, seat=from_seat, error=str(release_error))
+        return _seat_move_recover(
+            customer_id=customer_id,
+            from_flight_id=from_flight_id,
+            from_seat=from_seat,
+            to_flight_id=to_flight_id,
+            to_seat=to_seat,
+            release_error=release_error,
+        )
+    _saga_log("released old — done", flight_id=from_flight_id, seat=from_seat)
+    return SeatMoved(from_flight_id, from_seat, to_flight_id, to_seat)
+
+
+def _seat_move_recover(
+    *,
+    customer_id: str,
+    from_flight_id: str,
+    from_seat: str,
+    to_flight_id: str,
+    to_seat: str,
+    release_error: GatewayError,
+) -> SeatMoved:
+    """After a failed release: find out whether the old seat is still held, then finish or compensate.
+
+    A timed-out release may have happened upstream; compensating blindly could leave zero seats.
+    """
+    old = {"flight_id": from_flight_id, "seat": from_seat}
+    new = {"flight_id": to_flight_id, "seat": to_seat}
+    try:
+        still_holds_old = _holds(customer_id, from_flight_id, from_seat)
+    except UpstreamUnavailable:
+        still_holds_old = None
+    if still_holds_old is False and isinstance(release_error, UpstreamUnavailable):
+        _saga_log("release old had happened — done", **old)
+        return SeatMoved(from_flight_id, from_seat, to_flight_id, to_seat)
+    if still_holds_old is None:
+        # Unknown whether the old seat is gone: keep the new one rather than risk holding none.
+        _saga_log("state unknown, compensation deferred", old=old, new=new)
+        raise SeatMoveIncomplete(
+            "reservations",
+            f"The move could not be confirmed: you hold {to_seat} and may still hold {from_seat}; "
+            "retry the move or cancel one seat.",
+            retry_after=release_error.retry_after if isinstance(release_error, UpstreamUnavailable) else 5,
+            holds=[new, old],
+        )
+    if not _compensate(flight_id=to_flight_id, seat=to_seat, customer_id=customer_id):
+        _saga_log("compensation gave up — customer holds both", old=old, new=new)
+        raise SeatMoveIncomplete(
+            "reservations",
+            f"The move failed and could not be undone yet: you hold both {from_seat} and {to_seat}.",
+            holds=[old, new],
+        )
+    holds = [old] if still_holds_old else []
+    if isinstance(release_error, UpstreamUnavailable):
+        raise UpstreamUnavailable(
+            "reservations",
+            f"The move was undone because the reservations service failed; you keep {from_seat}.",
+            retry_after=release_error.retry_after,
+            holds=holds,
+            compensated=True,
+        )
+    raise SeatMoveFailed(
+        f"The move was undone: {release_error.detail}",
+        holds=holds,
+        compensated=True,
+    )
