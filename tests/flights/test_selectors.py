@@ -9,6 +9,7 @@ import pytest
 
 from flights.errors import FlightNotFound, InvalidInput
 from flights.models import AircraftLayout
+from flights.seed_data import seed_flight_id
 from flights.selectors import (
     FlightRecord,
     aircraft_layout_codes,
@@ -17,7 +18,6 @@ from flights.selectors import (
     flight_get,
     seat_map_for_slot,
 )
-from flights.seed_data import seed_flight_id
 from flights.services import aircraft_layout_create, flight_create
 from tests.flights.conftest import FLIGHTS_DBS, SEED_START
 

@@ -80,7 +80,7 @@ def test_flight_create_normalises_codes_and_stores_utc(layout):
         ({"origin_code": "JF"}, "origin_code"),
         ({"destination_code": "L4X"}, "destination_code"),
         ({"destination_code": "jfk"}, "must differ"),
-        ({"departure": datetime(2031, 3, 1, 9, 30)}, "timezone-aware"),  # noqa: DTZ001 - the point of the test
+        ({"departure": datetime(2031, 3, 1, 9, 30)}, "timezone-aware"),  # naive: refused
     ],
 )
 def test_flight_create_refuses_bad_input(layout, overrides, message):
@@ -104,7 +104,8 @@ def test_a_flight_number_is_scheduled_once_per_departure(layout):
 def test_seed_creates_layouts_routes_and_the_books_flight(seeded):
     assert seeded.layouts_created == 2
     per_day = sum(len(route.departures) for route in ROUTES)
-    assert len(ROUTES) >= 3 and per_day >= 2 * 3
+    assert len(ROUTES) >= 3
+    assert all(len(route.departures) >= 2 for route in ROUTES)
     assert seeded.flights_created == 3 * per_day + 1
     book_no, book_departure, *_ = BOOK_FLIGHT
     book = Flight.objects.get(flight_no=book_no, departure=book_departure)
