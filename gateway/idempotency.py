@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gateway.errors import GatewayError, IdempotencyKeyInFlight, IdempotencyKeyReused, InvalidInput
@@ -63,7 +63,9 @@ def idempotent_run(
     """
     key = key_clean(key)
     try:
-        record = IdempotencyKey.objects.create(customer_id=customer_id, key=key, request_hash=fingerprint)
+        # A savepoint of its own: a duplicate key must not poison an enclosing transaction.
+        with transaction.atomic():
+            record = IdempotencyKey.objects.create(customer_id=customer_id, key=key, request_hash=fingerprint)
     except IntegrityError:
         existing = IdempotencyKey.objects.filter(customer_id=customer_id, key=key).first()
         if existing is None:  # claimed and released between our insert and read: simply retry

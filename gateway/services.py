@@ -219,28 +219,19 @@ def seat_require_on_map(*, flight_id: str, seat: str) -> None:
 class SeatReserved:
     flight_id: str
     seat: str
-    created: bool  # False: the customer already held this seat (200, nothing changed)
-
-
-def seat_holder_is(*, flight_id: str, seat: str, customer_id: str) -> bool:
-    return any(
-        holder["seat_no"].upper() == seat and holder["customer_id"] == customer_id
-        for holder in clients.reservations().seats_by_flight(flight_id)
-    )
 
 
 def seat_reserve(*, flight_id: str, seat: str, customer_id: str) -> SeatReserved:
-    """Reserve a seat on the map. Taken by someone else → SeatTaken; already yours → created=False."""
+    """Reserve a seat on the map; someone else's → SeatTaken.
+
+    Reserving a seat you already hold succeeds again (the reservations contract makes a repeated
+    PUT by the holder a 200), so the answer is the same 201 and nothing changes.
+    """
     flight_id, seat = flight_id_clean(flight_id), seat_clean(seat)
     seat_require_on_map(flight_id=flight_id, seat=seat)
-    try:
-        clients.reservations().seat_reserve(flight_id=flight_id, seat=seat, customer_id=customer_id)
-    except SeatTaken:
-        if seat_holder_is(flight_id=flight_id, seat=seat, customer_id=customer_id):
-            return SeatReserved(flight_id=flight_id, seat=seat, created=False)
-        raise
+    clients.reservations().seat_reserve(flight_id=flight_id, seat=seat, customer_id=customer_id)
     logger.info("seat reserved", extra={"flight_id": flight_id, "seat": seat, "customer_id": customer_id})
-    return SeatReserved(flight_id=flight_id, seat=seat, created=True)
+    return SeatReserved(flight_id=flight_id, seat=seat)
 
 
 def seat_release(*, flight_id: str, seat: str, customer_id: str) -> None:
@@ -254,9 +245,12 @@ def reservations_of_customer(*, customer_id: str) -> list[dict[str, Any]]:
     """The customer's seats, each with its flight (flight details fetched concurrently, once per flight)."""
     held = clients.reservations().seats_by_customer(customer_id)
     flight_ids = sorted({item["flight_id"] for item in held})
-    futures = {flight_id: _in_context(_flight_or_none, flight_id) for flight_id in flight_ids[1:]}
-    flights_by_id = {flight_ids[0]: _flight_or_none(flight_ids[0])} if flight_ids else {}
-    flights_by_id.update({flight_id: future.result() for flight_id, future in futures.items()})
+    if clients.flights().in_process:
+        # In-process reads query this thread's database connection (and hold the GIL): no pool.
+        flights_by_id = {flight_id: _flight_or_none(flight_id) for flight_id in flight_ids}
+    else:
+        futures = {flight_id: _in_context(_flight_or_none, flight_id) for flight_id in flight_ids}
+        flights_by_id = {flight_id: future.result() for flight_id, future in futures.items()}
     return [
         {
             "flight_id": item["flight_id"],

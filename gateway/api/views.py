@@ -130,7 +130,7 @@ class ReservationCreateApi(GatewayApiView):
         operation_id="reservations_create",
         summary="Reserve a seat",
         description=(
-            "201 when reserved; 200 when you already hold it (nothing changes); 404 for a seat the "
+            "201 when reserved (also when you already hold it: nothing changes); 404 for a seat the "
             "aircraft does not have; 409 when someone else holds it. With an `Idempotency-Key` header "
             "a retry with the same body replays the first response; another body with the same key → 422."
         ),
@@ -156,7 +156,7 @@ class ReservationCreateApi(GatewayApiView):
         def run() -> idempotency.StoredResponse:
             reserved = services.seat_reserve(flight_id=flight_id, seat=seat, customer_id=customer_id)
             body = {"flight_id": reserved.flight_id, "seat": reserved.seat, "status": "yours"}
-            return idempotency.StoredResponse(201 if reserved.created else 200, body)
+            return idempotency.StoredResponse(201, body)
 
         key = request.headers.get("Idempotency-Key")
         if key is None:

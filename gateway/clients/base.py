@@ -165,6 +165,11 @@ class UpstreamClient:
         routed = self.routes.targets(self.service) if self.routes else ()
         return list(routed) or [self.default_target]
 
+    @property
+    def in_process(self) -> bool:
+        """True when every call goes through this process's own WSGI app (platform mode)."""
+        return self.default_target.url is None and not (self.routes and self.routes.targets(self.service))
+
     def target_pick(self) -> Target:
         if self.routes is not None:
             picked = self.routes.pick(self.service)
@@ -228,7 +233,7 @@ class UpstreamClient:
             return self._attempt(method, path, params, json)
         retrying = Retrying(
             stop=stop_after_attempt(self.read_retries + 1),
-            wait=wait_exponential_jitter(initial=0.05, max=0.5, jitter=0.05),
+            wait=wait_exponential_jitter(multiplier=0.05, max=0.5, jitter=0.05),
             retry=retry_if_exception(_is_retryable),
             reraise=True,
             before_sleep=lambda state: logger.info(

@@ -1,0 +1,120 @@
+"""Fixtures of the gateway suite: platform mode (upstreams in-process), real Redis, seeded flights."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from gateway import clients
+
+GATEWAY_DBS = ["default", "flights"]
+BOOK_FLIGHT_NO = "AA2532"
+BOOK_DATE = "2020-05-17"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clients_and_cache():
+    """Every test starts with closed breakers, fresh pools and empty throttle counters."""
+    clients.clients_reset()
+    cache.clear()
+    yield
+    clients.clients_reset()
+    cache.clear()
+
+
+@pytest.fixture
+def seeded(db, django_db_blocker, redis_client):
+    """Flights seeded in the test database (one day of schedule + the book's AA2532) and an empty Redis."""
+    call_command("seed_flights", "--days", "1", stdout=None)
+
+
+@pytest.fixture
+def book_flight(seeded) -> dict:
+    from flights.models import Flight
+
+    flight = Flight.objects.get(flight_no=BOOK_FLIGHT_NO, departure__date=BOOK_DATE)
+    return {"flight_id": str(flight.flight_id), "flight_no": flight.flight_no}
+
+
+@pytest.fixture
+def other_flight(seeded) -> dict:
+    from flights.models import Flight
+
+    flight = Flight.objects.exclude(flight_no=BOOK_FLIGHT_NO).order_by("departure").first()
+    return {"flight_id": str(flight.flight_id), "flight_no": flight.flight_no}
+
+
+def _customer(username: str) -> APIClient:
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    user.set_password("skyway-demo")
+    user.save()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.customer_id = str(user.pk)
+    return client
+
+
+@pytest.fixture
+def alice(db) -> APIClient:
+    return _customer("alice")
+
+
+@pytest.fixture
+def bob(db) -> APIClient:
+    return _customer("bob")
+
+
+class FaultyTransport(httpx.BaseTransport):
+    """Wraps the real transport of one upstream; `rules` decide which requests fail and how.
+
+    A rule is (method, path substring, fault) with fault "connect" (ConnectError), "timeout"
+    (ReadTimeout) or an HTTP status to answer instead; `times` limits how often it fires.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.rules: list[dict] = []
+        self.seen: list[tuple[str, str]] = []
+
+    def fail(self, method: str = "*", path: str = "", fault: str | int = "connect", times: int | None = None):
+        self.rules.append({"method": method, "path": path, "fault": fault, "times": times})
+        return self
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.method, request.url.path))
+        for rule in self.rules:
+            if rule["method"] in {"*", request.method} and rule["path"] in request.url.path:
+                if rule["times"] is not None:
+                    if rule["times"] <= 0:
+                        continue
+                    rule["times"] -= 1
+                if rule["fault"] == "connect":
+                    raise httpx.ConnectError("injected: connection refused", request=request)
+                if rule["fault"] == "timeout":
+                    raise httpx.ReadTimeout("injected: read timed out", request=request)
+                return httpx.Response(
+                    int(rule["fault"]), json={"error": "injected", "description": "injected"}
+                )
+        return self.inner.handle_request(request)
+
+
+@pytest.fixture
+def faults():
+    """Install FaultyTransport in front of an upstream client: `faults("reservations").fail(...)`."""
+
+    def install(service: str) -> FaultyTransport:
+        client = clients.flights() if service == "flights" else clients.reservations()
+        target = client.default_target
+        real = client.http_for(target)
+        faulty = FaultyTransport(real._transport)
+        client._http[target.url] = httpx.Client(
+            transport=faulty, base_url=real.base_url, timeout=client.timeout
+        )
+        return faulty
+
+    return install
