@@ -63,7 +63,8 @@ class Split:
         return service
 
     def start_gateway(self, **env: str) -> LiveService:
-        assert self.flights is not None and self.reservations is not None
+        assert self.flights is not None
+        assert self.reservations is not None
         self.gateway = self.start(
             "settings.gateway",
             threads=4,
@@ -152,7 +153,9 @@ def split(split_env: Split) -> Split:
     out = run_manage("settings.flights", "shell", "-c", _FLIGHT_IDS.format(n=8), env=split_env.env)
     split_env.flight_ids = _marker_line(out, "FLIGHTS=").split(",")
     run_manage("settings.gateway", "migrate_contexts", env=split_env.env)
-    out = run_manage("settings.gateway", "shell", "-c", _MAKE_CUSTOMERS.format(n=CUSTOMERS), env=split_env.env)
+    out = run_manage(
+        "settings.gateway", "shell", "-c", _MAKE_CUSTOMERS.format(n=CUSTOMERS), env=split_env.env
+    )
     split_env.customers = [Customer(**item) for item in json.loads(_marker_line(out, "CUSTOMERS="))]
     split_env.flights = split_env.start("settings.flights")
     split_env.reservations = split_env.start("settings.reservations")

@@ -168,7 +168,11 @@ def reservations_sender(base_url: str) -> Sender:
     def send(client: httpx.Client, reserve: Reserve) -> httpx.Response:
         return client.put(
             f"{base_url}/reservations",
-            json={"flight_id": reserve.flight_id, "customer_id": reserve.customer_id, "seat_num": reserve.seat},
+            json={
+                "flight_id": reserve.flight_id,
+                "customer_id": reserve.customer_id,
+                "seat_num": reserve.seat,
+            },
         )
 
     return send
@@ -289,7 +293,9 @@ def store_snapshot(client: redis.Redis, flight_ids: Iterable[str], prefix: str =
     return StoreSnapshot(hashes, events)
 
 
-def log_replay(events: list[dict[str, str]], violations: list[str] | None = None) -> dict[str, dict[str, str]]:
+def log_replay(
+    events: list[dict[str, str]], violations: list[str] | None = None
+) -> dict[str, dict[str, str]]:
     """Fold the event log into flight → seat → customer, noting a reserve of a held seat (a double booking)."""
     state: dict[str, dict[str, str]] = {}
     for event in events:
@@ -297,11 +303,15 @@ def log_replay(events: list[dict[str, str]], violations: list[str] | None = None
         seat, customer = event["seat_no"], event["customer_id"]
         if event["type"] == "SeatReserved":
             if seat in seats and violations is not None:
-                violations.append(f"log gives {event['flight_id']}/{seat} to {customer} while {seats[seat]} holds it")
+                violations.append(
+                    f"log gives {event['flight_id']}/{seat} to {customer} while {seats[seat]} holds it"
+                )
             seats[seat] = customer
         elif event["type"] == "SeatReleased":
             if seats.get(seat) != customer and violations is not None:
-                violations.append(f"log releases {event['flight_id']}/{seat} by {customer}, holder {seats.get(seat)}")
+                violations.append(
+                    f"log releases {event['flight_id']}/{seat} by {customer}, holder {seats.get(seat)}"
+                )
             seats.pop(seat, None)
     return state
 
@@ -333,7 +343,9 @@ def invariant_violations(
         if attempt.acknowledged:
             holder = snapshot.hashes.get(r.flight_id, {}).get(r.seat)
             if holder != r.customer_id:
-                violations.append(f"acknowledged {r.flight_id}/{r.seat} for {r.customer_id}, store says {holder}")
+                violations.append(
+                    f"acknowledged {r.flight_id}/{r.seat} for {r.customer_id}, store says {holder}"
+                )
         elif attempt.error is not None:
             if attempt.timed_out or not transport_errors_allowed(attempt):
                 violations.append(f"{r.flight_id}/{r.seat}: no HTTP answer ({attempt.error})")
@@ -355,6 +367,8 @@ def summary(attempts: list[Attempt]) -> dict[str, int]:
     """Counts by outcome, for the failure message and the docs."""
     counts: dict[str, int] = {}
     for attempt in attempts:
-        key = str(attempt.status) if attempt.status is not None else (attempt.error or "error").split(":", 1)[0]
+        key = (
+            str(attempt.status) if attempt.status is not None else (attempt.error or "error").split(":", 1)[0]
+        )
         counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items()))
