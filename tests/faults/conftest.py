@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ import pytest
 
 from skyway.env import env_float
 from tests.support.live import LiveService, base_env, run_manage, start_service
-from tests.support.load import PrivateRedis
+from tests.support.load import PrivateRedis, Reserve, seat_map_seats
 
 pytestmark = pytest.mark.faults
 
@@ -67,7 +67,8 @@ class Split:
         assert self.reservations is not None
         self.gateway = self.start(
             "settings.gateway",
-            threads=4,
+            workers=1,
+            threads=6,
             FLIGHTS_URL=self.flights.url,
             RESERVATIONS_URL=self.reservations.url,
             **env,
@@ -86,6 +87,7 @@ class Split:
 _MAKE_CUSTOMERS = """
 import json
 import logging
+import shutil
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 User = get_user_model()
@@ -143,20 +145,40 @@ def reservations_only(split_env: Split) -> Split:
     return split_env
 
 
-@pytest.fixture
-def split(split_env: Split) -> Split:
-    """flights + reservations + gateway over HTTP, seeded flights and a few customers with tokens."""
+@dataclass(frozen=True)
+class Seeded:
+    var_dir: Path
+    flight_ids: list[str]
+    customers: list[Customer]
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """Migrated, seeded SQLite files (flights, gateway customers with tokens), made once per session."""
     if not _gateway_has_routes():
         pytest.skip("the gateway has no API routes yet (gateway/api/urls.py)")
-    run_manage("settings.flights", "migrate_contexts", env=split_env.env)
-    run_manage("settings.flights", "seed_flights", "--days", "2", env=split_env.env)
-    out = run_manage("settings.flights", "shell", "-c", _FLIGHT_IDS.format(n=8), env=split_env.env)
-    split_env.flight_ids = _marker_line(out, "FLIGHTS=").split(",")
-    run_manage("settings.gateway", "migrate_contexts", env=split_env.env)
-    out = run_manage(
-        "settings.gateway", "shell", "-c", _MAKE_CUSTOMERS.format(n=CUSTOMERS), env=split_env.env
-    )
-    split_env.customers = [Customer(**item) for item in json.loads(_marker_line(out, "CUSTOMERS="))]
+    var_dir = tmp_path_factory.mktemp("seeded-var")
+    env = base_env(SKYWAY_VAR_DIR=str(var_dir), LOG_LEVEL="WARNING")
+    run_manage("settings.flights", "migrate_contexts", env=env)
+    run_manage("settings.flights", "seed_flights", "--days", "2", env=env)
+    out = run_manage("settings.flights", "shell", "-c", _FLIGHT_IDS.format(n=8), env=env)
+    flight_ids = _marker_line(out, "FLIGHTS=").split(",")
+    run_manage("settings.gateway", "migrate_contexts", env=env)
+    out = run_manage("settings.gateway", "shell", "-c", _MAKE_CUSTOMERS.format(n=CUSTOMERS), env=env)
+    customers = [Customer(**item) for item in json.loads(_marker_line(out, "CUSTOMERS="))]
+    return Seeded(var_dir, flight_ids, customers)
+
+
+@pytest.fixture
+def split(split_env: Split, seeded: Seeded) -> Split:
+    """flights + reservations + gateway over HTTP on a copy of the seeded files.
+
+    One gateway worker (six threads): circuit breakers live per process, so /health then shows the
+    state every request of the run went through.
+    """
+    shutil.copytree(seeded.var_dir, split_env.root / "var", dirs_exist_ok=True)
+    split_env.flight_ids = list(seeded.flight_ids)
+    split_env.customers = list(seeded.customers)
     split_env.flights = split_env.start("settings.flights")
     split_env.reservations = split_env.start("settings.reservations")
     split_env.start_gateway()
@@ -176,8 +198,30 @@ def gateway_get(split: Split, path: str, customer: Customer, timeout: float = 10
     )
 
 
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "") not in {"", "0"}
+def seats_of(split: Split, flight_id: str) -> list[str]:
+    """The seat ids of a flight, read from the flights service's seat map."""
+    assert split.flights is not None
+    response = httpx.get(f"{split.flights.url}/flights/{flight_id}/seat_map", timeout=10)
+    response.raise_for_status()
+    return seat_map_seats(response.json())
+
+
+def gateway_plans(split: Split, flights: int, threads: int | None = None) -> list[list[Reserve]]:
+    """Disjoint reserve plans for the customers: thread i reserves as customer i, seats dealt round-robin."""
+    threads = threads or len(split.customers)
+    plans: list[list[Reserve]] = [[] for _ in range(threads)]
+    index = 0
+    for flight_id in split.flight_ids[:flights]:
+        for seat in seats_of(split, flight_id):
+            plans[index % threads].append(
+                Reserve(flight_id, seat, split.customers[index % threads].customer_id)
+            )
+            index += 1
+    return plans
+
+
+def tokens_of(split: Split) -> dict[str, str]:
+    return {customer.customer_id: customer.token for customer in split.customers}
 
 
 @pytest.fixture(autouse=True)

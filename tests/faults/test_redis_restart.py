@@ -53,6 +53,7 @@ def test_acknowledged_reservations_survive_a_redis_restart(reservations_only: Sp
     snapshot = store_snapshot(split.redis.client(), FLIGHTS)
     violations = invariant_violations(attempts, snapshot, max_wall_s=CLIENT_TIMEOUT_S)
     counts = summary(attempts)
+    print(f"outcomes: {counts}; outage {restart_at - down_at:.1f}s, restart {up_at - restart_at:.1f}s")
     assert not violations, f"{len(violations)} violations, outcomes {counts}:\n" + "\n".join(violations[:30])
 
     acknowledged = [a for a in attempts if a.acknowledged]

@@ -178,6 +178,29 @@ def reservations_sender(base_url: str) -> Sender:
     return send
 
 
+def gateway_sender(base_url: str, tokens: dict[str, str]) -> Sender:
+    """POST /api/flights/{id}/reservations through the gateway as the customer (token by customer id)."""
+
+    def send(client: httpx.Client, reserve: Reserve) -> httpx.Response:
+        return client.post(
+            f"{base_url}/api/flights/{reserve.flight_id}/reservations",
+            json={"seat": reserve.seat},
+            headers={"Authorization": f"Token {tokens[reserve.customer_id]}"},
+        )
+
+    return send
+
+
+def seat_map_seats(seat_map: dict) -> list[str]:
+    """Every seat id ("12C") of a seat map in the book's Cabin/Row/Seat shape, front to back."""
+    return [
+        f"{row['RowNumber']}{seat['Number']}"
+        for cabin in seat_map["Cabin"]
+        for row in cabin["Row"]
+        for seat in row["Seat"]
+    ]
+
+
 @dataclass
 class LoadRun:
     """Client threads, each reserving its own seats in order, retrying a seat until it is acknowledged.
