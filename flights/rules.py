@@ -8,10 +8,15 @@ import uuid
 from flights.errors import InvalidInput
 
 # The book's rule: 1-4 letters then digits, at least 3 characters. We also cap the length.
-FLIGHT_NO_PATTERN = r"^[A-Za-z]{1,4}\d+$"
+FLIGHT_NO_PATTERN = r"^[A-Za-z]{1,4}[0-9]+$"  # [0-9]: \d would admit any script's digits
 FLIGHT_NO_MIN_LENGTH = 3
 FLIGHT_NO_MAX_LENGTH = 12
 FLIGHT_NO_RULE = "must look like AA2532: 1-4 letters then digits, 3 to 12 characters"
+# The same rule as one pattern, lengths included, for the OpenAPI document (clients and fuzzers read it).
+FLIGHT_NO_SCHEMA_PATTERN = (
+    r"^([A-Za-z][0-9]{2,11}|[A-Za-z]{2}[0-9]{1,10}|[A-Za-z]{3}[0-9]{1,9}|[A-Za-z]{4}[0-9]{1,8})$"
+)
+FLIGHT_ID_SCHEMA_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 IATA_PATTERN = r"^[A-Za-z]{3}$"
 IATA_RULE = "must be a 3-letter IATA airport code, e.g. JFK"
 
@@ -20,7 +25,7 @@ _IATA = re.compile(IATA_PATTERN)
 
 
 def is_flight_no(value: str) -> bool:
-    return FLIGHT_NO_MIN_LENGTH <= len(value) <= FLIGHT_NO_MAX_LENGTH and bool(_FLIGHT_NO.match(value))
+    return FLIGHT_NO_MIN_LENGTH <= len(value) <= FLIGHT_NO_MAX_LENGTH and bool(_FLIGHT_NO.fullmatch(value))
 
 
 def flight_no_normalize(value: str) -> str:
@@ -31,7 +36,7 @@ def flight_no_normalize(value: str) -> str:
 
 
 def iata_normalize(value: str, *, field: str) -> str:
-    if not isinstance(value, str) or not _IATA.match(value):
+    if not isinstance(value, str) or not _IATA.fullmatch(value):
         raise InvalidInput(f"{field}: {IATA_RULE}", fields={field: [IATA_RULE]})
     return value.upper()
 

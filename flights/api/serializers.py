@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from flights.rules import (
     FLIGHT_NO_MAX_LENGTH,
     FLIGHT_NO_MIN_LENGTH,
-    FLIGHT_NO_PATTERN,
     FLIGHT_NO_RULE,
+    FLIGHT_NO_SCHEMA_PATTERN,
     IATA_PATTERN,
     IATA_RULE,
 )
@@ -20,18 +21,27 @@ from flights.selectors import FLIGHT_FIND_LIMIT
 DEPARTURE_RULE = (
     "must be YYYY-MM-DDThh:mm (UTC unless an offset such as Z or +02:00 follows) or a date YYYY-MM-DD"
 )
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DEPARTURE = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
-    r"(?P<offset>Z|[+-]\d{2}:\d{2})?)?$"
-)
-
 
 MIN_YEAR, MAX_YEAR = 1970, 2999  # keeps every window arithmetic and every database's datetime range safe
+BLANK_RULE = "must not be blank (leave the parameter out instead)"
+
+# [0-9], not \d: \d also matches other scripts' digits, which int() would then happily accept.
+_TIME = r"(?:T(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?(?P<offset>Z|[+-][0-9]{2}:[0-9]{2})?)?"
+_DATE = re.compile(r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})")
+_DEPARTURE = re.compile(r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})" + _TIME)
+# The documented patterns also carry the ranges (years 1970-2999, months, hours…); only impossible
+# days such as 02-30 pass them and are refused by the parser.
+_SCHEMA_DAY = r"(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_SCHEMA_TIME = r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?"
+DATE_SCHEMA_PATTERN = rf"^{_SCHEMA_DAY}$"
+DEPARTURE_SCHEMA_PATTERN = rf"^{_SCHEMA_DAY}({_SCHEMA_TIME})?$"
 
 
-def _check_year(day: date) -> date:
+def _day(text: str) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise serializers.ValidationError(f"not a real date: {text[:10]}") from exc
     if not MIN_YEAR <= day.year <= MAX_YEAR:
         raise serializers.ValidationError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
     return day
@@ -39,19 +49,18 @@ def _check_year(day: date) -> date:
 
 def parse_departure(value: str) -> datetime | date:
     """`2020-05-17T13:20` → an aware datetime (UTC unless an offset is given); `2020-05-17` → a date."""
-    match = _DEPARTURE.match(value)
+    match = _DEPARTURE.fullmatch(value)
     if match is None:
         raise serializers.ValidationError(DEPARTURE_RULE)
+    day = _day(match["date"])
+    if match["hour"] is None:
+        return day
+    offset = match["offset"]
     try:
-        day = _check_year(date.fromisoformat(match["date"]))
-        if match["hour"] is None:
-            return day
-        offset = match["offset"]
         tz = UTC
         if offset and offset != "Z":
             sign = -1 if offset[0] == "-" else 1
-            hours, minutes = int(offset[1:3]), int(offset[4:6])
-            tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+            tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
         return datetime(
             day.year,
             day.month,
@@ -62,25 +71,36 @@ def parse_departure(value: str) -> datetime | date:
             tzinfo=tz,
         )
     except ValueError as exc:
-        raise serializers.ValidationError(f"not a real date or time: {DEPARTURE_RULE}") from exc
+        raise serializers.ValidationError(f"not a real time: {DEPARTURE_RULE}") from exc
 
 
-class IsoDateField(serializers.DateField):
+# Both fields parse in to_internal_value, so DRF's length validators (which run on the parsed value)
+# cannot be used; the regular expressions bound the length instead.
+@extend_schema_field(
+    {"type": "string", "pattern": DEPARTURE_SCHEMA_PATTERN, "maxLength": 25, "example": "2020-05-17T13:20"}
+)
+class DepartureField(serializers.CharField):
+    """A departure to the minute, or a whole day (see parse_departure)."""
+
+    def to_internal_value(self, data) -> datetime | date:
+        return parse_departure(super().to_internal_value(data))
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": DATE_SCHEMA_PATTERN})
+class IsoDateField(serializers.CharField):
     """Exactly `YYYY-MM-DD` (strptime alone would take 2020-5-1)."""
 
-    def __init__(self, **kwargs):
-        super().__init__(input_formats=["%Y-%m-%d"], **kwargs)
-
-    def to_internal_value(self, value):
-        if not isinstance(value, str) or not _DATE.match(value):
-            self.fail("invalid", format="YYYY-MM-DD")
-        return _check_year(super().to_internal_value(value))
+    def to_internal_value(self, data) -> date:
+        text = super().to_internal_value(data)
+        if not _DATE.fullmatch(text):
+            raise serializers.ValidationError("must be a date YYYY-MM-DD")
+        return _day(text)
 
 
 class FlightNoField(serializers.RegexField):
     def __init__(self, **kwargs):
         super().__init__(
-            FLIGHT_NO_PATTERN,
+            FLIGHT_NO_SCHEMA_PATTERN,
             min_length=FLIGHT_NO_MIN_LENGTH,
             max_length=FLIGHT_NO_MAX_LENGTH,
             error_messages={
@@ -118,10 +138,8 @@ class IataField(serializers.RegexField):
 
 class FlightListInputSerializer(serializers.Serializer):
     flight_no = FlightNoField(required=False, help_text="Flight number, e.g. AA2532 (case-insensitive).")
-    departure_date_time = serializers.CharField(
+    departure_date_time = DepartureField(
         required=False,
-        max_length=40,
-        trim_whitespace=True,
         help_text="Departure to the minute, `YYYY-MM-DDThh:mm` (UTC unless an offset follows), "
         "or a date `YYYY-MM-DD` for every departure that UTC day.",
     )
@@ -135,8 +153,16 @@ class FlightListInputSerializer(serializers.Serializer):
         "no_filter": "give at least one of flight_no, departure_date_time, date, origin_code, destination_code",
     }
 
-    def validate_departure_date_time(self, value: str) -> datetime | date:
-        return parse_departure(value)
+    def to_internal_value(self, data):
+        # DRF reads `?flight_no=` as "absent"; a parameter that is given must say something.
+        blank = {
+            name: [BLANK_RULE]
+            for name in self.fields
+            if name in data and isinstance(data.get(name), str) and not data.get(name).strip()
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict) -> dict:
         if not any(attrs.get(name) for name in self.fields):

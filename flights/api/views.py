@@ -16,7 +16,7 @@ from flights.api.serializers import (
     SeatMapSerializer,
 )
 from flights.errors import InvalidInput
-from flights.rules import flight_id_parse
+from flights.rules import FLIGHT_ID_SCHEMA_PATTERN, FLIGHT_NO_SCHEMA_PATTERN, flight_id_parse
 
 _BAD_REQUEST = OpenApiResponse(
     ErrorSerializer, description="Malformed input; the description names the parameter."
@@ -99,6 +99,7 @@ class SeatMapApi(FlightsApiView):
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
                 description="A flight number (AA2532) or a flight_id (uuid).",
+                pattern=f"{FLIGHT_NO_SCHEMA_PATTERN}|{FLIGHT_ID_SCHEMA_PATTERN}",
             )
         ],
         responses={200: SeatMapSerializer, 400: _BAD_REQUEST, 404: _NOT_FOUND, 503: _UNAVAILABLE},

@@ -121,7 +121,8 @@ def test_unknown_flights_are_404_with_a_message(client, seeded, path, error):
     ("query", "names"),
     [
         ({}, "at least one"),
-        ({"flight_no": ""}, "at least one"),
+        ({"flight_no": ""}, "flight_no: must not be blank"),
+        ({"flight_no": "AA2532", "date": " "}, "date: must not be blank"),
         ({"flight_no": "A1"}, "flight_no"),
         ({"flight_no": "AA"}, "flight_no"),
         ({"flight_no": "2532"}, "flight_no"),
@@ -130,6 +131,11 @@ def test_unknown_flights_are_404_with_a_message(client, seeded, path, error):
         ({"flight_no": "AA2532'; DROP TABLE flights_flight;--"}, "flight_no"),
         ({"flight_no": "ÅÅ2532"}, "flight_no"),
         ({"flight_no": "AA2532\x00"}, "flight_no"),
+        ({"flight_no": "AA\u0662\u0665\u0663\u0662"}, "flight_no"),  # Arabic-Indic digits
+        (
+            {"flight_no": "AA2532", "departure_date_time": "\uff12\uff10\uff12\uff10-05-17"},
+            "departure_date_time",
+        ),
         ({"flight_no": HUGE}, "flight_no"),
         ({"flight_no": "AA" + "9" * 10_000}, "flight_no"),
         ({"flight_no": "AA2532", "departure_date_time": "2020-05-17 13:20"}, "departure_date_time"),
@@ -168,6 +174,8 @@ def test_malformed_queries_are_400_with_a_message(client, query, names):
         "/flights/x/seat_map",
         "/flights/12/seat_map",
         "/flights/AA-2532/seat_map",
+        "/flights/AA2532%0A/seat_map",
+        "/flights/AA%D9%A2%D9%A5/seat_map",
         f"/flights/{'A' * 2000}/seat_map",
         f"/flights/{str(uuid.UUID(int=7))[:-1]}g/seat_map",
         "/flights/AA2532",
