@@ -26,6 +26,9 @@ pytestmark = pytest.mark.faults
 # Load per fault run: seconds before the fault, the outage itself, and after recovery, split from one knob.
 DURATION_S = env_float("FAULTS_DURATION_S", 9.0)
 CUSTOMERS = 6
+BREAKER_RESET_S = 2.0
+READ_TIMEOUT_S = 1.0  # the gateway's UPSTREAM_READ_TIMEOUT in fault runs (default 2 s)
+READ_RETRIES = 2
 
 
 def phase_seconds() -> tuple[float, float, float]:
@@ -125,7 +128,9 @@ def split_env(tmp_path: Path) -> Iterator[Split]:
         LOG_LEVEL="WARNING",
         # Breaker reopens quickly so a fault run sees it open and close within its time budget.
         BREAKER_FAIL_MAX="3",
-        BREAKER_RESET_SECONDS="2",
+        BREAKER_RESET_SECONDS=str(BREAKER_RESET_S),
+        UPSTREAM_READ_TIMEOUT=str(READ_TIMEOUT_S),
+        UPSTREAM_READ_RETRIES=str(READ_RETRIES),
     )
     env.pop("SERVICE_TOKEN", None)
     split = Split(root=tmp_path, redis=redis_server, env=env)

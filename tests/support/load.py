@@ -191,6 +191,18 @@ def gateway_sender(base_url: str, tokens: dict[str, str]) -> Sender:
     return send
 
 
+def seat_chart_sender(base_url: str, tokens: dict[str, str]) -> Sender:
+    """GET /api/flights/{id}/seats through the gateway (a read: the `seat` of the Reserve is unused)."""
+
+    def send(client: httpx.Client, reserve: Reserve) -> httpx.Response:
+        return client.get(
+            f"{base_url}/api/flights/{reserve.flight_id}/seats",
+            headers={"Authorization": f"Token {tokens[reserve.customer_id]}"},
+        )
+
+    return send
+
+
 def seat_map_seats(seat_map: dict) -> list[str]:
     """Every seat id ("12C") of a seat map in the book's Cabin/Row/Seat shape, front to back."""
     return [
@@ -352,6 +364,29 @@ def clear_failure(attempt: Attempt) -> bool:
     return attempt.status != 503 or bool(attempt.retry_after)
 
 
+def answer_violations(
+    attempts: list[Attempt],
+    *,
+    transport_errors_allowed: Callable[[Attempt], bool] = lambda attempt: False,
+    max_wall_s: float | None = None,
+) -> list[str]:
+    """Every attempt that got neither a 2xx nor a clear refusal, or took longer than `max_wall_s`."""
+    violations: list[str] = []
+    for attempt in attempts:
+        r = attempt.reserve
+        if attempt.error is not None:
+            if attempt.timed_out or not transport_errors_allowed(attempt):
+                violations.append(f"{r.flight_id}/{r.seat}: no HTTP answer ({attempt.error})")
+        elif not attempt.acknowledged and not clear_failure(attempt):
+            violations.append(
+                f"{r.flight_id}/{r.seat}: unclear failure {attempt.status} "
+                f"retry-after={attempt.retry_after} {str(attempt.body)[:200]}"
+            )
+        if max_wall_s is not None and attempt.elapsed > max_wall_s:
+            violations.append(f"{r.flight_id}/{r.seat}: took {attempt.elapsed:.2f}s > {max_wall_s}s")
+    return violations
+
+
 def invariant_violations(
     attempts: list[Attempt],
     snapshot: StoreSnapshot,
@@ -359,8 +394,14 @@ def invariant_violations(
     transport_errors_allowed: Callable[[Attempt], bool] = lambda attempt: False,
     max_wall_s: float | None = None,
 ) -> list[str]:
-    """Every broken promise of a load run, as readable lines (empty list: nothing lost, nothing unclear)."""
-    violations: list[str] = []
+    """Every broken promise of a reserve load run, as readable lines (empty: nothing lost, nothing unclear).
+
+    An acknowledged reserve must be in the hash with its customer; the hash must equal the replayed
+    log, which must never give a held seat again; every other answer must be a clear refusal.
+    """
+    violations = answer_violations(
+        attempts, transport_errors_allowed=transport_errors_allowed, max_wall_s=max_wall_s
+    )
     for attempt in attempts:
         r = attempt.reserve
         if attempt.acknowledged:
@@ -369,16 +410,6 @@ def invariant_violations(
                 violations.append(
                     f"acknowledged {r.flight_id}/{r.seat} for {r.customer_id}, store says {holder}"
                 )
-        elif attempt.error is not None:
-            if attempt.timed_out or not transport_errors_allowed(attempt):
-                violations.append(f"{r.flight_id}/{r.seat}: no HTTP answer ({attempt.error})")
-        elif not clear_failure(attempt):
-            violations.append(
-                f"{r.flight_id}/{r.seat}: unclear failure {attempt.status} "
-                f"retry-after={attempt.retry_after} {str(attempt.body)[:200]}"
-            )
-        if max_wall_s is not None and attempt.elapsed > max_wall_s:
-            violations.append(f"{r.flight_id}/{r.seat}: took {attempt.elapsed:.2f}s > {max_wall_s}s")
     replayed = log_replay(snapshot.events, violations)
     for flight, seats in snapshot.hashes.items():
         if replayed.get(flight, {}) != seats:
