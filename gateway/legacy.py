@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from gateway import clients
 from gateway.api.exceptions import PROBLEM_CONTENT_TYPE, problem_of_gateway_error
-from gateway.clients.legacy import LegacyClient, end_to_end_headers
+from gateway.clients.legacy import end_to_end_headers
 from gateway.errors import UpstreamUnavailable
-
-_client: LegacyClient | None = None
-_lock = threading.Lock()
-
-
-def legacy_client() -> LegacyClient:
-    global _client
-    with _lock:
-        if _client is None:
-            _client = LegacyClient()
-        return _client
+from skyway.request_id import HEADER as REQUEST_ID_HEADER
+from skyway.request_id import current_request_id
 
 
 def _incoming_headers(request: HttpRequest) -> list[tuple[str, str]]:
@@ -29,8 +21,10 @@ def _incoming_headers(request: HttpRequest) -> list[tuple[str, str]]:
     forwarded_for = request.META.get("REMOTE_ADDR", "")
     if request.headers.get("X-Forwarded-For"):
         forwarded_for = f"{request.headers['X-Forwarded-For']}, {forwarded_for}"
-    headers = [h for h in end_to_end_headers(headers) if h[0].lower() not in {"x-forwarded-for"}]
+    replaced = {"x-forwarded-for", "x-request-id"}
+    headers = [h for h in end_to_end_headers(headers) if h[0].lower() not in replaced]
     headers += [
+        (REQUEST_ID_HEADER, current_request_id() or ""),
         ("X-Forwarded-For", forwarded_for),
         ("X-Forwarded-Host", request.get_host()),
         ("X-Forwarded-Proto", request.scheme),
@@ -40,8 +34,10 @@ def _incoming_headers(request: HttpRequest) -> list[tuple[str, str]]:
 
 @csrf_exempt  # the legacy system keeps its own CSRF rules; the gateway is a pass-through here
 def legacy_forward(request: HttpRequest, path: str = "") -> HttpResponse:
+    if not settings.LEGACY_UPSTREAM_URL:
+        raise Http404("No legacy upstream is configured.")  # never forward to ourselves
     try:
-        upstream = legacy_client().forward(
+        upstream = clients.legacy().forward(
             method=request.method or "GET",
             path=request.path,
             query=request.META.get("QUERY_STRING", ""),

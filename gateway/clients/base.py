@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import random
 import threading
 import time
 from collections.abc import Mapping
@@ -153,6 +154,8 @@ class UpstreamClient:
             pool=settings.UPSTREAM_CONNECT_TIMEOUT,
         )
         self.read_retries = settings.UPSTREAM_READ_RETRIES
+        self.breaker_fail_max = settings.BREAKER_FAIL_MAX
+        self.breaker_reset_seconds = settings.BREAKER_RESET_SECONDS
         self.unavailable_retry_after = max(1, math.ceil(settings.BREAKER_RESET_SECONDS))
         self._http: dict[str | None, httpx.Client] = {}
         self._breakers: dict[str, Breaker] = {}
@@ -184,9 +187,7 @@ class UpstreamClient:
                 breaker = self._breakers.setdefault(
                     target.name,
                     Breaker(
-                        f"{self.service}:{target.name}",
-                        settings.BREAKER_FAIL_MAX,
-                        settings.BREAKER_RESET_SECONDS,
+                        f"{self.service}:{target.name}", self.breaker_fail_max, self.breaker_reset_seconds
                     ),
                 )
         return breaker
@@ -252,11 +253,14 @@ class UpstreamClient:
         wait = breaker.open_for()
         if wait > 0:
             metrics.record(self.service, target.name, "breaker_open")
-            raise CircuitOpen(
-                self.service,
-                f"The {self.service} service is failing; its circuit breaker is open.",
-                retry_after=math.ceil(wait),
-            )
+            fallback = self._failover(target)
+            if fallback is None:
+                raise CircuitOpen(
+                    self.service,
+                    f"The {self.service} service is failing; its circuit breaker is open.",
+                    retry_after=math.ceil(wait),
+                )
+            target, breaker = fallback, self.breaker_for(fallback)
         headers = {}
         request_id = current_request_id()
         if request_id:
@@ -296,6 +300,19 @@ class UpstreamClient:
         )
         breaker.record_success()  # a 4xx is a business answer, not a sign of an unhealthy upstream
         return response
+
+    def _failover(self, broken: Target) -> Target | None:
+        """Another routed target whose breaker lets calls through (a failing canary sheds its share)."""
+        if self.routes is None:
+            return None
+        healthy = [
+            target
+            for target in self.routes.targets(self.service)
+            if target.weight > 0 and target.name != broken.name and self.breaker_for(target).open_for() == 0
+        ]
+        if not healthy:
+            return None
+        return random.choices(healthy, weights=[target.weight for target in healthy])[0]
 
     def _failed(self, target: Target, breaker: Breaker, outcome: str, started: float, exc: Exception) -> None:
         metrics.record(self.service, target.name, outcome, time.perf_counter() - started)

@@ -1,0 +1,73 @@
+"""Weighted upstream targets from GATEWAY_ROUTES_FILE: two flights processes, live weight changes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.conftest import metric, write_routes
+from tests.support.live import LiveService, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("healthy")]
+
+
+def flights_calls(gateway: str, target: str) -> float:
+    return metric(
+        gateway, "skyway_gateway_upstream_requests_total", service="flights", target=target, outcome="success"
+    )
+
+
+@pytest.fixture
+def canary(stack):
+    process = LiveService(
+        settings_module="settings.flights",
+        port=free_port(),
+        env=stack.env,
+        workers=1,
+        log_path=stack.var_dir / "logs" / "flights-canary.log",
+    ).start()
+    try:
+        yield process
+    finally:
+        write_routes(stack.routes_file, {})
+        time.sleep(0.6)  # the gateway re-reads the file at most every 0.5 s
+        process.stop()
+
+
+def test_weights_are_honoured_and_a_change_is_picked_up_live(stack, canary, alice, flights):
+    gateway = stack.gateway.url
+    write_routes(
+        stack.routes_file,
+        {
+            "flights": [
+                {"name": "stable", "url": stack.flights.url, "weight": 80},
+                {"name": "canary", "url": canary.url, "weight": 20},
+            ]
+        },
+    )
+    time.sleep(0.6)
+    before = {t: flights_calls(gateway, t) for t in ("stable", "canary")}
+    for _ in range(150):
+        assert alice.http.get(f"/api/flights/{flights[0]}/seats").status_code == 200
+    split = {t: flights_calls(gateway, t) - before[t] for t in before}
+
+    assert split["stable"] + split["canary"] == 150
+    assert 0.08 < split["canary"] / 150 < 0.35
+
+    write_routes(
+        stack.routes_file,
+        {
+            "flights": [
+                {"name": "stable", "url": stack.flights.url, "weight": 0},
+                {"name": "canary", "url": canary.url, "weight": 100},
+            ]
+        },
+    )
+    time.sleep(0.6)
+    before = {t: flights_calls(gateway, t) for t in ("stable", "canary")}
+    for _ in range(30):
+        assert alice.http.get(f"/api/flights/{flights[0]}/seats").status_code == 200
+    after = {t: flights_calls(gateway, t) - before[t] for t in before}
+
+    assert after == {"stable": 0, "canary": 30}
