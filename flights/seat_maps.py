@@ -101,53 +101,58 @@ def _kind(value: object) -> str:
 def seat_map_errors(seat_map: object) -> tuple[list[str], SeatMapSummary]:
     """Every shape error of `seat_map` (empty when valid) and what it holds."""
     check = _Checker()
-    seat_ids: list[str] = []
-    cabin_types: list[str] = []
-    if not check.obj(seat_map, "(root)", _ROOT_KEYS, _ROOT_KEYS):
-        return check.errors, SeatMapSummary((), ())
-    cabins = seat_map.get("Cabin")  # type: ignore[union-attr]
-    if "Cabin" in seat_map and check.array(cabins, "Cabin", min_items=1, max_items=MAX_CABINS):  # type: ignore[operator]
-        seen_rows: dict[int, str] = {}
-        ranges: list[tuple[int, int, str]] = []
-        for index, cabin in enumerate(cabins):
-            path = f"Cabin[{index}]"
-            if not check.obj(cabin, path, _CABIN_KEYS, _CABIN_REQUIRED):
-                continue
-            first = (
-                check.row_number(cabin.get("firstRow"), f"{path}.firstRow") if "firstRow" in cabin else None
-            )
-            last = check.row_number(cabin.get("lastRow"), f"{path}.lastRow") if "lastRow" in cabin else None
-            if first is not None and last is not None:
-                if last < first:
-                    check.fail(f"{path}.lastRow", f"must not be below firstRow ({first}), got {last}")
-                else:
-                    for other_first, other_last, other_path in ranges:
-                        if first <= other_last and other_first <= last:
-                            check.fail(
-                                path,
-                                f"rows {first}-{last} overlap {other_path} (rows {other_first}-{other_last})",
-                            )
-                    ranges.append((first, last, path))
-            if "Wing" in cabin:
-                _check_wing(check, cabin["Wing"], f"{path}.Wing")
-            if "CabinClass" in cabin and check.obj(
-                cabin["CabinClass"], f"{path}.CabinClass", {"CabinType"}, ["CabinType"]
-            ):
-                cabin_type = cabin["CabinClass"].get("CabinType")
-                if "CabinType" in cabin["CabinClass"]:
-                    if cabin_type in CABIN_TYPES:
-                        cabin_types.append(cabin_type)
-                    else:
-                        check.fail(
-                            f"{path}.CabinClass.CabinType",
-                            f"must be one of {', '.join(CABIN_TYPES)}, got {_shown(cabin_type)}",
-                        )
-            columns = (
-                _check_columns(check, cabin.get("Column"), f"{path}.Column") if "Column" in cabin else None
-            )
-            if "Row" in cabin:
-                _check_rows(check, cabin["Row"], f"{path}.Row", first, last, columns, seen_rows, seat_ids)
-    return check.errors, SeatMapSummary(tuple(seat_ids), tuple(cabin_types))
+    found = _Found()
+    if check.obj(seat_map, "(root)", _ROOT_KEYS, _ROOT_KEYS) and "Cabin" in seat_map:  # type: ignore[operator]
+        cabins = seat_map["Cabin"]  # type: ignore[index]
+        if check.array(cabins, "Cabin", min_items=1, max_items=MAX_CABINS):
+            for index, cabin in enumerate(cabins):
+                _check_cabin(check, cabin, f"Cabin[{index}]", found)
+    return check.errors, SeatMapSummary(tuple(found.seat_ids), tuple(found.cabin_types))
+
+
+@dataclass
+class _Found:
+    """What the checked part of a seat map holds so far (for cross-cabin rules and the summary)."""
+
+    seat_ids: list[str] = field(default_factory=list)
+    cabin_types: list[str] = field(default_factory=list)
+    rows: dict[int, str] = field(default_factory=dict)  # row number → path where it was defined
+    ranges: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def _check_cabin(check: _Checker, cabin: object, path: str, found: _Found) -> None:
+    if not check.obj(cabin, path, _CABIN_KEYS, _CABIN_REQUIRED):
+        return
+    assert isinstance(cabin, dict)
+    first = check.row_number(cabin["firstRow"], f"{path}.firstRow") if "firstRow" in cabin else None
+    last = check.row_number(cabin["lastRow"], f"{path}.lastRow") if "lastRow" in cabin else None
+    if first is not None and last is not None:
+        if last < first:
+            check.fail(f"{path}.lastRow", f"must not be below firstRow ({first}), got {last}")
+        else:
+            for other_first, other_last, other_path in found.ranges:
+                if first <= other_last and other_first <= last:
+                    check.fail(
+                        path, f"rows {first}-{last} overlap {other_path} (rows {other_first}-{other_last})"
+                    )
+            found.ranges.append((first, last, path))
+    if "Wing" in cabin:
+        _check_wing(check, cabin["Wing"], f"{path}.Wing")
+    if "CabinClass" in cabin:
+        _check_cabin_class(check, cabin["CabinClass"], f"{path}.CabinClass", found)
+    columns = _check_columns(check, cabin["Column"], f"{path}.Column") if "Column" in cabin else None
+    if "Row" in cabin:
+        _check_rows(check, cabin["Row"], f"{path}.Row", (first, last), columns, found)
+
+
+def _check_cabin_class(check: _Checker, cabin_class: object, path: str, found: _Found) -> None:
+    if not check.obj(cabin_class, path, {"CabinType"}, ("CabinType",)) or "CabinType" not in cabin_class:  # type: ignore[operator]
+        return
+    cabin_type = cabin_class["CabinType"]  # type: ignore[index]
+    if cabin_type in CABIN_TYPES:
+        found.cabin_types.append(cabin_type)
+    else:
+        check.fail(f"{path}.CabinType", f"must be one of {', '.join(CABIN_TYPES)}, got {_shown(cabin_type)}")
 
 
 def _shown(value: object) -> str:
@@ -197,11 +202,9 @@ def _check_rows(
     check: _Checker,
     rows: object,
     path: str,
-    first: int | None,
-    last: int | None,
+    bounds: tuple[int | None, int | None],
     columns: tuple[str, ...] | None,
-    seen_rows: dict[int, str],
-    seat_ids: list[str],
+    found: _Found,
 ) -> None:
     if not check.array(rows, path, min_items=1, max_items=MAX_ROWS_PER_CABIN):
         return
@@ -211,14 +214,15 @@ def _check_rows(
             continue
         number = check.row_number(row.get("RowNumber"), f"{item}.RowNumber") if "RowNumber" in row else None
         if number is not None:
+            first, last = bounds
             if first is not None and last is not None and not first <= number <= last:
                 check.fail(
                     f"{item}.RowNumber", f"must lie within the cabin's rows {first}-{last}, got {number}"
                 )
-            elif number in seen_rows:
-                check.fail(f"{item}.RowNumber", f"duplicate row {number} (already at {seen_rows[number]})")
+            elif number in found.rows:
+                check.fail(f"{item}.RowNumber", f"duplicate row {number} (already at {found.rows[number]})")
             else:
-                seen_rows[number] = item
+                found.rows[number] = item
         if "Seat" not in row or not check.array(
             row["Seat"], f"{item}.Seat", min_items=1, max_items=len(COLUMN_LETTERS)
         ):
@@ -230,17 +234,19 @@ def _check_rows(
                 continue
             letter = seat.get("Number")
             if "Number" in seat:
-                if columns is not None and letter not in columns:
+                if not isinstance(letter, str) or len(letter) != 1:
+                    check.fail(f"{seat_path}.Number", f"must be one column letter, got {_shown(letter)}")
+                elif columns is not None and letter not in columns:
                     check.fail(
                         f"{seat_path}.Number",
                         f"must be one of the cabin's columns ({', '.join(columns)}), got {_shown(letter)}",
                     )
                 elif letter in numbers:
                     check.fail(f"{seat_path}.Number", f"duplicate seat {letter} in row")
-                elif isinstance(letter, str):
+                else:
                     numbers.add(letter)
                     if number is not None:
-                        seat_ids.append(f"{number}{letter}")
+                        found.seat_ids.append(f"{number}{letter}")
             for flag in INDICATORS:
                 if flag in seat and not isinstance(seat[flag], bool):
                     check.fail(f"{seat_path}.{flag}", f"must be true or false, got {_kind(seat[flag])}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import random
 
 import pytest
 
@@ -94,6 +95,11 @@ def test_seed_layouts_hold_150_to_180_seats_in_business_and_economy(definition):
             _mutated(_set(("Cabin", 0, "Row", 1, "Seat", 1, "Number"), "B")),
             "Cabin[0].Row[1].Seat[1].Number: must be one of the cabin's columns (A, C, D, F), got 'B'",
             id="seat-not-in-columns",
+        ),
+        pytest.param(
+            _mutated(_set(("Cabin", 0, "Row", 0, "Seat", 0, "Number"), ["A"])),
+            "Cabin[0].Row[0].Seat[0].Number: must be one column letter, got ['A']",
+            id="seat-number-not-text",
         ),
         pytest.param(
             _mutated(_set(("Cabin", 1, "Row", 3, "Seat", 1, "Number"), "A")),
@@ -209,3 +215,32 @@ def test_the_error_list_is_capped_for_huge_garbage():
 def test_the_builder_refuses_a_spec_it_cannot_express():
     with pytest.raises(SeatMapInvalid):
         seat_map_build(cabins=(CabinSpec("Luxury", 1, 2, "AB"),))
+
+
+_ODD_VALUES = [None, True, 0, -1, 10**6, 1.5, "", "A", "x" * 100, [], ["A"], {}, {"Detail": None}]
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+def test_the_validator_never_crashes_on_mangled_seat_maps():
+    """Replace one random node of a valid map with an odd value, 400 times: always a verdict, never a crash."""
+    valid = _small()
+    paths = [path for path in _paths(valid) if path]
+    chooser = random.Random(20260517)  # fixed: the same cases on every run
+    refused = 0
+    for _ in range(400):
+        path = chooser.choice(paths)
+        mangled = _mutated(_set(path, chooser.choice(_ODD_VALUES)))
+        errors, _summary = seat_map_errors(mangled)
+        refused += bool(errors)
+        for error in errors:
+            assert ": " in error, error  # every error names a path
+    assert refused > 300  # nearly every odd value breaks the shape (a few, like True for a flag, don't)
