@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -23,7 +24,6 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reservations import selectors, services, validation
@@ -32,8 +32,25 @@ from reservations.api.errors import reservations_exception_handler
 from reservations.errors import InvalidInput
 from reservations.store import Event
 
-SUCCESS = {"status": "success"}
 MAX_EVENTS_PAGE = 1000
+_SUCCESS_BODY = b'{"status":"success"}'
+
+
+def json_response(data: object) -> HttpResponse:
+    """A 200 with ``data`` as compact JSON.
+
+    The success paths skip DRF's Response/renderer machinery (TemplateResponse, renderer lookup,
+    re-encoding): on the reserve hot path that was ~10% of the request's CPU. Errors still go
+    through DRF's Response via the exception handler.
+    """
+    return HttpResponse(json.dumps(data, separators=(",", ":"), ensure_ascii=False), content_type=JSON)
+
+
+def success_response() -> HttpResponse:
+    return HttpResponse(_SUCCESS_BODY, content_type=JSON)
+
+
+JSON = "application/json"
 
 
 class JSONOnly(BaseContentNegotiation):
@@ -116,14 +133,14 @@ class ReservationsView(ReservationsAPIView):
             )
         ],
     )
-    def put(self, request: Request) -> Response:
+    def put(self, request: Request) -> HttpResponse:
         payload = _json_object(request)
         services.seat_reserve(
             flight_id=_clean("flight_id", payload.get("flight_id"), validation.flight_id_clean),
             seat_no=_clean("seat_num", payload.get("seat_num"), validation.seat_no_clean),
             customer_id=_clean("customer_id", payload.get("customer_id"), validation.customer_id_clean),
         )
-        return Response(SUCCESS)
+        return success_response()
 
     @extend_schema(
         operation_id="reservation_list",
@@ -143,16 +160,16 @@ class ReservationsView(ReservationsAPIView):
             **ERRORS,
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         params = request._request.GET
         flight_id, customer_id = params.get("flight_id"), params.get("customer_id")
         if (flight_id is None) == (customer_id is None):
             raise InvalidInput("flight_id", "give exactly one of flight_id or customer_id")
         if flight_id is not None:
             flight_id = _clean("flight_id", flight_id, validation.flight_id_clean)
-            return Response(selectors.flight_reservations_list(flight_id=flight_id))
+            return json_response(selectors.flight_reservations_list(flight_id=flight_id))
         customer_id = _clean("customer_id", customer_id, validation.customer_id_clean)
-        return Response(selectors.customer_reservations_list(customer_id=customer_id))
+        return json_response(selectors.customer_reservations_list(customer_id=customer_id))
 
 
 class ReservationView(ReservationsAPIView):
@@ -173,7 +190,7 @@ class ReservationView(ReservationsAPIView):
             **ERRORS,
         },
     )
-    def delete(self, request: Request, flight_id: str, seat_num: str) -> Response:
+    def delete(self, request: Request, flight_id: str, seat_num: str) -> HttpResponse:
         services.seat_release(
             flight_id=_clean("flight_id", flight_id, validation.flight_id_clean),
             seat_no=_clean("seat_num", seat_num, validation.seat_no_clean),
@@ -181,7 +198,7 @@ class ReservationView(ReservationsAPIView):
                 "customer_id", request._request.GET.get("customer_id"), validation.customer_id_clean
             ),
         )
-        return Response(SUCCESS)
+        return success_response()
 
 
 def _event_json(event: Event) -> dict:
@@ -212,11 +229,11 @@ class EventsView(ReservationsAPIView):
         ],
         responses={200: s.EventPageSerializer, **ERRORS},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         params = request._request.GET
         since = _clean("since", params.get("since", "0"), validation.stream_id_clean)
         events = selectors.events_read(since=since, count=_count(params.get("count")))
-        return Response(
+        return json_response(
             {
                 "events": [_event_json(event) for event in events],
                 "next": events[-1].event_id if events else since,

