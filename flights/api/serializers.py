@@ -188,6 +188,10 @@ class FlightListInputSerializer(serializers.Serializer):
         }
 
 
+# Components are named "Flights…" (Meta.ref_name) because, in the platform, every context's components
+# share one OpenAPI document: the gateway has its own FlightOutput, reservations its own Error.
+
+
 class FlightOutputSerializer(serializers.Serializer):
     flight_id = serializers.UUIDField()
     flight_no = serializers.CharField()
@@ -200,6 +204,9 @@ class FlightOutputSerializer(serializers.Serializer):
     )
     seat_count = serializers.IntegerField()
 
+    class Meta:
+        ref_name = "FlightsFlight"
+
 
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField(help_text="Machine-readable error code.")
@@ -210,6 +217,9 @@ class ErrorSerializer(serializers.Serializer):
         help_text="Per-parameter messages (invalid input only).",
     )
 
+    class Meta:
+        ref_name = "FlightsError"
+
 
 # --- the seat map, described for the OpenAPI schema (responses are the stored, validated JSON) ---
 
@@ -217,9 +227,15 @@ class ErrorSerializer(serializers.Serializer):
 class _DetailSerializer(serializers.Serializer):
     content = serializers.CharField()
 
+    class Meta:
+        ref_name = "FlightsFacilityDetail"
+
 
 class _FacilitySerializer(serializers.Serializer):
     Detail = _DetailSerializer()
+
+    class Meta:
+        ref_name = "FlightsFacility"
 
 
 class _SeatSerializer(serializers.Serializer):
@@ -230,24 +246,39 @@ class _SeatSerializer(serializers.Serializer):
     noInfantInd = serializers.BooleanField()
     Facilities = _FacilitySerializer(many=True, required=False)
 
+    class Meta:
+        ref_name = "FlightsSeat"
+
 
 class _RowSerializer(serializers.Serializer):
     RowNumber = serializers.IntegerField()
     Seat = _SeatSerializer(many=True)
+
+    class Meta:
+        ref_name = "FlightsRow"
 
 
 class _ColumnSerializer(serializers.Serializer):
     Column = serializers.CharField()
     Characteristics = serializers.ListField(child=serializers.CharField())
 
+    class Meta:
+        ref_name = "FlightsColumn"
+
 
 class _RowRangeSerializer(serializers.Serializer):
     firstRow = serializers.IntegerField()
     lastRow = serializers.IntegerField()
 
+    class Meta:
+        ref_name = "FlightsRowRange"
+
 
 class _CabinClassSerializer(serializers.Serializer):
     CabinType = serializers.CharField()
+
+    class Meta:
+        ref_name = "FlightsCabinClass"
 
 
 class _CabinSerializer(serializers.Serializer):
@@ -258,6 +289,12 @@ class _CabinSerializer(serializers.Serializer):
     Column = _ColumnSerializer(many=True)
     Row = _RowSerializer(many=True)
 
+    class Meta:
+        ref_name = "FlightsCabin"
+
 
 class SeatMapSerializer(serializers.Serializer):
     Cabin = _CabinSerializer(many=True)
+
+    class Meta:
+        ref_name = "FlightsSeatMap"

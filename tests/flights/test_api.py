@@ -233,3 +233,8 @@ def test_the_schema_documents_the_flights_operations(client):
     assert set(listing["responses"]) >= {"200", "400"}
     assert set(paths["/flights/{slot}/seat_map"]["get"]["responses"]) >= {"200", "400", "404"}
     assert set(paths["/flights/{flight_id}"]["get"]["responses"]) >= {"200", "400", "404"}
+    # In the platform every context shares one document: flights' components carry their own names.
+    components = response.json()["components"]["schemas"]
+    assert {"FlightsFlight", "FlightsError", "FlightsSeatMap", "FlightsSeat"} <= set(components)
+    flight_list = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert flight_list == {"type": "array", "items": {"$ref": "#/components/schemas/FlightsFlight"}}
