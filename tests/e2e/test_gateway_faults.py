@@ -22,7 +22,8 @@ def test_chart_degrades_and_reserve_is_503_while_reservations_is_stopped(stack, 
     body = chart.json()
     assert body["degraded"] is True
     assert {s["status"] for c in body["cabins"] for r in c["rows"] for s in r["seats"]} == {"unknown"}
-    assert reserve.status_code == 503 and int(reserve.headers["Retry-After"]) >= 1
+    assert reserve.status_code == 503
+    assert int(reserve.headers["Retry-After"]) >= 1
 
 
 def test_flights_down_is_503_with_retry_after(stack, alice, flights):
@@ -60,7 +61,8 @@ def test_breaker_opens_after_failures_and_closes_when_the_upstream_is_back(stack
     health = httpx.get(f"{gateway}/health", timeout=10).json()["checks"]["reservations:default:responseTime"][
         0
     ]
-    assert health["breaker"] in {"open", "half-open"} and health["status"] == "warn"
+    assert health["breaker"] in {"open", "half-open"}
+    assert health["status"] == "warn"
 
     # Back up: after the reset timeout a trial call goes through and the breaker closes.
     assert wait_until(lambda: alice.http.get("/api/reservations").status_code == 200, timeout=20)
@@ -78,7 +80,8 @@ def test_move_saga_compensates_when_the_release_fails(stack, aux_gateway, fault_
 
     moved = alice.move(old, "15A", new, "15C")
 
-    assert moved.status_code == 503 and moved.headers["Retry-After"]
+    assert moved.status_code == 503
+    assert moved.headers["Retry-After"]
     problem = moved.json()
     assert problem["compensated"] is True
     assert problem["holds"] == [{"flight_id": old, "seat": "15A"}]
@@ -99,7 +102,8 @@ def test_move_saga_completes_without_faults_through_the_proxy(stack, aux_gateway
     moved = alice.move(flights[0], "16A", flights[0], "16B")
 
     assert moved.status_code == 200
-    assert alice.mine() >= {(flights[0], "16B")} and (flights[0], "16A") not in alice.mine()
+    assert alice.mine() >= {(flights[0], "16B")}
+    assert (flights[0], "16A") not in alice.mine()
     alice.cancel(flights[0], "16B")
 
 
@@ -115,6 +119,7 @@ def test_strangler_forwards_unowned_paths_to_the_legacy_system(aux_gateway, stac
         "from=JFK",
         "e2e",
     )
-    assert post.status_code == 201 and post.json()["body"] == '{"pnr":"ABC123"}'
+    assert post.status_code == 201
+    assert post.json()["body"] == '{"pnr":"ABC123"}'
     assert owned.json()["serviceId"] == "gateway"
     assert not_forwarded_by_default.status_code == 404

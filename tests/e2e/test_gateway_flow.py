@@ -19,7 +19,8 @@ def test_token_and_flight_lookup(stack, alice):
         "/api/flights", params={"origin_code": "JFK", "destination_code": "LAX", "date": BOOK_FLIGHT["date"]}
     )
 
-    assert bad.status_code == 400 and bad.headers["content-type"] == "application/problem+json"
+    assert bad.status_code == 400
+    assert bad.headers["content-type"] == "application/problem+json"
     assert [f["flight_no"] for f in by_number.json()] == ["AA2532"]
     assert [f["flight_id"] for f in by_route.json()] == [by_number.json()[0]["flight_id"]]
 
@@ -38,12 +39,15 @@ def test_reserve_chart_list_and_cancel(alice, bob, flights):
     again = alice.cancel(flight, "10A")
 
     assert reserved.status_code == 201
-    assert taken.status_code == 409 and taken.json()["type"].endswith("/seat-taken")
-    assert missing.status_code == 404 and unknown_flight.status_code == 404
+    assert taken.status_code == 409
+    assert taken.json()["type"].endswith("/seat-taken")
+    assert missing.status_code == 404
+    assert unknown_flight.status_code == 404
     assert (alice_view["10A"], bob_view["10A"], bob_view["10B"]) == ("yours", "taken", "free")
     assert (flight, "10A") in listed
     assert bobs_cancel.status_code == 403
-    assert cancelled.status_code == 204 and again.status_code == 404
+    assert cancelled.status_code == 204
+    assert again.status_code == 404
     assert alice.seats(flight)["10A"] == "free"
 
 
@@ -64,7 +68,8 @@ def test_idempotency_key_over_http(alice, flights):
     different = alice.reserve(flight, "12C", **{"Idempotency-Key": key})
 
     assert (first.status_code, replay.status_code, different.status_code) == (201, 201, 422)
-    assert replay.headers["Idempotent-Replayed"] == "true" and replay.json() == first.json()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == first.json()
     alice.cancel(flight, "12B")
 
 
@@ -75,7 +80,8 @@ def test_move_to_another_flight(alice, flights):
     moved = alice.move(a, "13A", b, "13C")
 
     assert moved.status_code == 200
-    assert (b, "13C") in alice.mine() and (a, "13A") not in alice.mine()
+    assert (b, "13C") in alice.mine()
+    assert (a, "13A") not in alice.mine()
     alice.cancel(b, "13C")
 
 
@@ -103,14 +109,17 @@ def test_session_login_from_the_page(stack):
     )
     me = browser.get("/api/auth/session")
 
-    assert page.status_code == 200 and "seat_chart.js" in page.text
+    assert page.status_code == 200
+    assert "seat_chart.js" in page.text
     assert refused.status_code == 403
-    assert login.status_code == 200 and me.json()["username"] == "alice"
+    assert login.status_code == 200
+    assert me.json()["username"] == "alice"
 
 
 def test_openapi_schema_and_swagger_ui_are_served(stack):
     schema = httpx.get(f"{stack.gateway.url}/schema", headers={"Accept": "application/json"}, timeout=10)
     swagger = httpx.get(f"{stack.gateway.url}/schema/swagger-ui/", timeout=10)
 
-    assert schema.status_code == 200 and "/api/reservations/move" in schema.text
+    assert schema.status_code == 200
+    assert "/api/reservations/move" in schema.text
     assert swagger.status_code == 200

@@ -73,7 +73,8 @@ def test_seat_chart_page_renders_login_for_anonymous_and_the_picker_for_customer
     customer.force_login(_user("alice"))
     logged_in = customer.get("/")
 
-    assert anonymous.status_code == 200 and b'id="login-form"' in anonymous.content
+    assert anonymous.status_code == 200
+    assert b'id="login-form"' in anonymous.content
     assert "csrftoken" in anonymous.cookies
     assert b"gateway/seat_chart.js" in anonymous.content
     assert b'data-username="alice"' in logged_in.content
