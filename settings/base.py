@@ -47,8 +47,13 @@ FAULT_ERROR_RATE = env_float("FAULT_ERROR_RATE", 0.0)
 FAULT_LATENCY_MS = env_int("FAULT_LATENCY_MS", 0)
 fault_settings_validate(environment=SKYWAY_ENV, error_rate=FAULT_ERROR_RATE, latency_ms=FAULT_LATENCY_MS)
 
+# Service credential on the internal contexts' paths (docs/adr/0051): off unless SERVICE_TOKEN is set.
+SERVICE_TOKEN = env_str("SERVICE_TOKEN")
+SERVICE_PROTECTED_PREFIXES = env_list("SERVICE_PROTECTED_PREFIXES", ["/flights", "/reservations"])
+
 MIDDLEWARE_HEAD = [
     "skyway.request_id.RequestIdMiddleware",
+    "skyway.service_auth.ServiceTokenMiddleware",
     "skyway.faults.FaultInjectionMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -1,0 +1,53 @@
+"""Fixtures of the security checks: platform mode (every context in-process), two customers, a flight."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from gateway import clients
+
+DATABASES = ["default", "flights"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clients_and_cache():
+    """Closed breakers, fresh pools and empty throttle counters for every test."""
+    clients.clients_reset()
+    cache.clear()
+    yield
+    clients.clients_reset()
+    cache.clear()
+
+
+def customer(username: str) -> APIClient:
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    user.set_password("not-the-demo-password")
+    user.save()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.customer_id = str(user.pk)
+    return client
+
+
+@pytest.fixture
+def alice(db) -> APIClient:
+    return customer("alice")
+
+
+@pytest.fixture
+def bob(db) -> APIClient:
+    return customer("bob")
+
+
+@pytest.fixture
+def flight_id(db, redis_client) -> str:
+    """A seeded flight's id (one day of schedule) over an empty Redis."""
+    from flights.models import Flight
+
+    call_command("seed_flights", "--days", "1", stdout=None)
+    return str(Flight.objects.order_by("departure").values_list("flight_id", flat=True).first())
