@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
@@ -13,5 +15,5 @@ class FlightsApiView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    def get_exception_handler(self):
+    def get_exception_handler(self) -> Callable:
         return flights_exception_handler
