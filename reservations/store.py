@@ -12,6 +12,7 @@ Redis errors leave this module only as ``StoreUnavailable``.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from reservations.errors import RebuildConflict, StoreUnavailable
+
+logger = logging.getLogger(__name__)
 
 EVENT_SEAT_RESERVED = "SeatReserved"
 EVENT_SEAT_RELEASED = "SeatReleased"
@@ -117,7 +120,7 @@ def _conn() -> _Connection:
         try:
             _connection = _Connection()
         except (redis.RedisError, OSError, RuntimeError) as exc:
-            raise StoreUnavailable(f"The reservations store is unavailable: {type(exc).__name__}") from exc
+            raise _unavailable(exc) from exc
     return _connection
 
 
@@ -130,7 +133,9 @@ def _forget_connection(*, setting: str, **kwargs: object) -> None:
 
 
 def _unavailable(exc: Exception) -> StoreUnavailable:
-    return StoreUnavailable(f"The reservations store is unavailable: {type(exc).__name__}: {exc}"[:300])
+    # The client gets the kind of failure; addresses and paths stay in the log.
+    logger.warning("reservations store unavailable: %s: %s", type(exc).__name__, exc)
+    return StoreUnavailable(f"The reservations store is unavailable ({type(exc).__name__}); retry later.")
 
 
 def _text(value: bytes | str) -> str:
