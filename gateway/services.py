@@ -9,9 +9,13 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+from django.conf import settings
 
 from gateway import clients
 from gateway.clients import Flight, SeatHolder, SeatMap
@@ -177,6 +181,39 @@ def _in_context(fn: Any, *args: Any) -> Any:
     return _executor.submit(context.run, fn, *args)
 
 
+class _SeatMapCache:
+    """Per-process TTL cache of seat maps by flight id (bounded; oldest entries go first)."""
+
+    MAX_ENTRIES = 2048
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, SeatMap]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, flight_id: str) -> SeatMap:
+        ttl = settings.GATEWAY_SEAT_MAP_TTL
+        if ttl <= 0:
+            return clients.flights().seat_map_get(flight_id)
+        entry = self._entries.get(flight_id)
+        now = time.monotonic()
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        seat_map = clients.flights().seat_map_get(flight_id)  # unknown flights are not cached
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                for key in list(self._entries)[: self.MAX_ENTRIES // 4]:
+                    self._entries.pop(key, None)
+            self._entries[flight_id] = (now + ttl, seat_map)
+        return seat_map
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+seat_maps = _SeatMapCache()
+
+
 def seat_chart_build(*, flight_id: str, customer_id: str) -> SeatChart:
     """The seat map and the flight's reservations, fetched concurrently, merged.
 
@@ -187,7 +224,7 @@ def seat_chart_build(*, flight_id: str, customer_id: str) -> SeatChart:
     flight_id = flight_id_clean(flight_id)
     holders_future = _in_context(clients.reservations().seats_by_flight, flight_id)
     try:
-        seat_map = clients.flights().seat_map_get(flight_id)
+        seat_map = seat_maps.get(flight_id)
     finally:
         try:
             holders: list[SeatHolder] | None = holders_future.result()
@@ -208,7 +245,7 @@ def _seat_on_map(seat_map: SeatMap, seat: str) -> bool:
 
 def seat_require_on_map(*, flight_id: str, seat: str) -> None:
     """Unknown flight → FlightNotFound; a seat the aircraft does not have → SeatNotFound."""
-    if not _seat_on_map(clients.flights().seat_map_get(flight_id), seat):
+    if not _seat_on_map(seat_maps.get(flight_id), seat):
         raise SeatNotFound(f"Seat {seat} does not exist on this flight.")
 
 

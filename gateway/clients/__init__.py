@@ -43,6 +43,7 @@ _SETTINGS = {
     "BREAKER_FAIL_MAX",
     "BREAKER_RESET_SECONDS",
     "LEGACY_UPSTREAM_URL",
+    "GATEWAY_SEAT_MAP_TTL",
 }
 
 
@@ -73,7 +74,10 @@ def all_clients() -> list[UpstreamClient]:
 
 
 def clients_reset() -> None:
-    """Forget every client (connections, breakers); the next call builds fresh ones from settings."""
+    """Forget every client (connections, breakers) and cached seat maps; rebuilt lazily from settings."""
+    from gateway.services import seat_maps  # late: services imports this module
+
+    seat_maps.clear()
     with _lock:
         for client in _clients.values():
             client.close()

@@ -33,6 +33,9 @@ from skyway.request_id import HEADER as REQUEST_ID_HEADER
 from skyway.request_id import current_request_id
 
 logger = logging.getLogger(__name__)
+# httpx logs every request at INFO: on the gateway's hot path that is a JSON line per upstream call
+# that the metrics and our own warnings already cover.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 DEFAULT_TARGET = "default"
 _POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30)

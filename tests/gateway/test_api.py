@@ -173,6 +173,23 @@ def test_seat_chart_is_503_with_retry_after_when_flights_is_down(alice, book_fli
     assert response.json()["service"] == "flights"
 
 
+def test_seat_map_is_cached_per_flight_for_the_configured_ttl(alice, book_flight, faults):
+    transport = faults("flights")
+    path = f"/api/flights/{book_flight['flight_id']}/seats"
+
+    alice.get(path)
+    alice.get(path)
+    cached_calls = [p for _, p in transport.seen if p.endswith("/seat_map")]
+    with override_settings(GATEWAY_SEAT_MAP_TTL=0):
+        transport = faults("flights")
+        alice.get(path)
+        alice.get(path)
+        uncached_calls = [p for _, p in transport.seen if p.endswith("/seat_map")]
+
+    assert len(cached_calls) == 1
+    assert len(uncached_calls) == 2
+
+
 # -- reserve / cancel ----------------------------------------------------------------------------
 
 
