@@ -10,7 +10,7 @@ from rest_framework import serializers
 from reservations import validation
 
 
-class ReserveInputSerializer(serializers.Serializer):
+class SeatReserveBodySerializer(serializers.Serializer):
     flight_id = serializers.RegexField(validation.FLIGHT_ID_PATTERN, max_length=64)
     customer_id = serializers.RegexField(validation.CUSTOMER_ID_PATTERN, max_length=64)
     seat_num = serializers.RegexField(
@@ -18,11 +18,11 @@ class ReserveInputSerializer(serializers.Serializer):
     )
 
 
-class StatusSerializer(serializers.Serializer):
+class ReservationStatusSerializer(serializers.Serializer):
     status = serializers.CharField(default="success")
 
 
-class ErrorSerializer(serializers.Serializer):
+class ReservationErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     description = serializers.CharField()
 
@@ -38,19 +38,19 @@ class CustomerReservationSerializer(serializers.Serializer):
     customer_id = serializers.CharField()
 
 
-class EventDataSerializer(serializers.Serializer):
+class ReservationEventDataSerializer(serializers.Serializer):
     flight_id = serializers.CharField()
     seat_no = serializers.CharField()
     customer_id = serializers.CharField()
 
 
-class EventSerializer(serializers.Serializer):
+class ReservationEventSerializer(serializers.Serializer):
     event_id = serializers.CharField(help_text="The Redis stream id; pass the last one as `since`.")
     type = serializers.ChoiceField(choices=["SeatReserved", "SeatReleased"])
-    data = EventDataSerializer()
+    data = ReservationEventDataSerializer()
     at = serializers.DateTimeField(help_text="When Redis appended the event (UTC, ms).")
 
 
-class EventPageSerializer(serializers.Serializer):
-    events = EventSerializer(many=True)
+class ReservationEventPageSerializer(serializers.Serializer):
+    events = ReservationEventSerializer(many=True)
     next = serializers.CharField(help_text="The last event id returned, or `since` if none.")

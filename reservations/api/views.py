@@ -104,9 +104,11 @@ def _json_object(request: Request) -> dict:
 
 
 ERRORS = {
-    400: OpenApiResponse(s.ErrorSerializer, description="Malformed input; the description names the field."),
+    400: OpenApiResponse(
+        s.ReservationErrorSerializer, description="Malformed input; the description names the field."
+    ),
     503: OpenApiResponse(
-        s.ErrorSerializer, description="Redis unavailable; retry after Retry-After seconds."
+        s.ReservationErrorSerializer, description="Redis unavailable; retry after Retry-After seconds."
     ),
 }
 
@@ -119,10 +121,12 @@ class ReservationsView(ReservationsAPIView):
             "Gives the seat to the customer unless someone else holds it. Reserving a seat you already "
             "hold answers 200 again and logs no second event, so a lost response can be retried."
         ),
-        request=s.ReserveInputSerializer,
+        request=s.SeatReserveBodySerializer,
         responses={
-            200: s.StatusSerializer,
-            403: OpenApiResponse(s.ErrorSerializer, description="Seat already reserved by another customer."),
+            200: s.ReservationStatusSerializer,
+            403: OpenApiResponse(
+                s.ReservationErrorSerializer, description="Seat already reserved by another customer."
+            ),
             **ERRORS,
         },
         examples=[
@@ -184,9 +188,11 @@ class ReservationView(ReservationsAPIView):
             ),
         ],
         responses={
-            200: s.StatusSerializer,
-            403: OpenApiResponse(s.ErrorSerializer, description="Seat is reserved by another customer."),
-            404: OpenApiResponse(s.ErrorSerializer, description="Seat is not reserved."),
+            200: s.ReservationStatusSerializer,
+            403: OpenApiResponse(
+                s.ReservationErrorSerializer, description="Seat is reserved by another customer."
+            ),
+            404: OpenApiResponse(s.ReservationErrorSerializer, description="Seat is not reserved."),
             **ERRORS,
         },
     )
@@ -227,7 +233,7 @@ class EventsView(ReservationsAPIView):
             OpenApiParameter("since", OpenApiTypes.STR, default="0", pattern=validation.STREAM_ID_PATTERN),
             OpenApiParameter("count", OpenApiTypes.INT, default=100, description="1 to 1000"),
         ],
-        responses={200: s.EventPageSerializer, **ERRORS},
+        responses={200: s.ReservationEventPageSerializer, **ERRORS},
     )
     def get(self, request: Request) -> HttpResponse:
         params = request._request.GET
