@@ -1,0 +1,172 @@
+"""`python -m deploy <deploy|canary|blue-green|rollback> --service S [--image skyway:TAG] …`
+
+Runs deploy/<playbook>.yml through ansible-runner with this Python as the interpreter, prints one line of
+progress per task, and exits 0 when the rollout did what was asked (1 when it failed or rolled back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DEPLOY_DIR = Path(__file__).resolve().parent
+REPO_ROOT = DEPLOY_DIR.parent
+PLAYBOOKS = {
+    "deploy": "deploy.yml",
+    "canary": "canary.yml",
+    "blue-green": "blue-green.yml",
+    "rollback": "rollback.yml",
+}
+INVENTORIES = ("local", "eks")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=sorted(PLAYBOOKS))
+    parser.add_argument("--service", required=True, choices=["flights", "reservations", "gateway"])
+    parser.add_argument(
+        "--image", help="image reference with an explicit tag, e.g. skyway:v2 (tag = release id)"
+    )
+    parser.add_argument("--inventory", choices=INVENTORIES, default="local")
+    parser.add_argument("--steps", help="canary traffic steps in %%, e.g. 10,25,50,100")
+    parser.add_argument("--step-seconds", type=int, help="observation window per canary step")
+    parser.add_argument("--max-error-rate", type=float, help="canary error share that fails a step (0..1)")
+    parser.add_argument(
+        "--max-error-rate-increase", type=float, help="allowed canary error share above stable's"
+    )
+    parser.add_argument("--max-p95-ms", type=float, help="canary p95 latency that fails a step")
+    parser.add_argument("--max-latency-ratio", type=float, help="allowed canary/stable latency ratio")
+    parser.add_argument("--min-requests", type=int, help="fewest canary requests a step needs to be judged")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="local inventory: environment of the new release, e.g. FAULT_ERROR_RATE=0.5 (a bad build)",
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, help="local inventory: state, routes file, logs (var/deploy)"
+    )
+    parser.add_argument(
+        "--gateway-url", help="local inventory: the gateway whose /metrics the analysis reads"
+    )
+    parser.add_argument("--quiet", action="store_true", help="print only the outcome")
+    args = parser.parse_args(argv)
+    if args.command != "rollback" and not args.image:
+        parser.error(f"{args.command} needs --image")
+    return args
+
+
+def extravars_from(args: argparse.Namespace) -> dict[str, Any]:
+    extravars: dict[str, Any] = {"service": args.service}
+    if args.image:
+        extravars["image"] = args.image
+    if args.steps:
+        steps = [int(step) for step in args.steps.split(",") if step.strip()]
+        if (
+            not steps
+            or any(not 0 < step <= 100 for step in steps)
+            or steps != sorted(steps)
+            or steps[-1] != 100
+        ):
+            raise SystemExit("--steps must rise within 1..100 and end at 100, e.g. 10,25,50,100")
+        extravars["steps"] = steps
+    for name in ("step_seconds", "max_error_rate", "max_error_rate_increase", "max_p95_ms",
+                 "max_latency_ratio", "min_requests"):  # fmt: skip
+        value = getattr(args, name)
+        if value is not None:
+            extravars[name] = value
+    if args.env:
+        extravars["new_env"] = dict(pair.split("=", 1) for pair in args.env)
+    if args.state_dir:
+        extravars["deploy_state_dir"] = str(args.state_dir.resolve())
+    if args.gateway_url:
+        extravars["gateway_url"] = args.gateway_url
+    return extravars
+
+
+class Progress:
+    """ansible-runner event handler: one line per task start, failure and debug message."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started = time.monotonic()
+        self.messages: list[str] = []
+
+    def line(self, text: str) -> None:
+        if not self.quiet:
+            print(f"[{time.monotonic() - self.started:6.1f}s] {text}", flush=True)
+
+    def __call__(self, event: dict[str, Any]) -> bool:
+        kind = event.get("event")
+        data = event.get("event_data", {})
+        if kind == "playbook_on_task_start":
+            task = data.get("task", "")
+            if not task.startswith(("Keep ", "Read ", "Release ", "Route ", "Analysis ", "Nothing ")):
+                self.line(f"▶ {task}")
+        elif kind == "runner_on_ok" and data.get("task_action") in {"ansible.builtin.debug", "debug"}:
+            message = data.get("res", {}).get("msg")
+            if message:
+                self.messages.append(str(message))
+                self.line(f"  {message}")
+        elif kind in {"runner_on_failed", "runner_on_unreachable"} and not data.get("ignore_errors"):
+            result = data.get("res", {})
+            message = (
+                result.get("msg") or result.get("stderr") or result.get("stdout") or json.dumps(result)[:400]
+            )
+            self.messages.append(str(message))
+            self.line(f"✗ {data.get('task', '')}: {message}")
+        return False  # runner need not keep the event's stdout file
+
+
+def runner_envvars() -> dict[str, str]:
+    """ansible-playbook must run from this venv (ansible-runner looks it up on PATH) with our config."""
+    venv_bin = str(Path(sys.executable).parent)
+    return {
+        "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+        "ANSIBLE_CONFIG": str(DEPLOY_DIR / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(DEPLOY_DIR / "roles"),
+        "ANSIBLE_FILTER_PLUGINS": str(DEPLOY_DIR / "filter_plugins"),
+        "ANSIBLE_NOCOLOR": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run one rollout; return the process exit code."""
+    import ansible_runner
+
+    args = parse_args(argv)
+    extravars = extravars_from(args)
+    state_dir = Path(extravars.get("deploy_state_dir", REPO_ROOT / "var" / "deploy"))
+    private_data_dir = state_dir / "runner"
+    # ansible-runner keeps env/extravars between runs in its private data dir: start each run clean.
+    shutil.rmtree(private_data_dir / "env", ignore_errors=True)
+    private_data_dir.mkdir(parents=True, exist_ok=True)
+    progress = Progress(args.quiet)
+    progress.line(f"{args.command} {args.service} {args.image or ''} (inventory {args.inventory})")
+    result = ansible_runner.run(
+        private_data_dir=str(private_data_dir),
+        project_dir=str(DEPLOY_DIR),
+        playbook=str(DEPLOY_DIR / PLAYBOOKS[args.command]),
+        inventory=str(DEPLOY_DIR / "inventories" / args.inventory),
+        extravars=extravars,
+        envvars=runner_envvars(),
+        event_handler=progress,
+        quiet=True,
+        rotate_artifacts=5,
+    )
+    ok = result.status == "successful" and result.rc == 0
+    outcome = progress.messages[-1] if progress.messages else result.status
+    print(f"{'OK' if ok else 'FAILED'}: {outcome}", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,303 @@
+"""Canary analysis: compare a canary's error rate and latency with thresholds and with the stable version.
+
+Source on one machine: the gateway's /metrics (`skyway_gateway_upstream_requests_total{service,target,
+outcome}` and `skyway_gateway_upstream_latency_seconds_*{service,target}`); a step's figures are the
+deltas between a snapshot taken when the weights changed and one taken at the end of the step.
+Source in a cluster: Prometheus (see `prometheus_snapshot`): the same deltas as `increase()` over the step.
+
+    python -m deploy.analysis snapshot --gateway http://127.0.0.1:8000 --out before.json
+    python -m deploy.analysis judge --gateway http://127.0.0.1:8000 --before before.json --service flights \
+        --canary canary --stable stable --max-error-rate 0.05 [--max-p95-ms 500] --report step.json
+
+`judge` prints a JSON verdict and exits 0 (pass), 3 (breach) or 4 (not enough canary traffic to judge).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+REQUESTS = "skyway_gateway_upstream_requests"
+LATENCY = "skyway_gateway_upstream_latency_seconds"
+# Outcomes that count against a version. client_error (4xx) is the caller's fault, not the release's.
+ERROR_OUTCOMES = ("server_error", "connection_error", "timeout", "breaker_open")
+PASS, BREACH, NO_DATA = 0, 3, 4
+
+Snapshot = dict[str, dict[str, dict[str, Any]]]  # service → target → figures
+
+
+def snapshot_parse(text: str) -> Snapshot:
+    """Per service and target: requests by outcome, latency buckets (le → cumulative count), sum, count."""
+    snap: Snapshot = {}
+
+    def slot(labels: dict[str, str]) -> dict[str, Any]:
+        per_service = snap.setdefault(labels["service"], {})
+        return per_service.setdefault(
+            labels["target"], {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0}
+        )
+
+    for family in text_string_to_metric_families(text):
+        if family.name not in {REQUESTS, LATENCY}:
+            continue
+        for sample in family.samples:
+            labels = sample.labels
+            if "service" not in labels or "target" not in labels:
+                continue
+            if sample.name == f"{REQUESTS}_total":
+                slot(labels)["outcomes"][labels["outcome"]] = sample.value
+            elif sample.name == f"{LATENCY}_bucket":
+                slot(labels)["buckets"][labels["le"]] = sample.value
+            elif sample.name == f"{LATENCY}_sum":
+                slot(labels)["latency_sum"] = sample.value
+            elif sample.name == f"{LATENCY}_count":
+                slot(labels)["latency_count"] = sample.value
+    return snap
+
+
+def gateway_snapshot(gateway_url: str, timeout: float = 5.0) -> Snapshot:
+    response = httpx.get(f"{gateway_url.rstrip('/')}/metrics", timeout=timeout)
+    response.raise_for_status()
+    return snapshot_parse(response.text)
+
+
+def target_delta(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """after - before for one target (a target absent before counts from zero)."""
+    before = before or {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0}
+    after = after or {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0}
+    # A counter that went down means the gateway restarted: its current value is the whole delta.
+    reset = sum(after["outcomes"].values()) < sum(before["outcomes"].values())
+    base = {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0} if reset else before
+    return {
+        "outcomes": {k: v - base["outcomes"].get(k, 0.0) for k, v in after["outcomes"].items()},
+        "buckets": {k: v - base["buckets"].get(k, 0.0) for k, v in after["buckets"].items()},
+        "latency_sum": after["latency_sum"] - base["latency_sum"],
+        "latency_count": after["latency_count"] - base["latency_count"],
+    }
+
+
+def p95_seconds(buckets: dict[str, float]) -> float | None:
+    """The 95th percentile as the upper bound of the first bucket holding 95 % (what Prometheus' linear
+    interpolation never undercuts); None without observations."""
+    ordered = sorted(((math.inf if le == "+Inf" else float(le)), count) for le, count in buckets.items())
+    if not ordered or ordered[-1][1] <= 0:
+        return None
+    total = ordered[-1][1]
+    for upper, count in ordered:
+        if count >= 0.95 * total:
+            return upper
+    return math.inf
+
+
+@dataclass
+class TargetFigures:
+    requests: int
+    errors: int
+    error_rate: float | None
+    p95_ms: float | None
+    mean_ms: float | None
+
+
+def figures(delta: dict[str, Any]) -> TargetFigures:
+    requests = round(sum(delta["outcomes"].values()))
+    errors = round(sum(delta["outcomes"].get(o, 0.0) for o in ERROR_OUTCOMES))
+    p95 = p95_seconds(delta["buckets"])
+    count = delta["latency_count"]
+    return TargetFigures(
+        requests=requests,
+        errors=errors,
+        error_rate=(errors / requests) if requests else None,
+        p95_ms=None if p95 is None else (p95 * 1000 if math.isfinite(p95) else math.inf),
+        mean_ms=(delta["latency_sum"] / count * 1000) if count else None,
+    )
+
+
+@dataclass
+class Thresholds:
+    max_error_rate: float = 0.05  # absolute ceiling on the canary's error share
+    max_error_rate_increase: float = 0.02  # canary may exceed stable's error share by at most this
+    max_p95_ms: float | None = None  # absolute p95 ceiling, if any
+    max_latency_ratio: float = 2.0  # canary p95 / mean may be at most this many times stable's …
+    latency_floor_ms: float = 50.0  # … once above this floor (a 2 ms vs 4 ms "doubling" is noise)
+    min_requests: int = 20  # fewer canary requests than this in a step cannot be judged
+
+
+@dataclass
+class Verdict:
+    service: str
+    canary: str
+    stable: str
+    status: str  # pass | breach | no_data
+    reasons: list[str] = field(default_factory=list)
+    canary_figures: TargetFigures | None = None
+    stable_figures: TargetFigures | None = None
+
+
+def judge(
+    *, service: str, canary: str, stable: str, before: Snapshot, after: Snapshot, thresholds: Thresholds
+) -> Verdict:
+    """Decide one step from two snapshots."""
+    targets_before = before.get(service, {})
+    targets_after = after.get(service, {})
+    can = figures(target_delta(targets_before.get(canary), targets_after.get(canary)))
+    stb = figures(target_delta(targets_before.get(stable), targets_after.get(stable)))
+    verdict = Verdict(
+        service=service, canary=canary, stable=stable, status="pass", canary_figures=can, stable_figures=stb
+    )
+    if can.requests < thresholds.min_requests:
+        verdict.status = "no_data"
+        verdict.reasons.append(
+            f"only {can.requests} canary requests (< {thresholds.min_requests}) in this step"
+        )
+        return verdict
+    reasons = verdict.reasons
+    if can.error_rate is not None and can.error_rate > thresholds.max_error_rate:
+        reasons.append(
+            f"canary error rate {can.error_rate:.1%} ({can.errors}/{can.requests}) > max {thresholds.max_error_rate:.1%}"
+        )
+    compared = (
+        stb.error_rate is not None and can.error_rate is not None and stb.requests >= thresholds.min_requests
+    )
+    if compared and can.error_rate > stb.error_rate + thresholds.max_error_rate_increase:
+        reasons.append(
+            f"canary error rate {can.error_rate:.1%} > stable {stb.error_rate:.1%} "
+            f"+ {thresholds.max_error_rate_increase:.1%}"
+        )
+    if thresholds.max_p95_ms is not None and can.p95_ms is not None and can.p95_ms > thresholds.max_p95_ms:
+        reasons.append(f"canary p95 {can.p95_ms:.0f} ms > max {thresholds.max_p95_ms:.0f} ms")
+    for label, c_ms, s_ms in (("p95", can.p95_ms, stb.p95_ms), ("mean", can.mean_ms, stb.mean_ms)):
+        if c_ms is None or s_ms is None or stb.requests < thresholds.min_requests:
+            continue
+        if c_ms > thresholds.latency_floor_ms and c_ms > s_ms * thresholds.max_latency_ratio:
+            reasons.append(
+                f"canary {label} latency {c_ms:.0f} ms > {thresholds.max_latency_ratio:g} x stable {s_ms:.0f} ms"
+            )
+    if reasons:
+        verdict.status = "breach"
+    return verdict
+
+
+def prometheus_snapshot(
+    prometheus_url: str,
+    *,
+    service: str,
+    window_seconds: int,
+    namespace: str = "skyway",
+    timeout: float = 10.0,
+) -> Snapshot:
+    """The step's figures from Prometheus (cluster inventory), per track, shaped like a delta so that
+    judge() can take it as `after` with an empty `before`.
+
+    In the cluster the gateway calls one Service and the mesh splits by weight, so the gateway cannot
+    tell the tracks apart; the services' own django-prometheus metrics can, once Prometheus copies the
+    pod labels `app.kubernetes.io/name` → `app` and `skyway.io/track` → `track` (docs/deploying.md).
+    """
+    selector = f'namespace="{namespace}", app="{service}"'
+    window = f"{window_seconds}s"
+    queries = {
+        "outcomes": f"sum by (track, status) (increase(django_http_responses_total_by_status_total{{{selector}}}[{window}]))",
+        "buckets": f"sum by (track, le) (increase(django_http_requests_latency_seconds_by_view_method_bucket{{{selector}}}[{window}]))",
+        "latency_sum": f"sum by (track) (increase(django_http_requests_latency_seconds_by_view_method_sum{{{selector}}}[{window}]))",
+        "latency_count": f"sum by (track) (increase(django_http_requests_latency_seconds_by_view_method_count{{{selector}}}[{window}]))",
+    }
+    snap: Snapshot = {service: {}}
+    for key, query in queries.items():
+        response = httpx.get(
+            f"{prometheus_url.rstrip('/')}/api/v1/query", params={"query": query}, timeout=timeout
+        )
+        response.raise_for_status()
+        for item in response.json()["data"]["result"]:
+            labels, value = item["metric"], float(item["value"][1])
+            target = snap[service].setdefault(
+                labels.get("track", "unknown"),
+                {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0},
+            )
+            if key == "outcomes":
+                outcome = status_outcome(labels.get("status", ""))
+                target["outcomes"][outcome] = target["outcomes"].get(outcome, 0.0) + value
+            elif key == "buckets":
+                target["buckets"][labels["le"]] = value
+            else:
+                target[key] = value
+    return snap
+
+
+def status_outcome(status: str) -> str:
+    """An HTTP status as the gateway's outcome label."""
+    if status.startswith("5"):
+        return "server_error"
+    if status.startswith("4"):
+        return "client_error"
+    return "success"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.analysis", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    snap = sub.add_parser("snapshot")
+    snap.add_argument("--gateway", required=True)
+    snap.add_argument("--out", type=Path, required=True)
+    jdg = sub.add_parser("judge")
+    source = jdg.add_mutually_exclusive_group(required=True)
+    source.add_argument("--gateway", help="the gateway's base URL (local: deltas of its /metrics)")
+    source.add_argument("--prometheus", help="Prometheus base URL (cluster: increase() over --window)")
+    jdg.add_argument("--before", type=Path, help="snapshot taken when the step began (with --gateway)")
+    jdg.add_argument("--window", type=int, default=60, help="seconds of the step (with --prometheus)")
+    jdg.add_argument("--service", required=True)
+    jdg.add_argument("--canary", default="canary")
+    jdg.add_argument("--stable", default="stable")
+    jdg.add_argument("--max-error-rate", type=float, default=Thresholds.max_error_rate)
+    jdg.add_argument("--max-error-rate-increase", type=float, default=Thresholds.max_error_rate_increase)
+    jdg.add_argument("--max-p95-ms", type=float, default=None)
+    jdg.add_argument("--max-latency-ratio", type=float, default=Thresholds.max_latency_ratio)
+    jdg.add_argument("--min-requests", type=int, default=Thresholds.min_requests)
+    jdg.add_argument("--report", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command == "snapshot":
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(gateway_snapshot(args.gateway)))
+        print(json.dumps({"snapshot": str(args.out)}))
+        return PASS
+
+    thresholds = Thresholds(
+        max_error_rate=args.max_error_rate,
+        max_error_rate_increase=args.max_error_rate_increase,
+        max_p95_ms=args.max_p95_ms,
+        max_latency_ratio=args.max_latency_ratio,
+        min_requests=args.min_requests,
+    )
+    if args.gateway:
+        if args.before is None:
+            parser.error("--gateway needs --before")
+        before, after = json.loads(args.before.read_text()), gateway_snapshot(args.gateway)
+    else:
+        before, after = (
+            {},
+            prometheus_snapshot(args.prometheus, service=args.service, window_seconds=args.window),
+        )
+    verdict = judge(
+        service=args.service,
+        canary=args.canary,
+        stable=args.stable,
+        before=before,
+        after=after,
+        thresholds=thresholds,
+    )
+    result = asdict(verdict)
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result))
+    return {"pass": PASS, "breach": BREACH, "no_data": NO_DATA}[verdict.status]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

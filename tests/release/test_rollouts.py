@@ -1,0 +1,271 @@
+"""Real rollouts on this machine (pytest -m rollout): the same `python -m deploy …` users run, against
+gunicorn processes — a gateway routing by its routes file, flights versions beside each other — while a
+steady client load goes through the gateway and every response is counted.
+
+The scenarios build on each other in file order, as releases do: v1 live → canary v2 promoted → canary
+v3 (bad build) rolled back → blue-green v4 → rollback to v2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.live import ROOT, LiveService, base_env, free_port, run_manage
+
+pytestmark = [pytest.mark.rollout, pytest.mark.timeout(240)]
+
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per load request otherwise
+FLIGHT_QUERY = "/api/flights?flight_no=AA2532&date=2020-05-17"
+FAULT_RATE = 0.3
+
+
+@dataclass
+class Load:
+    """Client threads hammering the gateway's flight lookup; every answer is counted with its time."""
+
+    url: str
+    token: str
+    threads: int = 2
+    pause: float = 0.02
+    results: list[tuple[float, str]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _workers: list[threading.Thread] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _run(self) -> None:
+        with httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Token {self.token}"}, timeout=10
+        ) as client:
+            while not self._stop.is_set():
+                try:
+                    status = client.get(FLIGHT_QUERY).status_code
+                    kind = "ok" if status < 400 else ("5xx" if status >= 500 else f"{status}")
+                except httpx.TransportError as exc:
+                    kind = f"conn:{type(exc).__name__}"
+                with self._lock:
+                    self.results.append((time.monotonic(), kind))
+                time.sleep(self.pause)
+
+    def start(self) -> Load:
+        self._stop.clear()
+        self._workers = [threading.Thread(target=self._run, daemon=True) for _ in range(self.threads)]
+        for worker in self._workers:
+            worker.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(timeout=15)
+
+    def counts(self, since: float = 0.0, until: float = math.inf) -> Counter:
+        with self._lock:
+            return Counter(kind for at, kind in self.results if since <= at <= until)
+
+
+@dataclass
+class Stack:
+    state_dir: Path
+    env: dict[str, str]
+    gateway: LiveService
+    load: Load
+
+    def deploy(self, *args: str, timeout: float = 150) -> subprocess.CompletedProcess:
+        """`python -m deploy …` exactly as a user runs it (inventory local)."""
+        result = subprocess.run(
+            [sys.executable, "-m", "deploy", *args, "--state-dir", str(self.state_dir),
+             "--gateway-url", self.gateway.url],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        print(result.stdout[-6000:], result.stderr[-3000:])
+        return result
+
+    def flights_state(self) -> dict:
+        return json.loads((self.state_dir / "state.json").read_text())["services"]["flights"]
+
+    def routes(self) -> dict:
+        return json.loads((self.state_dir / "routes.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    var_dir = tmp_path_factory.mktemp("rollout")
+    state_dir = var_dir / "deploy"
+    env = base_env(SKYWAY_VAR_DIR=str(var_dir), SKYWAY_ENV="local", UPSTREAM_READ_TIMEOUT="5")
+    run_manage("settings.flights", "migrate_contexts", env=env)
+    run_manage("settings.flights", "seed_flights", env=env)
+    run_manage("settings.gateway", "migrate_contexts", env=env)
+    run_manage("settings.gateway", "seed_demo_customers", env={**env, "DEBUG": "1"})
+
+    stack = Stack(state_dir=state_dir, env=env, gateway=None, load=None)  # type: ignore[arg-type]
+    gateway = LiveService(
+        settings_module="settings.gateway",
+        port=free_port(),
+        env={
+            **env,
+            "GATEWAY_ROUTES_FILE": str(state_dir / "routes.json"),
+            "FLIGHTS_URL": f"http://127.0.0.1:{free_port()}",
+        },
+        workers=1,
+        threads=16,
+        log_path=var_dir / "gateway.log",
+    )
+    stack.gateway = gateway
+    first = stack.deploy("deploy", "--service", "flights", "--image", "skyway:v1")
+    assert first.returncode == 0, first.stdout
+    gateway.start()
+    token = httpx.post(
+        f"{gateway.url}/api/auth/token", json={"username": "alice", "password": "skyway-demo"}, timeout=10
+    ).json()["token"]
+    stack.load = Load(url=gateway.url, token=token)
+    assert (
+        httpx.get(
+            f"{gateway.url}{FLIGHT_QUERY}", headers={"Authorization": f"Token {token}"}, timeout=10
+        ).status_code
+        == 200
+    )
+    try:
+        yield stack
+    finally:
+        gateway.stop()
+        state = json.loads((state_dir / "state.json").read_text())
+        for service, current in state["services"].items():
+            for release, record in current["releases"].items():
+                if record.get("running"):
+                    subprocess.run(
+                        [sys.executable, "-m", "deploy.localproc", "stop", "--state-dir", str(state_dir),
+                         "--service", service, "--release", release],
+                        cwd=ROOT, env=env, capture_output=True, check=False,
+                    )  # fmt: skip
+
+
+def live_release_of(stack: Stack) -> str:
+    state = stack.flights_state()
+    url = state["releases"][state["live"]]["url"]
+    return httpx.get(f"{url}/health", timeout=5).json()["releaseId"]
+
+
+def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack) -> None:
+    stack.load.start()
+    try:
+        result = stack.deploy(
+            "canary", "--service", "flights", "--image", "skyway:v2",
+            "--steps", "25,50,100", "--step-seconds", "3", "--min-requests", "10",
+        )  # fmt: skip
+    finally:
+        stack.load.stop()
+    counts = stack.load.counts()
+    print("canary v2 client counts:", dict(counts))
+    assert result.returncode == 0, result.stdout
+    assert "PROMOTED" in result.stdout
+    state = stack.flights_state()
+    assert state["live"] == "v2"
+    assert state["previous"] == "v1"
+    assert not state["releases"]["v1"]["running"]
+    assert [t["url"] for t in stack.routes()["flights"]] == [state["releases"]["v2"]["url"]]
+    assert live_release_of(stack) == "v2"
+    report = json.loads((stack.state_dir / "reports" / "flights-v2-canary.json").read_text())
+    assert [step["weight"] for step in report["steps"]] == [25, 50, 100]
+    assert all(step["canary_figures"]["requests"] >= 10 for step in report["steps"])
+    assert counts["ok"] > 100
+    assert counts["5xx"] == 0
+    assert not [kind for kind in counts if kind.startswith("conn:")]
+
+
+def test_b_canary_of_a_bad_build_is_rolled_back_at_the_first_step(stack: Stack) -> None:
+    stack.load.results.clear()
+    stack.load.start()
+    started = time.monotonic()
+    try:
+        result = stack.deploy(
+            "canary", "--service", "flights", "--image", "skyway:v3", "--env", f"FAULT_ERROR_RATE={FAULT_RATE}",
+            "--steps", "10,50,100", "--step-seconds", "4", "--min-requests", "10",
+        )  # fmt: skip
+    finally:
+        stack.load.stop()
+    counts = stack.load.counts()
+    print("canary v3 (bad) client counts:", dict(counts))
+    assert result.returncode != 0
+    assert "ROLLED BACK" in result.stdout
+    state = stack.flights_state()
+    assert state["live"] == "v2"
+    assert state["candidate"] is None
+    assert not state["releases"]["v3"]["running"]
+    assert [t["url"] for t in stack.routes()["flights"]] == [state["releases"]["v2"]["url"]]
+    report = json.loads((stack.state_dir / "reports" / "flights-v3-canary.json").read_text())
+    assert report["outcome"] == "rolled_back"
+    assert report["failed_at"] == 10
+    canary = report["steps"][-1]["canary_figures"]
+    assert canary["errors"] > 0
+    assert report["steps"][-1]["status"] == "breach"
+
+    # What clients saw. A request fails only if the gateway's first pick is the canary (share = weight) and
+    # that attempt fails (share = fault rate): stable never fails, and a 5xx is retried on a fresh weighted
+    # pick, so retries only lower the share (to about weight x f^3). Bound: weight x f plus three binomial
+    # standard deviations over the requests of the whole run.
+    total = sum(counts.values())
+    errors = total - counts["ok"]
+    exposure = report["failed_at"] / 100 * FAULT_RATE
+    bound = exposure + 3 * math.sqrt(exposure * (1 - exposure) / total)
+    print(f"bad canary: {errors}/{total} client errors = {errors / total:.2%}; bound {bound:.2%}; "
+          f"canary saw {canary['errors']}/{canary['requests']} upstream errors")  # fmt: skip
+    assert total > 100
+    assert errors / total <= bound
+    assert time.monotonic() - started < 90
+
+
+def test_c_blue_green_switch_loses_no_request(stack: Stack) -> None:
+    stack.load.results.clear()
+    stack.load.start()
+    try:
+        result = stack.deploy("blue-green", "--service", "flights", "--image", "skyway:v4")
+        time.sleep(2)  # keep counting after the switch: stragglers on the old colour must finish too
+    finally:
+        stack.load.stop()
+    counts = stack.load.counts()
+    print("blue-green v4 client counts:", dict(counts))
+    assert result.returncode == 0, result.stdout
+    assert "SWITCHED" in result.stdout
+    state = stack.flights_state()
+    assert state["live"] == "v4"
+    assert state["previous"] == "v2"
+    assert state["releases"]["v2"]["running"], "the old colour is kept for an instant rollback"
+    assert state["releases"]["v4"]["slot"] in {"blue", "green"}
+    assert [t["name"] for t in stack.routes()["flights"]] == [state["releases"]["v4"]["slot"]]
+    assert live_release_of(stack) == "v4"
+    assert counts["ok"] > 100
+    assert counts["5xx"] == 0
+    assert not [kind for kind in counts if kind.startswith("conn:")]
+    assert set(counts) == {"ok"}
+
+
+def test_d_rollback_restores_the_previous_version(stack: Stack) -> None:
+    stack.load.results.clear()
+    stack.load.start()
+    try:
+        result = stack.deploy("rollback", "--service", "flights")
+    finally:
+        stack.load.stop()
+    counts = stack.load.counts()
+    print("rollback client counts:", dict(counts))
+    assert result.returncode == 0, result.stdout
+    state = stack.flights_state()
+    assert state["live"] == "v2"
+    assert state["previous"] == "v4"
+    assert not state["releases"]["v4"]["running"]
+    assert [t["url"] for t in stack.routes()["flights"]] == [state["releases"]["v2"]["url"]]
+    assert live_release_of(stack) == "v2"
+    assert counts["5xx"] == 0
+    assert not [kind for kind in counts if kind.startswith("conn:")]
