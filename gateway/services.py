@@ -358,8 +358,15 @@ def seat_move(
     from_seat, to_seat = seat_clean(from_seat), seat_clean(to_seat)
     if (from_flight_id, from_seat) == (to_flight_id, to_seat):
         raise InvalidInput("to_seat: must differ from from_seat.")
-    keep = {"from_flight_id": from_flight_id, "from_seat": from_seat}
-    _saga_log("start", **keep, to_flight_id=to_flight_id, to_seat=to_seat, customer_id=customer_id)
+    keep = {"flight_id": from_flight_id, "seat": from_seat}
+    _saga_log(
+        "start",
+        from_flight_id=from_flight_id,
+        from_seat=from_seat,
+        to_flight_id=to_flight_id,
+        to_seat=to_seat,
+        customer_id=customer_id,
+    )
 
     # Step 0 (checks, no change yet): the customer holds the old seat and the new one exists.
     if not _holds(customer_id, from_flight_id, from_seat):
