@@ -90,6 +90,18 @@ class Gunicorn:
                 time.sleep(0.1)
         raise TimeoutError(f"{self.url} not ready; see {self._log.name}")
 
+    def worker_cpu_seconds(self) -> float:
+        """User + system CPU the workers have used so far (Linux /proc): robust to a busy machine."""
+        total = 0.0
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        for pid in children.read_text().split() if children.exists() else []:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -193,7 +205,11 @@ def run(*, workers: int = 2, duration: float = 10.0, connections: int = 16, writ
                 wrk(url, duration=1, connections=connections, script=path)  # warm-up: imports, pools
                 if scenario == "reserve":  # a fresh script restarts the seat counter: new flight prefix
                     script.write_text(_PUT_LUA % {"flight": f"bench-{name}-{run_id}-m"})
-                pair[name] = {"scenario": f"{scenario}_{name}", **wrk(url, duration=duration, connections=connections, script=path)}  # fmt: skip
+                cpu_before = server.worker_cpu_seconds()
+                figures = wrk(url, duration=duration, connections=connections, script=path)
+                cpu = server.worker_cpu_seconds() - cpu_before
+                figures["worker_cpu_us_per_req"] = round(cpu / max(figures["requests"], 1) * 1e6)
+                pair[name] = {"scenario": f"{scenario}_{name}", **figures}
             base_rate = pair["baseline"]["req_s"] or 1.0
             for name in ("baseline", "service"):
                 pair[name]["ratio_to_baseline"] = round(pair[name]["req_s"] / base_rate, 3)
@@ -233,12 +249,14 @@ def _cleanup(redis_url: str, embedded: bool, embedded_dir: Path) -> None:
 
 
 def table(result: dict) -> str:
-    lines = [f"{'scenario':<20} {'req_s':>9} {'p50_ms':>8} {'p99_ms':>8} {'ratio_to_baseline':>18}"]
+    lines = [
+        f"{'scenario':<20} {'req_s':>9} {'p50_ms':>8} {'p99_ms':>8} {'ratio_to_baseline':>18} {'cpu_us_per_req':>15}"
+    ]
     for row in result["scenarios"]:
         flag = "" if row["non_2xx"] == 0 and row["socket_errors"] == 0 else f"  ({row['non_2xx']} non-2xx, {row['socket_errors']} socket errors)"  # fmt: skip
         lines.append(
             f"{row['scenario']:<20} {row['req_s']:>9.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
-            f"{row['ratio_to_baseline']:>18.3f}{flag}"
+            f"{row['ratio_to_baseline']:>18.3f} {row['worker_cpu_us_per_req']:>15}{flag}"
         )
     return "\n".join(lines)
 

@@ -306,3 +306,15 @@ def test_health_fails_with_503_when_redis_is_down(api, store_down):
     check = response.json()["checks"]["redis:responseTime"][0]
     assert check["status"] == "fail"
     assert "ConnectionError" in check["output"]
+
+
+def test_the_schema_documents_every_reservations_operation(api):
+    response = api.get("/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    paths = response.json()["paths"]
+    assert response.status_code == 200
+    assert set(paths["/reservations"]) >= {"get", "put"}
+    assert "delete" in paths["/reservations/{flight_id}/{seat_num}"]
+    assert "get" in paths["/reservations/events"]
+    put_body = paths["/reservations"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    assert put_body["$ref"].endswith("/SeatReserveBody")
