@@ -14,7 +14,8 @@ import time
 import httpx
 import pytest
 
-from tests.faults.conftest import BREAKER_RESET_S, Split, gateway_plans, phase_seconds, tokens_of
+from tests.faults.conftest import BREAKER_RESET_S, phase_seconds
+from tests.faults.deployment import Split, gateway_plans, tokens_of
 from tests.support.load import (
     LoadRun,
     Reserve,

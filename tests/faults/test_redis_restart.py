@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from tests.faults.conftest import Split, phase_seconds
+from tests.faults.conftest import phase_seconds
+from tests.faults.deployment import Split
 from tests.support.load import (
     LoadRun,
     invariant_violations,

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from tests.faults.conftest import Split, gateway_plans, phase_seconds, tokens_of
+from tests.faults.conftest import phase_seconds
+from tests.faults.deployment import Split, gateway_plans, tokens_of
 from tests.support.load import LoadRun, gateway_sender, invariant_violations, store_snapshot, summary
 
 pytestmark = pytest.mark.faults

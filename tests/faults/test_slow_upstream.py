@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.conftest import READ_RETRIES, READ_TIMEOUT_S, Split, gateway_plans, phase_seconds, tokens_of
+from tests.faults.conftest import READ_RETRIES, READ_TIMEOUT_S, phase_seconds
+from tests.faults.deployment import Split, gateway_plans, tokens_of
 from tests.support.load import (
     LoadRun,
     Reserve,

@@ -1,0 +1,156 @@
+"""A split deployment for fault runs, fuzzing and benches: private Redis, flights, reservations, gateway.
+
+Everything lives in one private directory (its own Redis with AOF, its own SQLite files), so a caller
+can kill -9 any process, or the Redis server itself, without touching anything else on the machine.
+`seed(dir)` migrates and seeds once; `Split` starts services on copies of that seed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.support.live import LiveService, base_env, run_manage, start_service
+from tests.support.load import PrivateRedis, Reserve, seat_map_seats
+
+CUSTOMERS = 6
+
+
+@dataclass
+class Customer:
+    username: str
+    customer_id: str
+    token: str
+
+
+@dataclass
+class Split:
+    """The deployment of one fault run and what a test needs to drive it."""
+
+    root: Path
+    redis: PrivateRedis
+    env: dict[str, str]
+    flights: LiveService | None = None
+    reservations: LiveService | None = None
+    gateway: LiveService | None = None
+    customers: list[Customer] = field(default_factory=list)
+    flight_ids: list[str] = field(default_factory=list)
+    services: list[LiveService] = field(default_factory=list)
+
+    def start(self, settings_module: str, *, workers: int = 2, threads: int = 1, **env: str) -> LiveService:
+        service = start_service(
+            settings_module, env={**self.env, **env}, workers=workers, threads=threads, log_dir=self.root
+        )
+        self.services.append(service)
+        return service
+
+    def start_gateway(self, **env: str) -> LiveService:
+        assert self.flights is not None
+        assert self.reservations is not None
+        self.gateway = self.start(
+            "settings.gateway",
+            workers=1,
+            threads=6,
+            FLIGHTS_URL=self.flights.url,
+            RESERVATIONS_URL=self.reservations.url,
+            **env,
+        )
+        return self.gateway
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of every service log (attached to a failure message)."""
+        chunks = []
+        for path in sorted(self.root.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            chunks.append(f"--- {path.name}\n" + "\n".join(text))
+        return "\n".join(chunks)
+
+
+_MAKE_CUSTOMERS = """
+import json
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+User = get_user_model()
+out = []
+for i in range({n}):
+    user, _ = User.objects.get_or_create(username=f"fault-customer-{{i}}")
+    user.set_password("not-a-demo-password-{{i}}")
+    user.save()
+    token, _ = Token.objects.get_or_create(user=user)
+    out.append({{"username": user.username, "customer_id": str(user.pk), "token": token.key}})
+print("CUSTOMERS=" + json.dumps(out))
+"""
+
+_FLIGHT_IDS = """
+from flights.models import Flight
+print("FLIGHTS=" + ",".join(str(f) for f in Flight.objects.order_by("departure").values_list("flight_id", flat=True)[:{n}]))
+"""
+
+
+def _marker_line(output: str, marker: str) -> str:
+    for line in output.splitlines():
+        if line.startswith(marker):
+            return line[len(marker) :]
+    raise AssertionError(f"no {marker} line in:\n{output}")
+
+
+@dataclass(frozen=True)
+class Seeded:
+    var_dir: Path
+    flight_ids: list[str]
+    customers: list[Customer]
+
+
+def seed(var_dir: Path, *, days: int = 2, customers: int = CUSTOMERS, flights: int = 8) -> Seeded:
+    """Migrate and seed SQLite files under `var_dir`: flights (`days` of schedule) and customers with tokens."""
+    env = base_env(SKYWAY_VAR_DIR=str(var_dir), LOG_LEVEL="WARNING")
+    run_manage("settings.flights", "migrate_contexts", env=env)
+    run_manage("settings.flights", "seed_flights", "--days", str(days), env=env)
+    out = run_manage("settings.flights", "shell", "-c", _FLIGHT_IDS.format(n=flights), env=env)
+    flight_ids = _marker_line(out, "FLIGHTS=").split(",")
+    run_manage("settings.gateway", "migrate_contexts", env=env)
+    out = run_manage("settings.gateway", "shell", "-c", _MAKE_CUSTOMERS.format(n=customers), env=env)
+    return Seeded(
+        var_dir, flight_ids, [Customer(**item) for item in json.loads(_marker_line(out, "CUSTOMERS="))]
+    )
+
+
+def split_on(seeded: Seeded, root: Path) -> None:
+    """Copy the seeded files into `root`/var, where a Split rooted at `root` keeps its state."""
+    shutil.copytree(seeded.var_dir, root / "var", dirs_exist_ok=True)
+
+
+def gateway_has_routes() -> bool:
+    from django.urls import get_resolver
+
+    return any(str(p.pattern).startswith("api/") for p in get_resolver("gateway.api.urls").url_patterns)
+
+
+def seats_of(split: Split, flight_id: str) -> list[str]:
+    """The seat ids of a flight, read from the flights service's seat map."""
+    assert split.flights is not None
+    response = httpx.get(f"{split.flights.url}/flights/{flight_id}/seat_map", timeout=10)
+    response.raise_for_status()
+    return seat_map_seats(response.json())
+
+
+def gateway_plans(split: Split, flights: int, threads: int | None = None) -> list[list[Reserve]]:
+    """Disjoint reserve plans for the customers: thread i reserves as customer i, seats dealt round-robin."""
+    threads = threads or len(split.customers)
+    plans: list[list[Reserve]] = [[] for _ in range(threads)]
+    index = 0
+    for flight_id in split.flight_ids[:flights]:
+        for seat in seats_of(split, flight_id):
+            plans[index % threads].append(
+                Reserve(flight_id, seat, split.customers[index % threads].customer_id)
+            )
+            index += 1
+    return plans
+
+
+def tokens_of(split: Split) -> dict[str, str]:
+    return {customer.customer_id: customer.token for customer in split.customers}
