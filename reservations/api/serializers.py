@@ -27,13 +27,13 @@ class ReservationErrorSerializer(serializers.Serializer):
     description = serializers.CharField()
 
 
-class FlightReservationSerializer(serializers.Serializer):
-    seat_no = serializers.CharField()
-    customer_id = serializers.CharField()
+class ReservationListItemSerializer(serializers.Serializer):
+    """One schema for both list forms: a response cannot be chosen by query parameter in OpenAPI, and
+    a oneOf of the two shapes is ambiguous (an item with flight_id also matches the shorter one)."""
 
-
-class CustomerReservationSerializer(serializers.Serializer):
-    flight_id = serializers.CharField()
+    flight_id = serializers.CharField(
+        required=False, help_text="Present when listing by customer_id; absent when listing by flight_id."
+    )
     seat_no = serializers.CharField()
     customer_id = serializers.CharField()
 

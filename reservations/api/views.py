@@ -15,7 +15,6 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework.exceptions import UnsupportedMediaType
@@ -155,12 +154,7 @@ class ReservationsView(ReservationsAPIView):
             OpenApiParameter("customer_id", OpenApiTypes.STR, pattern=validation.CUSTOMER_ID_PATTERN),
         ],
         responses={
-            200: PolymorphicProxySerializer(
-                component_name="ReservationList",
-                serializers=[s.FlightReservationSerializer, s.CustomerReservationSerializer],
-                resource_type_field_name=None,
-                many=True,
-            ),
+            200: s.ReservationListItemSerializer(many=True),
             **ERRORS,
         },
     )
@@ -181,8 +175,12 @@ class ReservationView(ReservationsAPIView):
         operation_id="reservation_cancel",
         summary="Release a seat (only its holder can)",
         parameters=[
-            OpenApiParameter("flight_id", OpenApiTypes.STR, OpenApiParameter.PATH),
-            OpenApiParameter("seat_num", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "flight_id", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=validation.FLIGHT_ID_PATTERN
+            ),
+            OpenApiParameter(
+                "seat_num", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=validation.SEAT_PATTERN
+            ),
             OpenApiParameter(
                 "customer_id", OpenApiTypes.STR, required=True, pattern=validation.CUSTOMER_ID_PATTERN
             ),
