@@ -228,7 +228,7 @@ def seat_chart_build(*, flight_id: str, customer_id: str) -> SeatChart:
     finally:
         try:
             holders: list[SeatHolder] | None = holders_future.result()
-        except UpstreamUnavailable as exc:
+        except GatewayError as exc:  # any reservations failure degrades the chart, never fails it
             logger.warning("seat chart of %s degraded: %s", flight_id, exc.detail)
             holders = None
     return seat_chart_merge(flight_id=flight_id, seat_map=seat_map, holders=holders, customer_id=customer_id)

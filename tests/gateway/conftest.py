@@ -81,14 +81,25 @@ class FaultyTransport(httpx.BaseTransport):
         self.rules: list[dict] = []
         self.seen: list[tuple[str, str]] = []
 
-    def fail(self, method: str = "*", path: str = "", fault: str | int = "connect", times: int | None = None):
-        self.rules.append({"method": method, "path": path, "fault": fault, "times": times})
+    def fail(
+        self,
+        method: str = "*",
+        path: str = "",
+        fault: str | int = "connect",
+        times: int | None = None,
+        after: int = 0,
+    ):
+        """Fail matching requests (`path` is matched against the URL with its query), after `after` matches."""
+        self.rules.append({"method": method, "path": path, "fault": fault, "times": times, "after": after})
         return self
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.seen.append((request.method, request.url.path))
         for rule in self.rules:
-            if rule["method"] in {"*", request.method} and rule["path"] in request.url.path:
+            if rule["method"] in {"*", request.method} and rule["path"] in str(request.url):
+                if rule["after"] > 0:
+                    rule["after"] -= 1
+                    continue
                 if rule["times"] is not None:
                     if rule["times"] <= 0:
                         continue

@@ -364,6 +364,46 @@ def test_move_compensates_when_releasing_the_old_seat_fails(alice, book_flight, 
     assert ("DELETE", f"/reservations/{f}/26C") in transport.seen  # the compensation
 
 
+def reservations_in_store(customer_id: str) -> set[tuple[str, str]]:
+    """What the reservations context itself holds for a customer (no gateway in between)."""
+    from reservations import selectors
+
+    return {
+        (r["flight_id"], r["seat_no"]) for r in selectors.customer_reservations_list(customer_id=customer_id)
+    }
+
+
+def test_move_reports_both_seats_when_the_compensation_fails_too(alice, book_flight, faults):
+    f = book_flight["flight_id"]
+    reserve(alice, f, "28A")
+    transport = faults("reservations")
+    transport.fail("DELETE", f"/{f}/28A", fault=503, times=1)
+    transport.fail("DELETE", f"/{f}/28C", fault="connect")
+
+    response = move(alice, f, "28A", f, "28C")
+
+    assert response.status_code == 503
+    problem = response.json()
+    assert problem["type"].endswith("/seat-move-incomplete")
+    assert {(h["flight_id"], h["seat"]) for h in problem["holds"]} == {(f, "28A"), (f, "28C")}
+    assert reservations_in_store(alice.customer_id) == {(f, "28A"), (f, "28C")}  # reported = true
+
+
+def test_move_does_not_compensate_blindly_when_the_outcome_is_unknown(alice, book_flight, faults):
+    f = book_flight["flight_id"]
+    reserve(alice, f, "29A")
+    transport = faults("reservations")
+    transport.fail("DELETE", f"/{f}/29A", fault="timeout", times=1)
+    transport.fail("GET", "customer_id=", fault="connect", after=1)  # the saga's first check still works
+
+    response = move(alice, f, "29A", f, "29C")
+
+    assert response.status_code == 503
+    assert response.json()["type"].endswith("/seat-move-incomplete")
+    assert ("DELETE", f"/reservations/{f}/29C") not in transport.seen  # the new seat is kept
+    assert (f, "29C") in reservations_in_store(alice.customer_id)
+
+
 def test_move_finishes_when_a_timed_out_release_had_happened(alice, book_flight, faults):
     f = book_flight["flight_id"]
     reserve(alice, f, "27A")
