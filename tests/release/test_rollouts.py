@@ -191,7 +191,7 @@ def test_b_canary_of_a_bad_build_is_rolled_back_at_the_first_step(stack: Stack) 
     try:
         result = stack.deploy(
             "canary", "--service", "flights", "--image", "skyway:v3", "--env", f"FAULT_ERROR_RATE={FAULT_RATE}",
-            "--steps", "10,50,100", "--step-seconds", "4", "--min-requests", "10",
+            "--steps", "10,50,100", "--step-seconds", "5", "--min-requests", "10",
         )  # fmt: skip
     finally:
         stack.load.stop()
