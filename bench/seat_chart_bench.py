@@ -101,6 +101,7 @@ def run(*, duration: float = 10.0, connections: int = 16, workers: int = 2, writ
         stack = run_split.split_start(
             var_dir=Path(var_dir),
             workers=workers,
+            isolated=True,
             env_overrides={"LOG_LEVEL": "WARNING", "GATEWAY_AUTH_THROTTLE_RATE": "10000/min"},
         )
         try:

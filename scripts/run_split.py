@@ -70,8 +70,13 @@ def split_start(
     env_overrides: dict[str, str] | None = None,
     gateway_env: dict[str, str] | None = None,
     log_dir: Path | None = None,
+    isolated: bool = False,
 ) -> SplitStack:
-    """Migrate, seed and start flights, reservations and the gateway; return the running stack."""
+    """Migrate, seed and start flights, reservations and the gateway; return the running stack.
+
+    isolated=True (tests, benches) ignores the caller's database URLs and key prefix: every store
+    lives under var_dir (SQLite files, an embedded Redis unless redis_url is given).
+    """
     var_dir = Path(var_dir).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
     log_dir = Path(log_dir or var_dir / "logs")
@@ -81,6 +86,15 @@ def split_start(
         embedded_dir = var_dir / "redis"
         redis_url = embedded_redis.ensure_running(embedded_dir)
     env = base_env(SKYWAY_VAR_DIR=str(var_dir), REDIS_URL=redis_url, **(env_overrides or {}))
+    if isolated:
+        for name in (
+            "FLIGHTS_DATABASE_URL",
+            "GATEWAY_DATABASE_URL",
+            "REDIS_KEY_PREFIX",
+            "GATEWAY_ROUTES_FILE",
+        ):
+            env.pop(name, None)
+        env.update(env_overrides or {})
     if debug:
         env["DEBUG"] = "1"
 

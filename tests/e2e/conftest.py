@@ -76,6 +76,7 @@ def stack(tmp_path_factory) -> Iterator:
     running = run_split.split_start(
         var_dir=var_dir,
         workers=1,
+        isolated=True,
         env_overrides=E2E_ENV,
         gateway_env={"GATEWAY_ROUTES_FILE": str(routes)},
     )
