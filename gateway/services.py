@@ -368,9 +368,16 @@ def seat_move(
         customer_id=customer_id,
     )
 
-    # Step 0 (checks, no change yet): the customer holds the old seat and the new one exists.
-    if not _holds(customer_id, from_flight_id, from_seat):
+    # Step 0 (checks, no change yet): the customer holds the old seat, not already the new one
+    # (compensation would then release a seat held before the move), and the new seat exists.
+    holding = {
+        (item["flight_id"], item["seat_no"].upper())
+        for item in clients.reservations().seats_by_customer(customer_id)
+    }
+    if (from_flight_id, from_seat) not in holding:
         raise ReservationNotFound(f"You hold no reservation for seat {from_seat} on flight {from_flight_id}.")
+    if (to_flight_id, to_seat) in holding:
+        raise SeatMoveFailed(f"You already hold seat {to_seat} on that flight; cancel {from_seat} instead.")
     seat_require_on_map(flight_id=to_flight_id, seat=to_seat)
 
     # Step 1: reserve the new seat. A failure here changes nothing.

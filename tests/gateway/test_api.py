@@ -339,6 +339,17 @@ def test_move_to_a_taken_seat_changes_nothing(alice, bob, book_flight):
     assert held(alice) == {(f, "24A")}
 
 
+def test_move_onto_a_seat_you_already_hold_is_refused_and_changes_nothing(alice, book_flight):
+    f = book_flight["flight_id"]
+    reserve(alice, f, "24C")
+    reserve(alice, f, "24D")
+
+    response = move(alice, f, "24C", f, "24D")
+
+    assert response.status_code == 409
+    assert held(alice) == {(f, "24C"), (f, "24D")}
+
+
 def test_move_of_a_seat_you_do_not_hold_is_404(alice, book_flight):
     f = book_flight["flight_id"]
 
