@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,6 +25,8 @@ from gateway.models import IdempotencyKey
 logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 255
+# A claim older than this with no response belongs to a request that died; a retry may take it over.
+PENDING_ABANDONED_AFTER = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,12 @@ def idempotent_run(
         if existing.request_hash != fingerprint:
             raise IdempotencyKeyReused() from None
         if existing.status_code is None:
+            if existing.created_at < timezone.now() - PENDING_ABANDONED_AFTER:
+                # Its request died mid-way (process killed): reclaim the key once for this retry.
+                IdempotencyKey.objects.filter(pk=existing.pk, status_code__isnull=True).delete()
+                return idempotent_run(
+                    customer_id=customer_id, key=key, fingerprint=fingerprint, run=run, problem_of=problem_of
+                )
             raise IdempotencyKeyInFlight() from None
         logger.info("idempotent replay", extra={"idempotency_key": key, "customer_id": customer_id})
         return StoredResponse(existing.status_code, existing.response_body, replayed=True)

@@ -265,6 +265,30 @@ def test_idempotency_key_is_not_burnt_by_an_outage(alice, book_flight, faults):
     assert [m for m, _ in transport.seen].count("PUT") == 2
 
 
+def test_idempotency_key_in_flight_is_409_and_an_abandoned_claim_is_taken_over(alice, book_flight):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gateway.idempotency import request_fingerprint
+    from gateway.models import IdempotencyKey
+
+    path = f"/api/flights/{book_flight['flight_id']}/reservations"
+    claim = IdempotencyKey.objects.create(
+        customer_id=alice.customer_id,
+        key="running",
+        request_hash=request_fingerprint(method="POST", path=path, body={"seat": "17C"}),
+    )
+
+    in_flight = reserve(alice, book_flight["flight_id"], "17C", **{"Idempotency-Key": "running"})
+    IdempotencyKey.objects.filter(pk=claim.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    taken_over = reserve(alice, book_flight["flight_id"], "17C", **{"Idempotency-Key": "running"})
+
+    assert in_flight.status_code == 409
+    assert in_flight.json()["type"].endswith("/idempotency-key-in-flight")
+    assert taken_over.status_code == 201
+
+
 def test_cancel_outcomes(alice, bob, book_flight):
     flight_id = book_flight["flight_id"]
     reserve(alice, flight_id, "18A")
