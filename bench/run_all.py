@@ -1,0 +1,189 @@
+"""`make bench`: every Skyway benchmark in one run, one table, one JSON file.
+
+1. reservations  reserve/list throughput and p50/p99 of the service next to a bare-WSGI baseline doing
+                 the same HSETNX under the same gunicorn flags (bench/reservations_bench.py).
+2. seat chart    seat-chart latency through the gateway next to the direct upstream calls on the split
+                 deployment (bench/seat_chart_bench.py).
+3. contention    --attempts concurrent reserves from distinct customers at --seats seats, checked in
+                 Redis and the event stream (bench/contention.py).
+
+Two cores are shared by the servers and the load generator (and, on a busy machine, by anything else
+running): compare the ratios inside one run, not absolute figures across runs. The load average at
+start and end is recorded for that reason. Loopback only; bounded by --duration per scenario (about
+2-3 minutes in all with the defaults). Writes bench/results/latest.json.
+
+    .venv/bin/python bench/run_all.py [--duration 8] [--connections 16] [--attempts 2000] [--seats 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: make the project (and bench/ as a package) importable
+    sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model or platform.processor() or "unknown",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _section(name: str, module: str, call: Callable[[object], dict]) -> dict:
+    """Run one bench; a bench that is missing or fails becomes a 'not available' entry with the reason."""
+    started = time.monotonic()
+    try:
+        result = call(importlib.import_module(module))
+    except ModuleNotFoundError as exc:
+        return {"available": False, "reason": f"{module} not found ({exc})", "seconds": 0}
+    except Exception as exc:  # one broken bench must not hide the others' figures
+        traceback.print_exc()
+        return {"available": False, "reason": f"{type(exc).__name__}: {exc}"[:300], "seconds": 0}
+    return {"available": True, "seconds": round(time.monotonic() - started, 1), **result}
+
+
+def run(*, duration: float = 8.0, connections: int = 16, attempts: int = 2000, seats: int = 100) -> dict:
+    load_start = os.getloadavg()
+    result = {"machine": machine(), "load_avg_start": [round(x, 2) for x in load_start]}
+    result["reservations"] = _section(
+        "reservations",
+        "bench.reservations_bench",
+        lambda m: m.run(workers=2, duration=duration, connections=connections, write=False),
+    )
+    result["seat_chart"] = _section(
+        "seat_chart",
+        "bench.seat_chart_bench",
+        lambda m: m.run(duration=duration, connections=connections, workers=2, write=False),
+    )
+    result["contention"] = _section(
+        "contention", "bench.contention", lambda m: m.run(attempts=attempts, seats=seats, workers=4)
+    )
+    result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+    return result
+
+
+def _row(section: str, scenario: str, req_s: str, p50: str, p99: str, ratio: str) -> str:
+    return f"{section:<13} {scenario:<26} {req_s:>9} {p50:>9} {p99:>9}  {ratio}"
+
+
+def table(result: dict) -> str:
+    m = result["machine"]
+    lines = [
+        f"Skyway bench {m['date']}: {m['nproc']} x {m['cpu_model']}, Python {m['python']}, "
+        f"load avg {result['load_avg_start'][0]} at start, {result['load_avg_end'][0]} at end",
+        _row("section", "scenario", "req/s", "p50 ms", "p99 ms", "ratio"),
+    ]
+    res = result["reservations"]
+    if res["available"]:
+        for row in res["scenarios"]:
+            scenario, _, server = row["scenario"].partition("_")
+            ratio = (
+                "1.00 (baseline)"
+                if server == "baseline"
+                else f"{row['ratio_to_baseline']:.2f} of baseline req/s"
+            )
+            errors = row.get("non_2xx", 0) + row.get("socket_errors", 0)
+            ratio += f"  [{errors} errors]" if errors else ""
+            lines.append(
+                _row(
+                    "reservations",
+                    f"{scenario} {server}",
+                    f"{row['req_s']:.1f}",
+                    f"{row['p50_ms']:.2f}",
+                    f"{row['p99_ms']:.2f}",
+                    ratio,
+                )
+            )
+    else:
+        lines.append(_row("reservations", "not available", "-", "-", "-", res["reason"]))
+    chart = result["seat_chart"]
+    if chart["available"]:
+        for name, label in (("flights", "direct flights seat_map"), ("reservations", "direct reservations list"),
+                            ("gateway", "gateway seat chart")):  # fmt: skip
+            figures = chart["scenarios"][name]
+            req_s = figures["requests"] / chart["duration_s"]
+            ratio = (
+                f"p50 {chart['ratio_p50']:.2f} / p99 {chart['ratio_p99']:.2f} of max(direct)"
+                f" (target <= {chart['target_ratio']})"
+                if name == "gateway"
+                else ""
+            )
+            errors = figures.get("non_2xx", 0) + figures.get("socket_errors", 0)
+            ratio += f"  [{errors} errors]" if errors else ""
+            lines.append(
+                _row(
+                    "seat chart",
+                    label,
+                    f"{req_s:.1f}",
+                    f"{figures['p50_ms']:.2f}",
+                    f"{figures['p99_ms']:.2f}",
+                    ratio,
+                )
+            )
+    else:
+        lines.append(_row("seat chart", "not available", "-", "-", "-", chart["reason"]))
+    con = result["contention"]
+    if con["available"]:
+        lines.append(
+            f"{'contention':<13} {con['attempts']} concurrent reserves at {con['seats']} seats: "
+            f"{con['winners']} winners, {con['refused_403']} refused (403), {con['other_answers']} other, "
+            f"{con['double_bookings']} double-bookings, {con['lost_acknowledgements']} lost acks, "
+            f"{con['seat_reserved_events']} SeatReserved events, hash = log: {con['hash_matches_log']} "
+            f"-> {'OK' if con['ok'] else 'FAILED'}"
+        )
+    else:
+        lines.append(_row("contention", "not available", "-", "-", "-", con["reason"]))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="All Skyway benchmarks in one run (bounded, loopback only).")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per measured scenario")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--attempts", type=int, default=2000, help="contention: concurrent reserves")
+    parser.add_argument("--seats", type=int, default=100, help="contention: seats they race for")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results/latest.json")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    result = run(
+        duration=args.duration, connections=args.connections, attempts=args.attempts, seats=args.seats
+    )
+    result["total_seconds"] = round(time.monotonic() - started, 1)
+    result["table"] = table(result).splitlines()
+    print("\n".join(result["table"]))
+    print(f"total {result['total_seconds']}s")
+    if not args.no_write:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"written to {RESULTS.relative_to(ROOT)}")
+    contention = result["contention"]
+    return 0 if contention.get("available") and contention.get("ok") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
