@@ -3,11 +3,13 @@
 import random
 
 import pytest
-from django.core.management import call_command
+from django.conf import settings
+from django.core.management import CommandError, call_command
 
 from reservations import services, store
 from reservations.errors import ReservationsError
 from tests.reservations.conftest import key
+from tests.support.live import base_env, run_manage
 
 FLIGHTS = ["F1", "F2", "F3"]
 SEATS = [f"{row}{letter}" for row in range(1, 8) for letter in "ABC"]
@@ -110,3 +112,23 @@ def test_rebuild_command_reports_what_it_rebuilt(redis, capsys):
 
     assert "rebuilt 2 seats on 2 flights for 1 customers" in capsys.readouterr().out
     assert store.flight_seats(flight_id="F2") == {"1A": "c1"}
+
+
+def test_rebuild_command_fails_cleanly_when_redis_is_down(store_down):
+    with pytest.raises(CommandError, match="unavailable"):
+        call_command("reservations_rebuild")
+
+
+@pytest.mark.e2e
+def test_rebuild_command_runs_in_the_reservations_deployable_without_sql(redis):
+    services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
+    redis.delete(key("flights:F1"))
+    env = base_env(
+        REDIS_URL=settings.CACHES["reservations"]["LOCATION"],
+        REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX or "",
+    )
+
+    out = run_manage("settings.reservations", "reservations_rebuild", env=env)
+
+    assert "rebuilt 1 seats on 1 flights" in out
+    assert store.flight_seats(flight_id="F1") == {"1A": "c1"}
