@@ -80,6 +80,10 @@ class SeatChart:
     degraded: bool
     cabins: list[dict[str, Any]]
 
+    def as_dict(self) -> dict[str, Any]:
+        # Not dataclasses.asdict: it deep-copies ~170 seat dicts (≈9 ms, most of the hot path).
+        return {"flight_id": self.flight_id, "degraded": self.degraded, "cabins": self.cabins}
+
 
 def _characteristics(
     column_traits: list[str], seat: dict, row_no: int, wing: tuple[int, int] | None
@@ -100,16 +104,11 @@ def _characteristics(
     return traits
 
 
-def seat_chart_merge(
-    *, flight_id: str, seat_map: SeatMap, holders: list[SeatHolder] | None, customer_id: str
-) -> SeatChart:
-    """Seat map ⊕ reservations: every seat marked free / taken / yours (unknown without reservations).
+def seat_chart_skeleton(seat_map: SeatMap) -> list[dict[str, Any]]:
+    """The chart's shape from a seat map: cabins → rows → seats with characteristics, no status yet.
 
-    Other customers' ids never leave this function.
+    Computed once per cached seat map; seat_chart_merge() only adds each seat's status.
     """
-    held: dict[str, bool] = {}
-    if holders is not None:
-        held = {holder["seat_no"].upper(): holder["customer_id"] == customer_id for holder in holders}
     cabins = []
     for cabin in seat_map.get("Cabin", []):
         columns_raw = cabin.get("Column") or []
@@ -128,36 +127,25 @@ def seat_chart_merge(
         rows = []
         for row in cabin.get("Row") or []:
             row_no = int(row["RowNumber"])
-            seats = []
-            exit_row = False
-            for seat in row.get("Seat") or []:
-                seat_id = f"{row_no}{seat['Number']}"
-                exit_row = exit_row or bool(seat.get("exitRowInd"))
-                if holders is None:
-                    status = "unknown"
-                elif seat_id in held:
-                    status = "yours" if held[seat_id] else "taken"
-                else:
-                    status = "free"
-                seats.append(
-                    {
-                        "seat": seat_id,
-                        "column": seat["Number"],
-                        "status": status,
-                        "characteristics": _characteristics(
-                            traits_by_letter.get(seat["Number"], []), seat, row_no, wing
-                        ),
-                        "facilities": [
-                            str((facility.get("Detail") or {}).get("content"))
-                            for facility in seat.get("Facilities") or []
-                            if isinstance(facility, dict)
-                        ],
-                    }
-                )
+            seats = [
+                {
+                    "seat": f"{row_no}{seat['Number']}",
+                    "column": seat["Number"],
+                    "characteristics": _characteristics(
+                        traits_by_letter.get(seat["Number"], []), seat, row_no, wing
+                    ),
+                    "facilities": [
+                        str((facility.get("Detail") or {}).get("content"))
+                        for facility in seat.get("Facilities") or []
+                        if isinstance(facility, dict)
+                    ],
+                }
+                for seat in row.get("Seat") or []
+            ]
             rows.append(
                 {
                     "number": row_no,
-                    "exit": exit_row,
+                    "exit": any(seat.get("exitRowInd") for seat in row.get("Seat") or []),
                     "wing": bool(wing and wing[0] <= row_no <= wing[1]),
                     "seats": seats,
                 }
@@ -172,6 +160,38 @@ def seat_chart_merge(
                 "rows": rows,
             }
         )
+    return cabins
+
+
+def seat_chart_merge(
+    *, flight_id: str, skeleton: list[dict[str, Any]], holders: list[SeatHolder] | None, customer_id: str
+) -> SeatChart:
+    """Skeleton ⊕ reservations: every seat marked free / taken / yours (unknown without reservations).
+
+    Builds new row and seat dicts (the skeleton is shared by concurrent requests). Other customers'
+    ids never leave this function.
+    """
+    held: dict[str, bool] = {}
+    if holders is not None:
+        held = {holder["seat_no"].upper(): holder["customer_id"] == customer_id for holder in holders}
+
+    def status(seat_id: str) -> str:
+        if holders is None:
+            return "unknown"
+        if seat_id in held:
+            return "yours" if held[seat_id] else "taken"
+        return "free"
+
+    cabins = [
+        {
+            **cabin,
+            "rows": [
+                {**row, "seats": [{**seat, "status": status(seat["seat"])} for seat in row["seats"]]}
+                for row in cabin["rows"]
+            ],
+        }
+        for cabin in skeleton
+    ]
     return SeatChart(flight_id=flight_id, degraded=holders is None, cabins=cabins)
 
 
@@ -182,29 +202,35 @@ def _in_context(fn: Any, *args: Any) -> Any:
 
 
 class _SeatMapCache:
-    """Per-process TTL cache of seat maps by flight id (bounded; oldest entries go first)."""
+    """Per-process TTL cache of seat maps (and their chart skeletons) by flight id; bounded."""
 
     MAX_ENTRIES = 2048
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, SeatMap]] = {}
+        self._entries: dict[str, tuple[float, SeatMap, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
 
     def get(self, flight_id: str) -> SeatMap:
+        return self._entry(flight_id)[0]
+
+    def skeleton(self, flight_id: str) -> list[dict[str, Any]]:
+        return self._entry(flight_id)[1]
+
+    def _entry(self, flight_id: str) -> tuple[SeatMap, list[dict[str, Any]]]:
         ttl = settings.GATEWAY_SEAT_MAP_TTL
-        if ttl <= 0:
-            return clients.flights().seat_map_get(flight_id)
-        entry = self._entries.get(flight_id)
         now = time.monotonic()
+        entry = self._entries.get(flight_id) if ttl > 0 else None
         if entry is not None and entry[0] > now:
-            return entry[1]
+            return entry[1], entry[2]
         seat_map = clients.flights().seat_map_get(flight_id)  # unknown flights are not cached
-        with self._lock:
-            if len(self._entries) >= self.MAX_ENTRIES:
-                for key in list(self._entries)[: self.MAX_ENTRIES // 4]:
-                    self._entries.pop(key, None)
-            self._entries[flight_id] = (now + ttl, seat_map)
-        return seat_map
+        skeleton = seat_chart_skeleton(seat_map)
+        if ttl > 0:
+            with self._lock:
+                if len(self._entries) >= self.MAX_ENTRIES:
+                    for key in list(self._entries)[: self.MAX_ENTRIES // 4]:
+                        self._entries.pop(key, None)
+                self._entries[flight_id] = (now + ttl, seat_map, skeleton)
+        return seat_map, skeleton
 
     def clear(self) -> None:
         with self._lock:
@@ -224,14 +250,14 @@ def seat_chart_build(*, flight_id: str, customer_id: str) -> SeatChart:
     flight_id = flight_id_clean(flight_id)
     holders_future = _in_context(clients.reservations().seats_by_flight, flight_id)
     try:
-        seat_map = seat_maps.get(flight_id)
+        skeleton = seat_maps.skeleton(flight_id)
     finally:
         try:
             holders: list[SeatHolder] | None = holders_future.result()
         except GatewayError as exc:  # any reservations failure degrades the chart, never fails it
             logger.warning("seat chart of %s degraded: %s", flight_id, exc.detail)
             holders = None
-    return seat_chart_merge(flight_id=flight_id, seat_map=seat_map, holders=holders, customer_id=customer_id)
+    return seat_chart_merge(flight_id=flight_id, skeleton=skeleton, holders=holders, customer_id=customer_id)
 
 
 def _seat_on_map(seat_map: SeatMap, seat: str) -> bool:

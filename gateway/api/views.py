@@ -122,7 +122,7 @@ class SeatChartApi(GatewayApiView):
     )
     def get(self, request: Request, flight_id: str) -> Response:
         chart = services.seat_chart_build(flight_id=flight_id, customer_id=customer_id_of(request))
-        return Response(asdict(chart))
+        return Response(chart.as_dict())
 
 
 class ReservationCreateApi(GatewayApiView):
