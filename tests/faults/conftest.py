@@ -43,6 +43,9 @@ def split_env(tmp_path: Path) -> Iterator[Split]:
         BREAKER_RESET_SECONDS=str(BREAKER_RESET_S),
         UPSTREAM_READ_TIMEOUT=str(READ_TIMEOUT_S),
         UPSTREAM_READ_RETRIES=str(READ_RETRIES),
+        # No seat-map cache: every request needs flights, the worst case for a flights fault. (The
+        # cached case has its own run in test_flights_kill.py.)
+        GATEWAY_SEAT_MAP_TTL="0",
     )
     env.pop("SERVICE_TOKEN", None)
     split = Split(root=tmp_path, redis=redis_server, env=env)

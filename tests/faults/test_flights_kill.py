@@ -89,7 +89,7 @@ def test_flights_crash_gives_503_with_retry_after_and_the_gateway_recovers(split
 
     counts = {"reserve": summary(reserve_attempts), "seat chart": summary(read_attempts)}
     print(f"outcomes: {counts}; outage {restart_at - down_at:.1f}s, restart {up_at - restart_at:.1f}s")
-    snapshot = store_snapshot(split.redis.client(), split.flight_ids[:2])
+    snapshot = store_snapshot(split.redis.client(), split.flight_ids[:2], customers=tokens)
     violations = invariant_violations(reserve_attempts, snapshot, max_wall_s=CLIENT_TIMEOUT_S)
     violations += answer_violations(read_attempts, max_wall_s=CLIENT_TIMEOUT_S)
     assert not violations, f"{counts}:\n" + "\n".join(violations[:30]) + split.log_tail()
@@ -105,3 +105,66 @@ def test_flights_crash_gives_503_with_retry_after_and_the_gateway_recovers(split
         late = [a for a in attempts if a.started > recovered_at]
         assert late, counts
         assert all(a.acknowledged for a in late), summary(late)
+
+
+def test_with_the_seat_map_cache_a_flights_crash_spares_cached_flights_only(split: Split) -> None:
+    """GATEWAY_SEAT_MAP_TTL on (the default): charts and reserves of flights already seen keep working
+    while flights is down; a flight never seen gets 503 + Retry-After and opens the breaker."""
+    assert split.gateway is not None
+    assert split.flights is not None
+    split.gateway.stop()
+    split.gateway.env = {**split.gateway.env, "GATEWAY_SEAT_MAP_TTL": "60"}
+    split.gateway.start()
+    before, during, _after = phase_seconds()
+    tokens = tokens_of(split)
+    cached, uncached = split.flight_ids[0], split.flight_ids[5]
+    reader = split.customers[-1]
+    warm = httpx.get(
+        f"{split.gateway.url}/api/flights/{cached}/seats",
+        headers={"Authorization": f"Token {reader.token}"},
+        timeout=CLIENT_TIMEOUT_S,
+    )
+    assert warm.status_code == 200
+    plans = [
+        [r for r in plan if r.flight_id == cached] for plan in gateway_plans(split, flights=1, threads=3)
+    ]
+    reserves = LoadRun(
+        send=gateway_sender(split.gateway.url, tokens),
+        plans=plans,
+        client_timeout=CLIENT_TIMEOUT_S,
+        think_s=0.05,
+    )
+    reads = LoadRun(
+        send=seat_chart_sender(split.gateway.url, tokens),
+        plans=[[Reserve(cached, "", reader.customer_id)] * 10_000],
+        client_timeout=CLIENT_TIMEOUT_S,
+        think_s=0.05,
+    )
+    split.flights.kill()
+    down_at = time.monotonic()
+    reserves.start()
+    reads.start()
+    time.sleep(before)
+    probe = httpx.get(
+        f"{split.gateway.url}/api/flights/{uncached}/seats",
+        headers={"Authorization": f"Token {reader.token}"},
+        timeout=CLIENT_TIMEOUT_S,
+    )
+    health = wait_for_breaker(split.gateway.url, "open", timeout=during)
+    reserve_attempts, read_attempts = reserves.stop(), reads.stop()
+    counts = {"reserve": summary(reserve_attempts), "seat chart": summary(read_attempts)}
+    print(
+        f"outcomes with flights down {time.monotonic() - down_at:.1f}s, cache on: {counts}; probe {probe.status_code}"
+    )
+
+    snapshot = store_snapshot(split.redis.client(), [cached], customers=tokens)
+    violations = invariant_violations(reserve_attempts, snapshot, max_wall_s=CLIENT_TIMEOUT_S)
+    violations += answer_violations(read_attempts, max_wall_s=CLIENT_TIMEOUT_S)
+    assert not violations, f"{counts}:\n" + "\n".join(violations[:30])
+    assert reserve_attempts, counts
+    assert read_attempts, counts
+    assert all(a.acknowledged for a in reserve_attempts + read_attempts), counts
+    assert probe.status_code == 503, probe.text
+    assert probe.headers.get("Retry-After"), probe.headers
+    assert probe.json()["detail"]
+    assert health == (200, "warn", "open"), health

@@ -94,3 +94,10 @@ def test_an_answer_slower_than_the_bound_is_a_violation() -> None:
     assert invariant_violations([attempt(elapsed=7.5)], CONSISTENT, max_wall_s=5.0) == [
         "F1/1A: took 7.50s > 5.0s"
     ]
+
+
+def test_a_customer_index_that_disagrees_with_the_hashes_is_a_violation() -> None:
+    good = StoreSnapshot({"F1": {"1A": "alice"}}, [reserved(R1)], {"alice": {"F1|1A", "F9|2C"}, "bob": set()})
+    assert invariant_violations([attempt()], good) == []  # F9 is outside the snapshot: not judged
+    stale = StoreSnapshot({"F1": {"1A": "alice"}}, [reserved(R1)], {"alice": set(), "bob": {"F1|1A"}})
+    assert len(invariant_violations([attempt()], stale)) == 2

@@ -51,7 +51,7 @@ def test_acknowledged_reservations_survive_a_redis_restart(reservations_only: Sp
     up_at = time.monotonic()
     attempts = load.stop(drain_s=after)
 
-    snapshot = store_snapshot(split.redis.client(), FLIGHTS)
+    snapshot = store_snapshot(split.redis.client(), FLIGHTS, customers=[f"cust-{i}" for i in range(4)])
     violations = invariant_violations(attempts, snapshot, max_wall_s=CLIENT_TIMEOUT_S)
     counts = summary(attempts)
     print(f"outcomes: {counts}; outage {restart_at - down_at:.1f}s, restart {up_at - restart_at:.1f}s")

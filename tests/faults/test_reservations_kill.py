@@ -14,7 +14,16 @@ import pytest
 
 from tests.faults.conftest import phase_seconds
 from tests.faults.deployment import Split, gateway_plans, tokens_of
-from tests.support.load import LoadRun, gateway_sender, invariant_violations, store_snapshot, summary
+from tests.support.load import (
+    LoadRun,
+    Reserve,
+    answer_violations,
+    gateway_sender,
+    invariant_violations,
+    seat_chart_sender,
+    store_snapshot,
+    summary,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -25,11 +34,22 @@ def test_reservations_crash_loses_no_acknowledged_seat(split: Split) -> None:
     assert split.gateway is not None
     assert split.reservations is not None
     before, during, after = phase_seconds()
+    tokens = tokens_of(split)
     load = LoadRun(
-        send=gateway_sender(split.gateway.url, tokens_of(split)),
-        plans=gateway_plans(split, flights=4),
+        send=gateway_sender(split.gateway.url, tokens),
+        plans=gateway_plans(split, flights=4, threads=4),
         client_timeout=CLIENT_TIMEOUT_S,
         think_s=0.02,
+    ).start()
+    # Two more customers keep reading a seat chart: it must degrade (200, availability unknown), not fail.
+    readers = [split.customers[-1 - i].customer_id for i in range(2)]
+    reads = LoadRun(
+        send=seat_chart_sender(split.gateway.url, tokens),
+        plans=[
+            [Reserve(split.flight_ids[4 + i], "", customer)] * 10_000 for i, customer in enumerate(readers)
+        ],
+        client_timeout=CLIENT_TIMEOUT_S,
+        think_s=0.05,
     ).start()
 
     time.sleep(before)
@@ -40,11 +60,15 @@ def test_reservations_crash_loses_no_acknowledged_seat(split: Split) -> None:
     split.reservations.start()
     up_at = time.monotonic()
     attempts = load.stop(drain_s=after)
+    read_attempts = reads.stop()
 
-    snapshot = store_snapshot(split.redis.client(), split.flight_ids[:4])
+    snapshot = store_snapshot(split.redis.client(), split.flight_ids[:4], customers=tokens)
     violations = invariant_violations(attempts, snapshot, max_wall_s=CLIENT_TIMEOUT_S)
+    violations += answer_violations(read_attempts, max_wall_s=CLIENT_TIMEOUT_S)
     counts = summary(attempts)
-    print(f"outcomes: {counts}; outage {restart_at - down_at:.1f}s, restart {up_at - restart_at:.1f}s")
+    print(
+        f"outcomes: {counts}, seat chart {summary(read_attempts)}; outage {restart_at - down_at:.1f}s, restart {up_at - restart_at:.1f}s"
+    )
     assert not violations, (
         f"{len(violations)} violations, outcomes {counts}:\n" + "\n".join(violations[:30]) + split.log_tail()
     )
@@ -57,3 +81,11 @@ def test_reservations_crash_loses_no_acknowledged_seat(split: Split) -> None:
     assert any(a.started > up_at for a in acknowledged), counts
     assert during_outage, counts
     assert all(a.status == 503 for a in during_outage), summary(during_outage)
+    # The seat chart needs only flights to render: during the outage it is served, marked degraded.
+    reads_in_outage = [a for a in read_attempts if down_at < a.started and a.started + a.elapsed < restart_at]
+    assert reads_in_outage, summary(read_attempts)
+    assert all(a.status == 200 and a.body["degraded"] is True for a in reads_in_outage), summary(
+        reads_in_outage
+    )
+    late_reads = [a for a in read_attempts if a.started > up_at]
+    assert any(a.status == 200 and a.body["degraded"] is False for a in late_reads), summary(late_reads)

@@ -69,7 +69,7 @@ def test_gateway_answers_within_its_timeout_budget_when_an_upstream_is_slow(spli
         f"outcomes ({slow} +{LATENCY_MS} ms): {counts}; slowest {slowest:.2f}s, budget {READ_BUDGET_S:.2f}s"
     )
     budget = READ_BUDGET_S + MARGIN_S
-    snapshot = store_snapshot(split.redis.client(), split.flight_ids[:1])
+    snapshot = store_snapshot(split.redis.client(), split.flight_ids[:1], customers=tokens)
     violations = invariant_violations(reserve_attempts, snapshot, max_wall_s=budget)
     violations += answer_violations(read_attempts, max_wall_s=budget)
     assert not violations, f"{counts}:\n" + "\n".join(violations[:30]) + split.log_tail()

@@ -307,14 +307,18 @@ def seat_numbers(rows: Iterable[int], letters: str = "ABCDEF") -> list[str]:
 
 @dataclass(frozen=True)
 class StoreSnapshot:
-    """The store read straight from Redis: every flight hash, and the whole event stream in order."""
+    """The store read straight from Redis: flight hashes, customer indexes and the event stream in order."""
 
     hashes: dict[str, dict[str, str]]  # flight_id → seat → customer
     events: list[dict[str, str]]  # stream entries' fields, oldest first
+    indexes: dict[str, set[str]] = field(default_factory=dict)  # customer → {"flight|seat"}
 
 
-def store_snapshot(client: redis.Redis, flight_ids: Iterable[str], prefix: str = "") -> StoreSnapshot:
+def store_snapshot(
+    client: redis.Redis, flight_ids: Iterable[str], prefix: str = "", customers: Iterable[str] = ()
+) -> StoreSnapshot:
     hashes = {flight: client.hgetall(f"{prefix}flights:{flight}") for flight in flight_ids}
+    indexes = {customer: set(client.smembers(f"{prefix}customers:{customer}")) for customer in customers}
     events: list[dict[str, str]] = []
     last = "-"
     while True:  # page through the stream: it may be long after a contention run
@@ -325,7 +329,7 @@ def store_snapshot(client: redis.Redis, flight_ids: Iterable[str], prefix: str =
             break
         events.extend(fields for _id, fields in page)
         last = page[-1][0]
-    return StoreSnapshot(hashes, events)
+    return StoreSnapshot(hashes, events, indexes)
 
 
 def log_replay(
@@ -414,6 +418,16 @@ def invariant_violations(
     for flight, seats in snapshot.hashes.items():
         if replayed.get(flight, {}) != seats:
             violations.append(f"hash of {flight} disagrees with its event log")
+    for customer, members in snapshot.indexes.items():
+        held = {
+            f"{flight}|{seat}"
+            for flight, seats in snapshot.hashes.items()
+            for seat, c in seats.items()
+            if c == customer
+        }
+        in_scope = {m for m in members if m.rpartition("|")[0] in snapshot.hashes}
+        if in_scope != held:
+            violations.append(f"index of {customer} disagrees with the hashes: {sorted(in_scope ^ held)[:5]}")
     return violations
 
 
