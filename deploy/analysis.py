@@ -84,16 +84,23 @@ def target_delta(before: dict[str, Any] | None, after: dict[str, Any] | None) ->
 
 
 def p95_seconds(buckets: dict[str, float]) -> float | None:
-    """The 95th percentile as the upper bound of the first bucket holding 95 % (what Prometheus' linear
-    interpolation never undercuts); None without observations."""
+    """The 95th percentile from cumulative buckets, interpolated linearly inside the bucket that holds it
+    (what Prometheus' histogram_quantile does); None without observations. In the +Inf bucket it is the
+    highest finite bound, as in Prometheus."""
     ordered = sorted(((math.inf if le == "+Inf" else float(le)), count) for le, count in buckets.items())
     if not ordered or ordered[-1][1] <= 0:
         return None
-    total = ordered[-1][1]
+    rank = 0.95 * ordered[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
     for upper, count in ordered:
-        if count >= 0.95 * total:
-            return upper
-    return math.inf
+        if count >= rank:
+            if math.isinf(upper):
+                return lower_bound
+            if count == lower_count:
+                return upper
+            return lower_bound + (upper - lower_bound) * (rank - lower_count) / (count - lower_count)
+        lower_bound, lower_count = upper, count
+    return lower_bound
 
 
 @dataclass
@@ -114,7 +121,7 @@ def figures(delta: dict[str, Any]) -> TargetFigures:
         requests=requests,
         errors=errors,
         error_rate=(errors / requests) if requests else None,
-        p95_ms=None if p95 is None else (p95 * 1000 if math.isfinite(p95) else math.inf),
+        p95_ms=None if p95 is None else round(p95 * 1000, 1),
         mean_ms=(delta["latency_sum"] / count * 1000) if count else None,
     )
 
@@ -125,7 +132,7 @@ class Thresholds:
     max_error_rate_increase: float = 0.02  # canary may exceed stable's error share by at most this
     max_p95_ms: float | None = None  # absolute p95 ceiling, if any
     max_latency_ratio: float = 2.0  # canary p95 / mean may be at most this many times stable's …
-    latency_floor_ms: float = 50.0  # … once above this floor (a 2 ms vs 4 ms "doubling" is noise)
+    latency_floor_ms: float = 100.0  # … once above this floor (a 20 ms vs 45 ms "doubling" is noise)
     min_requests: int = 20  # fewer canary requests than this in a step cannot be judged
 
 

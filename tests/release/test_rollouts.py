@@ -3,7 +3,8 @@ gunicorn processes — a gateway routing by its routes file, flights versions be
 steady client load goes through the gateway and every response is counted.
 
 The scenarios build on each other in file order, as releases do: v1 live → canary v2 promoted → canary
-v3 (bad build) rolled back → blue-green v4 → rollback to v2.
+v3 (bad build: 30 % errors) rolled back → blue-green v4 → rollback to v2 → canary v5 (slow build) rolled
+back.
 """
 
 from __future__ import annotations
@@ -269,3 +270,30 @@ def test_d_rollback_restores_the_previous_version(stack: Stack) -> None:
     assert live_release_of(stack) == "v2"
     assert counts["5xx"] == 0
     assert not [kind for kind in counts if kind.startswith("conn:")]
+
+
+def test_e_canary_of_a_slow_build_is_rolled_back_on_latency(stack: Stack) -> None:
+    stack.load.results.clear()
+    stack.load.start()
+    try:
+        result = stack.deploy(
+            "canary", "--service", "flights", "--image", "skyway:v5", "--env", "FAULT_LATENCY_MS=300",
+            "--steps", "25,100", "--step-seconds", "5", "--min-requests", "10", "--max-p95-ms", "250",
+        )  # fmt: skip
+    finally:
+        stack.load.stop()
+    counts = stack.load.counts()
+    print("canary v5 (slow) client counts:", dict(counts))
+    assert result.returncode != 0
+    assert "ROLLED BACK" in result.stdout
+    state = stack.flights_state()
+    assert state["live"] == "v2"
+    assert not state["releases"]["v5"]["running"]
+    report = json.loads((stack.state_dir / "reports" / "flights-v5-canary.json").read_text())
+    assert report["failed_at"] == 25
+    step = report["steps"][-1]
+    assert step["canary_figures"]["errors"] == 0, "slow, not failing"
+    assert step["canary_figures"]["p95_ms"] >= 300
+    assert any("p95" in reason and "> max 250 ms" in reason for reason in step["reasons"])
+    assert counts["5xx"] == 0
+    assert live_release_of(stack) == "v2"
