@@ -107,6 +107,8 @@ REDIS_URL = env_str("REDIS_URL")
 EMBEDDED_REDIS_DIR = None if REDIS_URL else VAR_DIR / "redis"
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Keep pooled Redis connections across requests (also spares django-redis a settings lookup per request).
+DJANGO_REDIS_CLOSE_CONNECTION = False
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

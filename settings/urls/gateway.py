@@ -6,3 +6,7 @@ urlpatterns = [
     path("", include("gateway.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "skyway.http_errors.bad_request"
+handler404 = "skyway.http_errors.not_found"
+handler500 = "skyway.http_errors.server_error"

@@ -10,3 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("gateway.api.urls")),  # last: it may forward what nobody else owns to a legacy upstream
 ]
+
+handler400 = "skyway.http_errors.bad_request"
+handler404 = "skyway.http_errors.not_found"
+handler500 = "skyway.http_errors.server_error"

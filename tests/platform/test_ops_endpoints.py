@@ -1,5 +1,7 @@
 """/ping, /health, /schema, Swagger UI and /metrics, served by every deployable (here: the platform)."""
 
+import json
+
 import pytest
 from django.db import connections
 
@@ -72,3 +74,21 @@ def test_metrics_are_prometheus_text(client):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"django_http_requests_total_by_method_total" in response.content
+
+
+@pytest.mark.parametrize("path", ["/nowhere", "/reservations/", "/flights/", "/api/nothing-here"])
+def test_unknown_paths_get_a_json_404_not_an_html_page(client, settings, path):
+    settings.DEBUG = False
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "not_found"
+
+
+def test_an_unhandled_error_is_a_json_500_without_a_traceback(rf):
+    from skyway.http_errors import server_error
+
+    response = server_error(rf.get("/x"))
+    assert response.status_code == 500
+    assert b"Traceback" not in response.content
+    assert json.loads(response.content)["error"] == "server_error"
