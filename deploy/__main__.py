@@ -7,6 +7,7 @@ progress per task, and exits 0 when the rollout did what was asked (1 when it fa
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -139,12 +140,24 @@ def runner_envvars() -> dict[str, str]:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run one rollout; return the process exit code."""
-    import ansible_runner
-
+    """Run one rollout; return the process exit code (2: another rollout holds the state dir)."""
     args = parse_args(argv)
     extravars = extravars_from(args)
     state_dir = Path(extravars.get("deploy_state_dir", REPO_ROOT / "var" / "deploy"))
+    state_dir.mkdir(parents=True, exist_ok=True)
+    # One rollout at a time per state dir: two would fight over the routes file and state.json.
+    with open(state_dir / "deploy.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"FAILED: another rollout is running on {state_dir} (deploy.lock)", flush=True)
+            return 2
+        return run_locked(args, extravars, state_dir)
+
+
+def run_locked(args: argparse.Namespace, extravars: dict[str, Any], state_dir: Path) -> int:
+    import ansible_runner
+
     private_data_dir = state_dir / "runner"
     # ansible-runner keeps env/extravars between runs in its private data dir: start each run clean.
     shutil.rmtree(private_data_dir / "env", ignore_errors=True)

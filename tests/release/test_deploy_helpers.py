@@ -264,6 +264,19 @@ def test_cli_help_runs_as_a_module() -> None:
     assert "blue-green" in result.stdout
 
 
+def test_a_second_rollout_on_the_same_state_dir_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    with open(tmp_path / "deploy.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = subprocess.run(
+            [sys.executable, "-m", "deploy", "rollback", "--service", "flights", "--state-dir", str(tmp_path)],
+            cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert "another rollout is running" in result.stdout
+
+
 def test_canary_deployment_is_a_valid_deployment_on_the_canary_track() -> None:
     rendered = subprocess.run(
         ["kubectl", "kustomize", str(ROOT / "k8s" / "overlays" / "eks" / "flights")],
