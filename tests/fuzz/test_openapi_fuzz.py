@@ -55,8 +55,6 @@ def schemathesis_run(base_url: str, report_dir: Path, *headers: str) -> subproce
 # Open findings stay visible as strict xfails: the day the owner fixes one, its XPASS fails the run and
 # the marker must go. Details (input, response, fix) in docs/verification.md.
 OPEN_FINDINGS = {
-    "reservations": "BUG (owner: reservations): GET /reservations?customer_id= items match both branches of "
-    "the ReservationList oneOf (ST108)",
     "gateway": "BUG (owner: gateway): problem responses are application/problem+json but documented as "
     "application/json (ST105) on every operation",
 }
