@@ -263,3 +263,32 @@ def test_argocd_applications_point_at_overlays_that_render() -> None:
         assert app["spec"]["destination"]["namespace"] == "skyway"
         ignored = [d for d in app["spec"]["ignoreDifferences"] if d["kind"] == "HTTPRoute"]
         assert ignored, "Argo CD would undo the rollout playbooks' weights"
+
+
+def test_every_secret_reference_on_eks_is_produced_by_an_external_secret() -> None:
+    docs = render(K8S / "overlays" / "eks")
+    produced = {
+        (es["spec"]["target"]["name"], item["secretKey"])
+        for es in of_kind(docs, "ExternalSecret")
+        for item in es["spec"]["data"]
+    }
+    stores = {store["metadata"]["name"] for store in of_kind(docs, "SecretStore")}
+    assert all(es["spec"]["secretStoreRef"]["name"] in stores for es in of_kind(docs, "ExternalSecret"))
+    referenced = set()
+    for where, template in pod_templates(docs):
+        for container in template["spec"]["containers"]:
+            for var in container.get("env", []):
+                ref = var.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    referenced.add((ref["name"], ref["key"]))
+                    assert (ref["name"], ref["key"]) in produced, (
+                        f"{where}: {var['name']} → {ref} is never created"
+                    )
+    tokens = {
+        var["valueFrom"]["secretKeyRef"]["name"]
+        for deployment in of_kind(docs, "Deployment")
+        for var in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        if var["name"] == "SERVICE_TOKEN"
+    }
+    assert len(tokens) == 1, "gateway, flights and reservations must share one service token"
+    assert referenced == produced, f"ExternalSecrets nobody uses: {produced - referenced}"
