@@ -62,7 +62,8 @@ serve-reservations: install  ## only the reservations deployable under gunicorn 
 
 serve-gateway: install  ## only the gateway deployable under gunicorn on $(PORT) (set FLIGHTS_URL, RESERVATIONS_URL)
 	DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py migrate_contexts
-	DJANGO_SETTINGS_MODULE=settings.gateway $(VENV)/bin/gunicorn settings.wsgi -b $(HOST):$(PORT) -w $(GUNICORN_WORKERS)
+	@# one worker, many threads: breakers and upstream metrics must cover the whole process (docs/adr/0035)
+	DJANGO_SETTINGS_MODULE=settings.gateway $(VENV)/bin/gunicorn settings.wsgi -b $(HOST):$(PORT) -w 1 --threads 16
 
 test: install  ## the whole suite on embedded defaults (SQLite, embedded Redis): no servers needed
 	env -u DEBUG $(VENV)/bin/pytest

@@ -46,5 +46,7 @@ class RequestIdMiddleware:
 
 class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _current.get() or "-"
+        # django.request logs a 4xx/5xx after the middleware has unbound the id: take it from the request.
+        request = getattr(record, "request", None)
+        record.request_id = _current.get() or getattr(request, "request_id", None) or "-"
         return True

@@ -27,3 +27,12 @@ def test_the_log_filter_stamps_the_current_request_id():
     record = logging.LogRecord("t", logging.INFO, __file__, 1, "msg", None, None)
     RequestIdLogFilter().filter(record)
     assert record.request_id == (current_request_id() or "-")
+
+
+def test_a_log_record_emitted_after_the_middleware_still_carries_the_requests_id(rf):
+    request = rf.get("/x")
+    request.request_id = "abc-123"
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found", None, None)
+    record.request = request
+    RequestIdLogFilter().filter(record)
+    assert record.request_id == "abc-123"
