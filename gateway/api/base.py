@@ -7,7 +7,9 @@ from functools import cache
 from django.conf import settings
 from django.core.cache import caches
 from django.utils.module_loading import import_string
+from rest_framework import parsers
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
@@ -21,10 +23,21 @@ def _authentication_classes(paths: tuple[str, ...]) -> list[type[BaseAuthenticat
     return [import_string(path) for path in paths]
 
 
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing absurdly deep nesting as bad input instead of a RecursionError (500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from exc
+
+
 class GatewayApiView(APIView):
     """Customer-facing endpoint: token or session auth (settings.REST_FRAMEWORK_GATEWAY_AUTH)."""
 
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, parsers.FormParser, parsers.MultiPartParser]
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         classes = _authentication_classes(tuple(settings.REST_FRAMEWORK_GATEWAY_AUTH))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -34,6 +35,12 @@ _DRF_TITLES = {
     415: "Unsupported media type",
     429: "Too many requests",
 }
+
+
+class RequestTooLarge(drf.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
 
 
 def _flatten(detail: Any, prefix: str = "") -> list[str]:
@@ -94,7 +101,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         if exc.status_code >= 500:
             logger.warning("gateway error %s: %s", exc.code, exc.detail)
         return problem_response(request, body, headers)
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge(
+            f"The request body is larger than the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
+    elif isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = drf.PermissionDenied()

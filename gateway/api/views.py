@@ -15,11 +15,17 @@ from rest_framework.response import Response
 from gateway import idempotency, services
 from gateway.api import serializers as s
 from gateway.api.base import AuthRateThrottle, GatewayApiView, customer_id_of
-from gateway.api.exceptions import problem_of_gateway_error, problem_response
+from gateway.api.exceptions import PROBLEM_CONTENT_TYPE, problem_of_gateway_error, problem_response
 from gateway.errors import GatewayError, InvalidInput
 
+# Errors are documented under the media type they are sent with (application/problem+json).
 _PROBLEM = OpenApiResponse(s.ProblemOutput, description="RFC 7807 problem details")
-_ERRORS = {400: _PROBLEM, 401: _PROBLEM, 404: _PROBLEM, 503: _PROBLEM}
+_ERRORS = {
+    (400, PROBLEM_CONTENT_TYPE): _PROBLEM,
+    (401, PROBLEM_CONTENT_TYPE): _PROBLEM,
+    (404, PROBLEM_CONTENT_TYPE): _PROBLEM,
+    (503, PROBLEM_CONTENT_TYPE): _PROBLEM,
+}
 
 
 class BadCredentials(InvalidInput):
@@ -49,7 +55,11 @@ class TokenApi(GatewayApiView):
         operation_id="auth_token",
         summary="Obtain an API token",
         request=s.CredentialsInput,
-        responses={200: s.TokenOutput, 400: _PROBLEM, 429: _PROBLEM},
+        responses={
+            200: s.TokenOutput,
+            (400, PROBLEM_CONTENT_TYPE): _PROBLEM,
+            (429, PROBLEM_CONTENT_TYPE): _PROBLEM,
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -71,7 +81,7 @@ class SessionApi(GatewayApiView):
     @extend_schema(
         operation_id="auth_session_read",
         summary="Who is logged in",
-        responses={200: s.SessionOutput, 401: _PROBLEM},
+        responses={200: s.SessionOutput, (401, PROBLEM_CONTENT_TYPE): _PROBLEM},
     )
     def get(self, request: Request) -> Response:
         return Response({"username": request.user.get_username(), "customer_id": customer_id_of(request)})
@@ -80,7 +90,12 @@ class SessionApi(GatewayApiView):
         operation_id="auth_session_login",
         summary="Log in with a session cookie",
         request=s.CredentialsInput,
-        responses={200: s.SessionOutput, 400: _PROBLEM, 403: _PROBLEM, 429: _PROBLEM},
+        responses={
+            200: s.SessionOutput,
+            (400, PROBLEM_CONTENT_TYPE): _PROBLEM,
+            (403, PROBLEM_CONTENT_TYPE): _PROBLEM,
+            (429, PROBLEM_CONTENT_TYPE): _PROBLEM,
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -142,8 +157,8 @@ class ReservationCreateApi(GatewayApiView):
         responses={
             201: s.ReservationOutput,
             200: s.ReservationOutput,
-            409: _PROBLEM,
-            422: _PROBLEM,
+            (409, PROBLEM_CONTENT_TYPE): _PROBLEM,
+            (422, PROBLEM_CONTENT_TYPE): _PROBLEM,
             **_ERRORS,
         },
     )
@@ -191,7 +206,7 @@ class ReservationDeleteApi(GatewayApiView):
             OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
             OpenApiParameter("seat", str, OpenApiParameter.PATH),
         ],
-        responses={204: None, 403: _PROBLEM, **_ERRORS},
+        responses={204: None, (403, PROBLEM_CONTENT_TYPE): _PROBLEM, **_ERRORS},
     )
     def delete(self, request: Request, flight_id: str, seat: str) -> Response:
         services.seat_release(flight_id=flight_id, seat=seat, customer_id=customer_id_of(request))
@@ -217,7 +232,7 @@ class SeatMoveApi(GatewayApiView):
             "released again and the problem says what you hold (`holds`)."
         ),
         request=s.MoveInput,
-        responses={200: s.MoveOutput, 409: _PROBLEM, **_ERRORS},
+        responses={200: s.MoveOutput, (409, PROBLEM_CONTENT_TYPE): _PROBLEM, **_ERRORS},
     )
     def post(self, request: Request) -> Response:
         data = s.MoveInput(data=request.data)

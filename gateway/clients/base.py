@@ -31,6 +31,7 @@ from gateway.clients.routes import RouteTable, Target
 from gateway.errors import CircuitOpen, UpstreamError, UpstreamUnavailable
 from skyway.request_id import HEADER as REQUEST_ID_HEADER
 from skyway.request_id import current_request_id
+from skyway.service_auth import HEADER as SERVICE_TOKEN_HEADER
 
 logger = logging.getLogger(__name__)
 # httpx logs every request at INFO: on the gateway's hot path that is a JSON line per upstream call
@@ -268,6 +269,8 @@ class UpstreamClient:
         request_id = current_request_id()
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
+        if settings.SERVICE_TOKEN:  # the internal services' credential (skyway.service_auth, ADR 51)
+            headers[SERVICE_TOKEN_HEADER] = settings.SERVICE_TOKEN
         started = time.perf_counter()
         try:
             response = self.http_for(target).request(method, path, params=params, json=json, headers=headers)
