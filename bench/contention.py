@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from tests.support.live import base_env, start_service  # noqa: E402
+from tests.faults.deployment import private_env  # noqa: E402
+from tests.support.live import start_service  # noqa: E402
 from tests.support.load import PrivateRedis, log_replay, seat_numbers, store_snapshot  # noqa: E402
 
 
@@ -72,8 +73,7 @@ def run(*, attempts: int = 2000, seats: int = 100, workers: int = 4, concurrency
         redis_server = PrivateRedis(root / "redis").start()
         service = None
         try:
-            env = base_env(SKYWAY_VAR_DIR=str(root / "var"), REDIS_URL=redis_server.url, LOG_LEVEL="ERROR")
-            env.pop("SERVICE_TOKEN", None)
+            env = private_env(root / "var", REDIS_URL=redis_server.url, LOG_LEVEL="ERROR")
             service = start_service("settings.reservations", env=env, workers=workers, log_dir=root)
             started = time.perf_counter()
             outcomes = asyncio.run(_fire(service.url, flight_id, seat_ids, attempts, concurrency))

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from skyway.env import env_float
-from tests.faults.deployment import Seeded, Split, gateway_has_routes, seed, split_on
-from tests.support.live import base_env
+from tests.faults.deployment import Seeded, Split, gateway_has_routes, private_env, seed, split_on
 from tests.support.load import PrivateRedis
 
 # Load per fault run: seconds before the fault, the outage itself, and after recovery, split from one knob.
@@ -33,11 +32,9 @@ def phase_seconds() -> tuple[float, float, float]:
 def split_env(tmp_path: Path) -> Iterator[Split]:
     """A private directory and Redis (AOF, appendfsync always), and the environment of every service."""
     redis_server = PrivateRedis(tmp_path / "redis").start()
-    env = base_env(
-        SKYWAY_VAR_DIR=str(tmp_path / "var"),
+    env = private_env(
+        tmp_path / "var",
         REDIS_URL=redis_server.url,
-        REDIS_KEY_PREFIX="",
-        LOG_LEVEL="WARNING",
         # Breaker reopens quickly so a fault run sees it open and close within its time budget.
         BREAKER_FAIL_MAX="3",
         BREAKER_RESET_SECONDS=str(BREAKER_RESET_S),
@@ -47,7 +44,6 @@ def split_env(tmp_path: Path) -> Iterator[Split]:
         # cached case has its own run in test_flights_kill.py.)
         GATEWAY_SEAT_MAP_TTL="0",
     )
-    env.pop("SERVICE_TOKEN", None)
     split = Split(root=tmp_path, redis=redis_server, env=env)
     try:
         yield split

@@ -18,6 +18,18 @@ from tests.support.live import LiveService, base_env, run_manage, start_service
 from tests.support.load import PrivateRedis, Reserve, seat_map_seats
 
 CUSTOMERS = 6
+# Settings a private deployment must not inherit from the caller's environment (CI points these at the
+# shared MariaDB and Redis; a private run keeps its own SQLite files and Redis, and no service token).
+_SHARED = ("FLIGHTS_DATABASE_URL", "GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SERVICE_TOKEN")
+
+
+def private_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """base_env() for a deployment whose state all lives under `var_dir` (plus explicit overrides)."""
+    env = base_env(SKYWAY_VAR_DIR=str(var_dir), LOG_LEVEL="WARNING")
+    for name in _SHARED:
+        env.pop(name, None)
+    env.update(overrides)
+    return env
 
 
 @dataclass
@@ -107,7 +119,7 @@ class Seeded:
 
 def seed(var_dir: Path, *, days: int = 2, customers: int = CUSTOMERS, flights: int = 8) -> Seeded:
     """Migrate and seed SQLite files under `var_dir`: flights (`days` of schedule) and customers with tokens."""
-    env = base_env(SKYWAY_VAR_DIR=str(var_dir), LOG_LEVEL="WARNING")
+    env = private_env(var_dir)
     run_manage("settings.flights", "migrate_contexts", env=env)
     run_manage("settings.flights", "seed_flights", "--days", str(days), env=env)
     out = run_manage("settings.flights", "shell", "-c", _FLIGHT_IDS.format(n=flights), env=env)

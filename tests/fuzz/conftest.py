@@ -12,8 +12,7 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 
-from tests.faults.deployment import Split, gateway_has_routes, seed, split_on
-from tests.support.live import base_env
+from tests.faults.deployment import Split, gateway_has_routes, private_env, seed, split_on
 from tests.support.load import PrivateRedis
 
 
@@ -25,14 +24,7 @@ def fuzz_split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
     seeded = seed(root / "seed", days=1, customers=1)
     split_on(seeded, root)
     redis_server = PrivateRedis(root / "redis", appendfsync="everysec").start()
-    env = base_env(
-        SKYWAY_VAR_DIR=str(root / "var"),
-        REDIS_URL=redis_server.url,
-        REDIS_KEY_PREFIX="",
-        LOG_LEVEL="WARNING",
-        GATEWAY_AUTH_THROTTLE_RATE="100000/min",
-    )
-    env.pop("SERVICE_TOKEN", None)
+    env = private_env(root / "var", REDIS_URL=redis_server.url, GATEWAY_AUTH_THROTTLE_RATE="100000/min")
     split = Split(
         root=root, redis=redis_server, env=env, flight_ids=seeded.flight_ids, customers=seeded.customers
     )

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from skyway import embedded_redis
-from tests.support.live import LiveService, base_env, run_manage, start_service
+from tests.faults.deployment import private_env
+from tests.support.live import LiveService, run_manage, start_service
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,7 @@ DEPLOYABLES = ("flights", "reservations", "gateway")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveService]]:
     """The three deployables under gunicorn with production-like settings (DEBUG unset)."""
     root = tmp_path_factory.mktemp("hardening")
-    env = base_env(SKYWAY_VAR_DIR=str(root / "var"), MAX_REQUEST_BYTES=str(LIMIT), LOG_LEVEL="WARNING")
+    env = private_env(root / "var", MAX_REQUEST_BYTES=str(LIMIT))
     run_manage("settings.gateway", "migrate_contexts", env=env)
     run_manage("settings.flights", "migrate_contexts", env=env)
     services: dict[str, LiveService] = {}
@@ -52,7 +53,7 @@ def test_unknown_paths_get_a_plain_404_not_a_debug_page(deployed, name: str) -> 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_a_deployable_without_secret_key_refuses_to_start(tmp_path: Path, name: str) -> None:
-    env = base_env(SKYWAY_VAR_DIR=str(tmp_path / "var"))
+    env = private_env(tmp_path / "var")
     env.pop("SECRET_KEY", None)
     service = LiveService(f"settings.{name}", port=0, env=env, workers=1, log_path=tmp_path / "boot.log")
     with pytest.raises(RuntimeError, match="exited"):
