@@ -63,15 +63,7 @@ def test_hostile_reserve_bodies_on_reservations(urls, body: bytes) -> None:
     assert_clear(httpx.put(f"{urls['reservations']}/reservations", content=body, headers=JSON, timeout=15))
 
 
-# Open finding F7 (docs/verification.md): deeply nested JSON makes DRF's JSONParser raise RecursionError,
-# which the gateway answers with a 500. Strict xfail: the fix turns it into a failing XPASS.
-DEEP_JSON_500 = pytest.mark.xfail(
-    strict=True, reason="BUG F7 (owner: gateway): nested JSON -> RecursionError in JSONParser -> 500"
-)
-GATEWAY_BODIES = [pytest.param(b, marks=DEEP_JSON_500) if b is DEEP_SMALL else b for b in RESERVE_BODIES]
-
-
-@pytest.mark.parametrize("body", GATEWAY_BODIES, ids=range(len(GATEWAY_BODIES)))
+@pytest.mark.parametrize("body", RESERVE_BODIES, ids=range(len(RESERVE_BODIES)))
 def test_hostile_reserve_bodies_on_the_gateway(urls, auth, fuzz_split: Split, body: bytes) -> None:
     flight = fuzz_split.flight_ids[0]
     response = httpx.post(
@@ -169,7 +161,7 @@ def test_hostile_cancels(urls, auth, service: str, path: str) -> None:
         b'{"from_flight_id": "00000000-0000-0000-0000-000000000000", "from_seat": "1A", '
         b'"to_flight_id": "00000000-0000-0000-0000-000000000000", "to_seat": "1A"}',
         b"\xff",
-        pytest.param(DEEP_SMALL, marks=DEEP_JSON_500),
+        DEEP_SMALL,
     ],
 )
 def test_hostile_moves(urls, auth, body: bytes) -> None:

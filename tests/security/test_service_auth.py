@@ -99,10 +99,6 @@ def test_the_reservations_service_under_gunicorn_enforces_the_token(tmp_path) ->
         service.kill()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/clients/base.py does not send X-Service-Token yet (owner: gateway; see docs/verification.md)",
-)
 @pytest.mark.django_db(databases=DATABASES)
 def test_the_gateway_passes_the_token_to_its_upstreams(alice, flight_id, monkeypatch) -> None:
     """Platform mode: the gateway's in-process client must present the credential like the HTTP one."""
@@ -115,3 +111,46 @@ def test_the_gateway_passes_the_token_to_its_upstreams(alice, flight_id, monkeyp
         assert chart.status_code == 200, chart.content
         reserved = alice.post(f"/api/flights/{flight_id}/reservations", {"seat": "20A"}, format="json")
         assert reserved.status_code == 201, reserved.content
+
+
+@pytest.mark.e2e
+def test_split_deployment_with_a_service_token_works_through_the_gateway_only(tmp_path) -> None:
+    """All three deployables under gunicorn with one SERVICE_TOKEN: customers are served through the
+    gateway, while a direct call to an internal service without the token is refused."""
+    from tests.faults.deployment import Split, private_env, seed, split_on
+    from tests.support.load import PrivateRedis
+
+    seeded = seed(tmp_path / "seed", days=1, customers=1)
+    split_on(seeded, tmp_path)
+    redis_server = PrivateRedis(tmp_path / "redis", appendfsync="everysec").start()
+    split = Split(
+        root=tmp_path,
+        redis=redis_server,
+        env=private_env(tmp_path / "var", REDIS_URL=redis_server.url, SERVICE_TOKEN=TOKEN),
+        flight_ids=seeded.flight_ids,
+        customers=seeded.customers,
+    )
+    try:
+        split.flights = split.start("settings.flights", workers=1)
+        split.reservations = split.start("settings.reservations", workers=1)
+        gateway = split.start_gateway()
+        flight = seeded.flight_ids[0]
+        auth = {"Authorization": f"Token {seeded.customers[0].token}"}
+        chart = httpx.get(f"{gateway.url}/api/flights/{flight}/seats", headers=auth, timeout=15)
+        assert chart.status_code == 200, chart.text[:300]
+        reserved = httpx.post(
+            f"{gateway.url}/api/flights/{flight}/reservations", json={"seat": "20A"}, headers=auth, timeout=15
+        )
+        assert reserved.status_code == 201, reserved.text[:300]
+        for url in (
+            f"{split.flights.url}/flights/{flight}/seat_map",
+            f"{split.reservations.url}/reservations?flight_id={flight}",
+            f"{split.reservations.url}/reservations?customer_id={seeded.customers[0].customer_id}",
+        ):
+            refused = httpx.get(url, timeout=15)
+            assert refused.status_code == 401, url
+            assert httpx.get(url, headers={HEADER: TOKEN}, timeout=15).status_code == 200, url
+    finally:
+        for service in reversed(split.services):
+            service.kill()
+        redis_server.shutdown()
