@@ -226,7 +226,6 @@ class LoadRun:
     client_timeout: float = 5.0
     think_s: float = 0.01
     retry_pause_s: float = 0.1
-    headers_for: Callable[[Reserve], dict[str, str]] | None = None
     attempts: list[Attempt] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
