@@ -10,6 +10,7 @@ import asyncio
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -50,7 +51,9 @@ def test_concurrent_reserves_sell_each_seat_exactly_once(redis, tmp_path, caplog
     flight_id = f"contention-{uuid.uuid4().hex[:8]}"
     try:
         started = time.monotonic()
-        results = asyncio.run(_reserve_all(service.url, flight_id))
+        # A fresh thread owns its own event loop: pytest-playwright may leave one running in this thread.
+        with ThreadPoolExecutor(max_workers=1) as loop_thread:
+            results = loop_thread.submit(asyncio.run, _reserve_all(service.url, flight_id)).result()
         elapsed = time.monotonic() - started
     finally:
         service.stop()
