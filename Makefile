@@ -9,7 +9,8 @@ RESERVATIONS_PORT ?= 8002
 GUNICORN_WORKERS ?= 2
 # The developer's machine runs the dev settings; deployments set DEBUG=0 and a SECRET_KEY.
 export DEBUG ?= 1
-export DJANGO_SETTINGS_MODULE ?= settings.platform
+# No DJANGO_SETTINGS_MODULE here: manage.py defaults to settings.platform, and pytest must keep its
+# settings.test (pytest-django lets the environment override pyproject's setting).
 
 .PHONY: help install run run-split stop test test-mysql lint format schema shell migrate seed \
         serve-flights serve-reservations serve-gateway bench faults rollout clean
@@ -66,13 +67,14 @@ serve-gateway: install  ## only the gateway deployable under gunicorn on $(PORT)
 	DJANGO_SETTINGS_MODULE=settings.gateway $(VENV)/bin/gunicorn settings.wsgi -b $(HOST):$(PORT) -w 1 --threads 16
 
 test: install  ## the whole suite on embedded defaults (SQLite, embedded Redis): no servers needed
-	env -u DEBUG $(VENV)/bin/pytest
+	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest
 
 test-mysql: install  ## the SQL/Redis-sensitive suites against MariaDB and Redis on 127.0.0.1
-	env -u DEBUG FLIGHTS_DATABASE_URL=$${FLIGHTS_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_flights} \
+	env -u DEBUG -u DJANGO_SETTINGS_MODULE FLIGHTS_DATABASE_URL=$${FLIGHTS_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_flights} \
 		GATEWAY_DATABASE_URL=$${GATEWAY_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_gateway} \
 		REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/13} REDIS_KEY_PREFIX=skyway-ci: \
-		$(VENV)/bin/pytest -m 'not browser and not rollout and not faults' tests
+		$(VENV)/bin/pytest -m 'not browser and not rollout and not faults' \
+		tests/platform tests/flights tests/reservations tests/gateway
 
 lint: install  ## ruff lint + format check
 	$(VENV)/bin/ruff check .
@@ -95,10 +97,10 @@ bench: install  ## load, contention and latency figures on the split deployment 
 	env -u DEBUG $(PY) bench/run_all.py
 
 faults: install  ## fault runs under load: kill services, stop Redis, slow upstreams
-	env -u DEBUG $(VENV)/bin/pytest -m faults tests/faults
+	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest -m faults tests/faults
 
 rollout: install  ## canary / blue-green / rollback against real local processes
-	env -u DEBUG $(VENV)/bin/pytest -m rollout
+	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest -m rollout
 
 clean:  ## remove local state (databases, embedded Redis data)
 	-$(PY) manage.py embedded_redis stop
