@@ -253,6 +253,14 @@ class LoadRun:
         time.sleep(seconds)
         return self.stop()
 
+    def run_to_completion(self, timeout: float) -> list[Attempt]:
+        """Start, let every thread finish its plan (at most `timeout` seconds in all), stop."""
+        self.start()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        return self.stop()
+
     def _work(self, plan: list[Reserve]) -> None:
         with httpx.Client(timeout=self.client_timeout) as client:
             for reserve in plan:
