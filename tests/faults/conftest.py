@@ -20,6 +20,9 @@ DURATION_S = env_float("FAULTS_DURATION_S", 9.0)
 BREAKER_RESET_S = 2.0
 READ_TIMEOUT_S = 1.0  # the gateway's UPSTREAM_READ_TIMEOUT in fault runs (default 2 s)
 READ_RETRIES = 2
+# After an upstream returns, the gateway's breaker may keep refusing until its reset time: a run that
+# asserts recovery through the gateway keeps its load going at least this long after the restart.
+RECOVERY_S = BREAKER_RESET_S + 2.0
 
 
 def phase_seconds() -> tuple[float, float, float]:

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import phase_seconds
+from tests.faults.conftest import RECOVERY_S, phase_seconds
 from tests.faults.deployment import Split, gateway_plans, tokens_of
 from tests.support.load import (
     LoadRun,
@@ -99,7 +99,7 @@ def test_a_redis_crash_seen_through_the_gateway(split: Split) -> None:
     time.sleep(during)
     restart_at = time.monotonic()
     split.redis.start()
-    attempts = reserves.stop(drain_s=after)
+    attempts = reserves.stop(drain_s=max(after, RECOVERY_S))
     read_attempts = reads.stop()
 
     counts = {"reserve": summary(attempts), "seat chart": summary(read_attempts)}

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import phase_seconds
+from tests.faults.conftest import RECOVERY_S, phase_seconds
 from tests.faults.deployment import Split, gateway_plans, tokens_of
 from tests.support.load import (
     LoadRun,
@@ -61,7 +61,7 @@ def test_reservations_crash_loses_no_acknowledged_seat(split: Split) -> None:
     restart_at = time.monotonic()
     split.reservations.start()
     up_at = time.monotonic()
-    attempts = load.stop(drain_s=after)
+    attempts = load.stop(drain_s=max(after, RECOVERY_S))
     read_attempts = reads.stop()
 
     snapshot = store_snapshot(split.redis.client(), split.flight_ids[:4], customers=tokens)
