@@ -1,7 +1,8 @@
 """Seat-chart latency through the gateway next to the direct upstream calls, measured in one run.
 
-Starts the split deployment (scripts/run_split.py's split_start: flights and reservations with
---workers each, the gateway as 1 worker x 16 threads), reserves a realistic share of one flight's
+Starts the split deployment (scripts/run_split.py's split_start) with the same process budget for
+every deployable: --workers gunicorn workers each, gthread workers so connections are kept alive
+(the gateway x 8 threads, the upstreams x 4), reserves a realistic share of one flight's
 seats, then drives each scenario in turn with wrk at the same concurrency:
 
     gateway       GET /api/flights/{id}/seats            (token auth, both upstreams, merge)
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -92,6 +94,10 @@ def _prepare(stack) -> tuple[str, str]:
     return token, flight_id
 
 
+def _gateway_workers(workers: int) -> int:
+    return int(os.environ.get("BENCH_GATEWAY_WORKERS", str(workers)))
+
+
 def run(*, duration: float = 10.0, connections: int = 16, workers: int = 2, write: bool = True) -> dict:
     """Start the split deployment, measure the three scenarios, stop it; return (and write) the figures."""
     if shutil.which("wrk") is None:
@@ -101,6 +107,12 @@ def run(*, duration: float = 10.0, connections: int = 16, workers: int = 2, writ
         stack = run_split.split_start(
             var_dir=Path(var_dir),
             workers=workers,
+            # Every deployable gets the same process budget (`workers`), and the upstreams run gthread
+            # workers so the gateway's pooled keep-alive connections are kept (sync workers close each one).
+            # Override with BENCH_GATEWAY_WORKERS / BENCH_GATEWAY_THREADS / BENCH_UPSTREAM_THREADS.
+            gateway_workers=_gateway_workers(workers),
+            gateway_threads=int(os.environ.get("BENCH_GATEWAY_THREADS", "8")),
+            upstream_threads=int(os.environ.get("BENCH_UPSTREAM_THREADS", "4")),
             isolated=True,
             env_overrides={"LOG_LEVEL": "WARNING", "GATEWAY_AUTH_THROTTLE_RATE": "10000/min"},
         )
@@ -129,7 +141,8 @@ def run(*, duration: float = 10.0, connections: int = 16, workers: int = 2, writ
         "connections": connections,
         "duration_s": duration,
         "upstream_workers": workers,
-        "gateway": "1 worker x 16 threads",
+        "gateway": f"{_gateway_workers(workers)} workers x {os.environ.get('BENCH_GATEWAY_THREADS', '8')} threads",
+        "upstream_threads": int(os.environ.get("BENCH_UPSTREAM_THREADS", "4")),
         "scenarios": figures,
         "ratio_p50": round(figures["gateway"]["p50_ms"] / upstream_p50, 2),
         "ratio_p99": round(figures["gateway"]["p99_ms"] / upstream_p99, 2),

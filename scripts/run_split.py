@@ -64,6 +64,8 @@ def split_start(
     reservations_port: int | None = None,
     workers: int = 2,
     gateway_threads: int = GATEWAY_THREADS,
+    gateway_workers: int = 1,
+    upstream_threads: int = 1,
     redis_url: str | None = None,
     debug: bool = False,
     seed: bool = True,
@@ -121,8 +123,8 @@ def split_start(
             extra_args=extra,
         )
 
-    flights = service("settings.flights", flights_port, {}, workers, 1)
-    reservations = service("settings.reservations", reservations_port, {}, workers, 1)
+    flights = service("settings.flights", flights_port, {}, workers, upstream_threads)
+    reservations = service("settings.reservations", reservations_port, {}, workers, upstream_threads)
     started: list[LiveService] = []
     try:
         for upstream in (flights, reservations):
@@ -131,7 +133,7 @@ def split_start(
             "settings.gateway",
             gateway_port,
             {"FLIGHTS_URL": flights.url, "RESERVATIONS_URL": reservations.url, **(gateway_env or {})},
-            1,
+            gateway_workers,
             gateway_threads,
         )
         started.append(gateway.start())

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from gateway import clients
+from tests.support.customers import customer_client
 
 GATEWAY_DBS = ["default", "flights"]
 BOOK_FLIGHT_NO = "AA2532"
@@ -49,24 +48,14 @@ def other_flight(seeded) -> dict:
     return {"flight_id": str(flight.flight_id), "flight_no": flight.flight_no}
 
 
-def _customer(username: str) -> APIClient:
-    user, _ = get_user_model().objects.get_or_create(username=username)
-    user.set_password("skyway-demo")
-    user.save()
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    client.customer_id = str(user.pk)
-    return client
-
-
 @pytest.fixture
 def alice(db) -> APIClient:
-    return _customer("alice")
+    return customer_client("alice")
 
 
 @pytest.fixture
 def bob(db) -> APIClient:
-    return _customer("bob")
+    return customer_client("bob")
 
 
 class FaultyTransport(httpx.BaseTransport):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from gateway import clients
+from tests.support.customers import customer_client
 
 DATABASES = ["default", "flights"]
 
@@ -25,13 +24,7 @@ def _fresh_clients_and_cache():
 
 
 def customer(username: str) -> APIClient:
-    user, _ = get_user_model().objects.get_or_create(username=username)
-    user.set_password("not-the-demo-password")
-    user.save()
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    client.customer_id = str(user.pk)
-    return client
+    return customer_client(username, password="not-the-demo-password")
 
 
 @pytest.fixture
