@@ -19,8 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,9 +26,13 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import redis
+
+if TYPE_CHECKING:
+    from tests.support.live import LiveService
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -53,65 +55,37 @@ end
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _gunicorn(app: str, settings_module: str | None, env: dict[str, str], workers: int, log: Path,
+              ready_path: str) -> LiveService:  # fmt: skip
+    """The same gunicorn flags for the service and the baseline: sync workers, a deep accept backlog."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.live import LiveService, free_port
+
+    return LiveService(
+        settings_module=settings_module,
+        port=free_port(),
+        env=env,
+        workers=workers,
+        threads=1,
+        log_path=log,
+        extra_args=["--worker-class", "sync", "--backlog", "2048"],
+        app=app,
+        ready_path=ready_path,
+    ).start()
 
 
-class Gunicorn:
-    """One gunicorn master on loopback; the same flags for the service and the baseline."""
-
-    def __init__(self, app: str, env: dict[str, str], workers: int, log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"), app,
-                "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(workers),
-                "--worker-class", "sync",
-                "--timeout", "30",
-                "--keep-alive", "5",
-                "--backlog", "2048",
-            ],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-
-    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self._log.name}")
-            try:
-                httpx.get(self.url + path, timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise TimeoutError(f"{self.url} not ready; see {self._log.name}")
-
-    def worker_cpu_seconds(self) -> float:
-        """User + system CPU the workers have used so far (Linux /proc): robust to a busy machine."""
-        total = 0.0
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        for pid in children.read_text().split() if children.exists() else []:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._log.close()
+def _worker_cpu_seconds(server: LiveService) -> float:
+    """User + system CPU the workers have used so far (Linux /proc): robust to a busy machine."""
+    pid = server.process.pid
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -215,12 +189,14 @@ def run(
         LOG_LEVEL="ERROR",  # the 403 warnings of django.request are not what we measure
     )
     work = Path(tempfile.mkdtemp(prefix="reservations-bench-"))
-    service = Gunicorn("settings.wsgi:application", {**env, "DJANGO_SETTINGS_MODULE": "settings.reservations"}, workers, work / "service.log")  # fmt: skip
-    baseline = Gunicorn("bench.baseline_app:application", env, workers, work / "baseline.log")
+    service = _gunicorn("settings.wsgi:application", "settings.reservations", env, workers, work / "service.log", "/ping")  # fmt: skip
+    try:
+        baseline = _gunicorn("bench.baseline_app:application", None, env, workers, work / "baseline.log", "/reservations?flight_id=warmup")  # fmt: skip
+    except BaseException:
+        service.stop()
+        raise
     rows: list[dict] = []
     try:
-        service.wait_ready("/ping")
-        baseline.wait_ready("/reservations?flight_id=warmup")
         list_flight = f"bench-list-{run_id}"
         _seed_list_flight(service.url, list_flight)
         servers = (("baseline", baseline), ("service", service))
@@ -241,11 +217,11 @@ def run(
                     script = (
                         _put_script(work, f"{name}-{round_no}", run_id) if scenario == "reserve" else None
                     )
-                    cpu_before = server.worker_cpu_seconds()
+                    cpu_before = _worker_cpu_seconds(server)
                     figures = wrk(
                         urls[name], duration=duration / rounds, connections=connections, script=script
                     )
-                    figures["cpu_s"] = server.worker_cpu_seconds() - cpu_before
+                    figures["cpu_s"] = _worker_cpu_seconds(server) - cpu_before
                     rounds_of[name].append(figures)
             pair = {
                 name: {"scenario": f"{scenario}_{name}", **_combine(rounds_of[name])} for name, _ in servers

@@ -40,7 +40,9 @@ def base_env(**overrides: str) -> dict[str, str]:
 
 @dataclass
 class LiveService:
-    settings_module: str
+    """One gunicorn master on loopback. `settings_module` None serves a plain WSGI `app` (no Django)."""
+
+    settings_module: str | None
     port: int
     env: dict[str, str]
     workers: int = 2
@@ -48,18 +50,22 @@ class LiveService:
     log_path: Path | None = None
     extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen | None = None
+    app: str = "settings.wsgi:application"
+    ready_path: str = "/ping"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> LiveService:
-        env = {**self.env, "DJANGO_SETTINGS_MODULE": self.settings_module}
+        env = dict(self.env)
+        if self.settings_module:
+            env["DJANGO_SETTINGS_MODULE"] = self.settings_module
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
-                "settings.wsgi:application",
+                self.app,
                 "--bind", f"127.0.0.1:{self.port}",
                 "--workers", str(self.workers),
                 "--threads", str(self.threads),
@@ -85,7 +91,7 @@ class LiveService:
                     f"{self.settings_module} exited with {self.process.returncode}; log: {self.log_path}"
                 )
             try:
-                if httpx.get(f"{self.url}/ping", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.ready_path}", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
