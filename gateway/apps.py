@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class GatewayConfig(AppConfig):
     name = "gateway"
+
+    def ready(self) -> None:
+        from gateway.api.authentication import connect_signals
+
+        connect_signals()

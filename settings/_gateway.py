@@ -3,7 +3,7 @@
 from skyway.env import env_float, env_int, env_str
 
 REST_FRAMEWORK_GATEWAY_AUTH = [
-    "rest_framework.authentication.TokenAuthentication",
+    "gateway.api.authentication.CachedTokenAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
 # Upstreams: a URL → HTTP with pooled keep-alive; unset → in-process through this process's WSGI app.
@@ -22,3 +22,6 @@ GATEWAY_AUTH_THROTTLE_RATE = env_str("GATEWAY_AUTH_THROTTLE_RATE", "10/min")
 # Seat maps change only when an aircraft layout does: the gateway keeps each flight's map this many
 # seconds (0 = off). Reservations are never cached. See docs/adr/0036.
 GATEWAY_SEAT_MAP_TTL = env_float("GATEWAY_SEAT_MAP_TTL", 30.0)
+# Token → user answers kept per process this many seconds (0 = off); a token deleted or a user changed
+# here is dropped at once, elsewhere within the TTL. See docs/adr/0038.
+GATEWAY_TOKEN_CACHE_TTL = env_float("GATEWAY_TOKEN_CACHE_TTL", 10.0)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from gateway import clients
+from gateway.api.authentication import token_users
 from tests.support.customers import customer_client
 
 GATEWAY_DBS = ["default", "flights"]
@@ -18,12 +19,14 @@ BOOK_DATE = "2020-05-17"
 
 @pytest.fixture(autouse=True)
 def _fresh_clients_and_cache():
-    """Every test starts with closed breakers, fresh pools and empty throttle counters."""
+    """Every test starts with closed breakers, fresh pools, empty throttle counters and token cache."""
     clients.clients_reset()
     cache.clear()
+    token_users.clear()
     yield
     clients.clients_reset()
     cache.clear()
+    token_users.clear()
 
 
 @pytest.fixture
