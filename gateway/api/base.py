@@ -11,11 +11,13 @@ from rest_framework import parsers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from gateway.api.exceptions import problem_exception_handler
+from gateway.api.renderers import FastJSONRenderer
 
 
 @cache
@@ -38,6 +40,7 @@ class GatewayApiView(APIView):
 
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, parsers.FormParser, parsers.MultiPartParser]
+    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer]
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         classes = _authentication_classes(tuple(settings.REST_FRAMEWORK_GATEWAY_AUTH))
