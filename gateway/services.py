@@ -216,6 +216,13 @@ class _SeatMapCache:
     def skeleton(self, flight_id: str) -> list[dict[str, Any]]:
         return self._entry(flight_id)[1]
 
+    def fresh_skeleton(self, flight_id: str) -> list[dict[str, Any]] | None:
+        """The cached skeleton while it is fresh, else None (no upstream call)."""
+        entry = self._entries.get(flight_id)
+        if entry is None or entry[0] <= time.monotonic() or settings.GATEWAY_SEAT_MAP_TTL <= 0:
+            return None
+        return entry[2]
+
     def _entry(self, flight_id: str) -> tuple[SeatMap, list[dict[str, Any]]]:
         ttl = settings.GATEWAY_SEAT_MAP_TTL
         now = time.monotonic()
@@ -244,20 +251,31 @@ def seat_chart_build(*, flight_id: str, customer_id: str) -> SeatChart:
     """The seat map and the flight's reservations, fetched concurrently, merged.
 
     Reservations down → a degraded chart (availability unknown); flights down → UpstreamUnavailable.
-    The flights read stays on this thread: in platform mode it queries this request's database
-    connection (tests' transactions included); the reservations read (Redis only) goes to the pool.
+    A seat map still fresh in the cache leaves one upstream read, made on this thread (a hand-off to
+    the pool would only add latency). Otherwise the flights read stays on this thread (in platform
+    mode it queries this request's database connection, tests' transactions included) while the
+    reservations read (Redis only) runs on the pool.
     """
     flight_id = flight_id_clean(flight_id)
-    holders_future = _in_context(clients.reservations().seats_by_flight, flight_id)
-    try:
-        skeleton = seat_maps.skeleton(flight_id)
-    finally:
+    skeleton = seat_maps.fresh_skeleton(flight_id)
+    if skeleton is not None:
+        holders = _holders_or_none(flight_id)
+    else:
+        holders_future = _in_context(_holders_or_none, flight_id)
         try:
-            holders: list[SeatHolder] | None = holders_future.result()
-        except GatewayError as exc:  # any reservations failure degrades the chart, never fails it
-            logger.warning("seat chart of %s degraded: %s", flight_id, exc.detail)
-            holders = None
+            skeleton = seat_maps.skeleton(flight_id)
+        finally:
+            holders = holders_future.result()
     return seat_chart_merge(flight_id=flight_id, skeleton=skeleton, holders=holders, customer_id=customer_id)
+
+
+def _holders_or_none(flight_id: str) -> list[SeatHolder] | None:
+    """The flight's seat holders; None when reservations fails (the chart degrades, never fails)."""
+    try:
+        return clients.reservations().seats_by_flight(flight_id)
+    except GatewayError as exc:
+        logger.warning("seat chart of %s degraded: %s", flight_id, exc.detail)
+        return None
 
 
 def _seat_on_map(seat_map: SeatMap, seat: str) -> bool:

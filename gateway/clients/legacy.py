@@ -11,8 +11,10 @@ import time
 import httpx
 
 from gateway.clients import metrics
-from gateway.clients.base import UpstreamClient
+from gateway.clients.base import StatelessClient, UpstreamClient
 from gateway.errors import UpstreamUnavailable
+
+_LEGACY_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30)
 
 # RFC 9110 §7.6.1 hop-by-hop headers, plus what the transport recomputes.
 HOP_BY_HOP = frozenset(
@@ -46,6 +48,12 @@ def end_to_end_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 class LegacyClient(UpstreamClient):
     service = "legacy"
     url_setting = "LEGACY_UPSTREAM_URL"
+
+    def _http_build(self, url: str | None) -> httpx.Client:
+        """httpx's full client: the forward passes raw query strings, repeated headers and bytes."""
+        if url is None:
+            return super()._http_build(url)  # type: ignore[return-value]
+        return StatelessClient(base_url=url, timeout=self.timeout, limits=_LEGACY_LIMITS)
 
     def forward(
         self, *, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
