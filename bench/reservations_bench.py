@@ -17,10 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,10 +28,15 @@ from typing import TYPE_CHECKING
 import httpx
 import redis
 
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.measure import combine, worker_cpu_seconds, wrk  # noqa: E402
+
 if TYPE_CHECKING:
     from tests.support.live import LiveService
 
-ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "reservations.json"
 LIST_SEATS = 150
@@ -74,56 +76,6 @@ def _gunicorn(app: str, settings_module: str | None, env: dict[str, str], worker
     ).start()
 
 
-def _worker_cpu_seconds(server: LiveService) -> float:
-    """User + system CPU the workers have used so far (Linux /proc): robust to a busy machine."""
-    pid = server.process.pid
-    total = 0.0
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    for child in children.read_text().split() if children.exists() else []:
-        try:
-            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return round(float(number) * _UNITS_MS[unit], 3)
-
-
-def wrk(url: str, *, duration: float, connections: int, script: Path | None = None) -> dict:
-    """Run wrk once; requests/s, p50/p99 in ms, and the count of non-2xx answers and socket errors."""
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{max(1, round(duration))}s",
-        "--latency",
-        "--timeout",
-        "5s",
-    ]
-    if script is not None:
-        command += ["-s", str(script)]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)", out, re.MULTILINE))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "req_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), 1),
-        "p50_ms": _ms(percentiles["50"]),
-        "p99_ms": _ms(percentiles["99"]),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "seconds": float(re.search(r"requests in ([\d.]+)s", out).group(1)),
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
-    }
-
-
 def _redis_url(embedded_dir: Path) -> tuple[str, bool]:
     url = os.environ.get("REDIS_URL")
     if url:
@@ -152,18 +104,11 @@ def _put_script(work: Path, tag: str, run_id: str) -> Path:
 
 
 def _combine(rounds: list[dict]) -> dict:
-    """Rounds of one server → totals (req/s over all rounds) and the median round's percentiles."""
+    """combine() plus the workers' CPU per request."""
     requests = sum(r["requests"] for r in rounds)
-    seconds = sum(r["seconds"] for r in rounds)
     return {
-        "req_s": round(requests / seconds, 1),
-        "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
-        "p99_ms": statistics.median(r["p99_ms"] for r in rounds),
-        "requests": requests,
-        "non_2xx": sum(r["non_2xx"] for r in rounds),
-        "socket_errors": sum(r["socket_errors"] for r in rounds),
+        **combine(rounds),
         "worker_cpu_us_per_req": round(sum(r["cpu_s"] for r in rounds) / max(requests, 1) * 1e6),
-        "rounds_req_s": [r["req_s"] for r in rounds],
     }
 
 
@@ -217,11 +162,11 @@ def run(
                     script = (
                         _put_script(work, f"{name}-{round_no}", run_id) if scenario == "reserve" else None
                     )
-                    cpu_before = _worker_cpu_seconds(server)
+                    cpu_before = worker_cpu_seconds(server)
                     figures = wrk(
                         urls[name], duration=duration / rounds, connections=connections, script=script
                     )
-                    figures["cpu_s"] = _worker_cpu_seconds(server) - cpu_before
+                    figures["cpu_s"] = worker_cpu_seconds(server) - cpu_before
                     rounds_of[name].append(figures)
             pair = {
                 name: {"scenario": f"{scenario}_{name}", **_combine(rounds_of[name])} for name, _ in servers

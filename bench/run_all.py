@@ -78,7 +78,7 @@ def run(*, duration: float = 8.0, connections: int = 16, attempts: int = 2000, s
     result["seat_chart"] = _section(
         "seat_chart",
         "bench.seat_chart_bench",
-        lambda m: m.run(duration=duration, connections=connections, workers=2, write=False),
+        lambda m: m.run(duration=duration, connections=connections, write=False),
     )
     result["contention"] = _section(
         "contention", "bench.contention", lambda m: m.run(attempts=attempts, seats=seats, workers=4)
@@ -126,13 +126,16 @@ def table(result: dict) -> str:
         for name, label in (("flights", "direct flights seat_map"), ("reservations", "direct reservations list"),
                             ("gateway", "gateway seat chart")):  # fmt: skip
             figures = chart["scenarios"][name]
-            req_s = figures["requests"] / chart["duration_s"]
-            ratio = (
-                f"p50 {chart['ratio_p50']:.2f} / p99 {chart['ratio_p99']:.2f} of max(direct)"
-                f" (target <= {chart['target_ratio']})"
-                if name == "gateway"
-                else ""
+            req_s = figures["req_s"]
+            cpu = " + ".join(
+                f"{server} {ms:.2f}" for server, ms in figures["cpu_ms_per_request"].items() if ms >= 0.01
             )
+            ratio = f"CPU ms/req: {cpu}"
+            if name == "gateway":
+                ratio = (
+                    f"p50 {chart['ratio_p50']:.2f} / p99 {chart['ratio_p99']:.2f} of max(direct)"
+                    f" (target <= {chart['target_ratio']}); {ratio}"
+                )
             errors = figures.get("non_2xx", 0) + figures.get("socket_errors", 0)
             ratio += f"  [{errors} errors]" if errors else ""
             lines.append(

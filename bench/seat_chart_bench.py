@@ -1,18 +1,29 @@
 """Seat-chart latency through the gateway next to the direct upstream calls, measured in one run.
 
-Starts the split deployment (scripts/run_split.py's split_start) with the same process budget for
-every deployable: --workers gunicorn workers each, gthread workers so connections are kept alive
-(the gateway x 8 threads, the upstreams x 4), reserves a realistic share of one flight's
-seats, then drives each scenario in turn with wrk at the same concurrency:
+Starts the split deployment (scripts/run_split.py's split_start) with the same budget for every
+deployable: one gunicorn gthread worker with --threads threads (4: the image's GUNICORN_THREADS),
+each pinned to a core of its own when the machine has two (gateway on CPU 0, flights and
+reservations on CPU 1; only one of those two is ever busy, see below), as pods with a CPU each
+would be. It reserves a realistic share of one flight's seats, then drives each scenario with wrk
+at the same concurrency, in alternating rounds (G F R, R F G, ...) so a change in the machine's
+load hits every scenario alike:
 
     gateway       GET /api/flights/{id}/seats            (token auth, both upstreams, merge)
     flights       GET /flights/{id}/seat_map             (direct)
     reservations  GET /reservations?flight_id={id}       (direct)
 
-and prints ``scenario p50_ms p99_ms`` plus gateway / max(flights, reservations) for p50 and p99
-(target ≤ 1.5). Writes bench/results/seat_chart.json. Bounded: --duration seconds per scenario.
+and prints ``scenario req/s p50_ms p99_ms`` plus gateway / max(flights, reservations) for p50 and
+p99 (target ≤ 1.5), and each deployable's worker CPU per request in every scenario (from /proc).
+Writes bench/results/seat_chart.json. Bounded: --duration seconds per scenario.
 
-    .venv/bin/python bench/seat_chart_bench.py [--duration 10] [--connections 16] [--workers 2]
+Why one worker per deployable, pinned: with two gthread workers sharing a listening socket,
+wrk's 16 keep-alive connections land on the workers by the luck of accept(); runs with every
+connection on one worker (half the machine idle) and runs split evenly differed 2x in throughput
+for the same code (bench/README.md has the measurements). One worker per deployable on its own
+core removes that luck; the seat map is cached by the gateway (ADR 36), so during the gateway
+scenario flights is idle and reservations has CPU 1 to itself.
+
+    .venv/bin/python bench/seat_chart_bench.py [--duration 12] [--connections 16] [--threads 4] [--rounds 3] [--no-pin]
 
 `bench/run_all.py` can call ``run(...)`` and gets the dict the JSON file holds.
 """
@@ -23,9 +34,7 @@ import argparse
 import importlib.util
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,10 +43,15 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.measure import combine, worker_cpu_seconds, wrk  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "seat_chart.json"
 TARGET_RATIO = 1.5
 TAKEN_SEATS = 60
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+DEPLOYABLES = ("gateway", "flights", "reservations")
 
 
 def _split_module():
@@ -47,74 +61,68 @@ def _split_module():
     return module
 
 
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return round(float(number) * _UNITS_MS[unit], 3)
-
-
-def wrk(url: str, *, duration: float, connections: int, headers: dict[str, str] | None = None) -> dict:
-    """One wrk run (1 thread: the cores belong to the servers); p50/p99 in ms, requests, errors."""
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
-    for name, value in (headers or {}).items():
-        command += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    percentiles = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+\w+)", out, re.MULTILINE))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+def _cpu_plan(pin: bool) -> dict[str, frozenset[int]] | None:
+    """Gateway on one core, the upstreams on another; None when pinning is off or impossible."""
+    if not pin or not hasattr(os, "sched_setaffinity"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
     return {
-        "p50_ms": _ms(percentiles["50"]),
-        "p99_ms": _ms(percentiles["99"]),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+        "gateway": frozenset({cpus[0]}),
+        "flights": frozenset({cpus[1]}),
+        "reservations": frozenset({cpus[1]}),
     }
 
 
 def _prepare(stack) -> tuple[str, str]:
     """Alice's token and the book's flight with TAKEN_SEATS seats reserved (a few of them hers)."""
-    gateway = httpx.Client(base_url=stack.gateway.url, timeout=10)
-    token = gateway.post("/api/auth/token", json={"username": "alice", "password": "skyway-demo"}).json()[
-        "token"
-    ]
-    gateway.headers["Authorization"] = f"Token {token}"
-    flight_id = gateway.get("/api/flights", params={"flight_no": "AA2532", "date": "2020-05-17"}).json()[0][
-        "flight_id"
-    ]
-    chart = gateway.get(f"/api/flights/{flight_id}/seats").json()
-    seats = [seat["seat"] for cabin in chart["cabins"] for row in cabin["rows"] for seat in row["seats"]]
-    for index, seat in enumerate(seats[:: max(1, len(seats) // TAKEN_SEATS)][:TAKEN_SEATS]):
-        if index % 10 == 0:
-            gateway.post(f"/api/flights/{flight_id}/reservations", json={"seat": seat})
-        else:
-            httpx.put(
-                f"{stack.reservations.url}/reservations",
-                json={"flight_id": flight_id, "customer_id": f"bench-{index}", "seat_num": seat},
-                timeout=10,
-            )
-    return token, flight_id
+    with httpx.Client(base_url=stack.gateway.url, timeout=10) as gateway:
+        token = gateway.post("/api/auth/token", json={"username": "alice", "password": "skyway-demo"}).json()[
+            "token"
+        ]
+        gateway.headers["Authorization"] = f"Token {token}"
+        flight_id = gateway.get("/api/flights", params={"flight_no": "AA2532", "date": "2020-05-17"}).json()[
+            0
+        ]["flight_id"]
+        chart = gateway.get(f"/api/flights/{flight_id}/seats").json()
+        seats = [seat["seat"] for cabin in chart["cabins"] for row in cabin["rows"] for seat in row["seats"]]
+        for index, seat in enumerate(seats[:: max(1, len(seats) // TAKEN_SEATS)][:TAKEN_SEATS]):
+            if index % 10 == 0:
+                gateway.post(f"/api/flights/{flight_id}/reservations", json={"seat": seat})
+            else:
+                httpx.put(
+                    f"{stack.reservations.url}/reservations",
+                    json={"flight_id": flight_id, "customer_id": f"bench-{index}", "seat_num": seat},
+                    timeout=10,
+                )
+        return token, flight_id
 
 
-def _gateway_workers(workers: int) -> int:
-    return int(os.environ.get("BENCH_GATEWAY_WORKERS", str(workers)))
-
-
-def run(*, duration: float = 10.0, connections: int = 16, workers: int = 2, write: bool = True) -> dict:
+def run(
+    *,
+    duration: float = 12.0,
+    connections: int = 16,
+    threads: int = 4,
+    rounds: int = 3,
+    pin: bool = True,
+    write: bool = True,
+) -> dict:
     """Start the split deployment, measure the three scenarios, stop it; return (and write) the figures."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (scripts/bootstrap.sh installs it: apt-get install wrk)")
     run_split = _split_module()
+    cpus = _cpu_plan(pin)
     with tempfile.TemporaryDirectory(prefix="skyway-seat-bench-") as var_dir:
         stack = run_split.split_start(
             var_dir=Path(var_dir),
-            workers=workers,
-            # Every deployable gets the same process budget (`workers`), and the upstreams run gthread
-            # workers so the gateway's pooled keep-alive connections are kept (sync workers close each one).
-            # Override with BENCH_GATEWAY_WORKERS / BENCH_GATEWAY_THREADS / BENCH_UPSTREAM_THREADS.
-            gateway_workers=_gateway_workers(workers),
-            gateway_threads=int(os.environ.get("BENCH_GATEWAY_THREADS", "8")),
-            upstream_threads=int(os.environ.get("BENCH_UPSTREAM_THREADS", "4")),
+            workers=1,
+            gateway_workers=1,
+            gateway_threads=threads,
+            upstream_threads=threads,
             isolated=True,
             env_overrides={"LOG_LEVEL": "WARNING", "GATEWAY_AUTH_THROTTLE_RATE": "10000/min"},
+            cpus=cpus,
         )
         try:
             token, flight_id = _prepare(stack)
@@ -126,23 +134,43 @@ def run(*, duration: float = 10.0, connections: int = 16, workers: int = 2, writ
                 "flights": (f"{stack.flights.url}/flights/{flight_id}/seat_map", None),
                 "reservations": (f"{stack.reservations.url}/reservations?flight_id={flight_id}", None),
             }
+            servers = {name: getattr(stack, name) for name in DEPLOYABLES}
             for url, headers in scenarios.values():  # warm pools, caches and lazy imports
                 wrk(url, duration=1, connections=connections, headers=headers)
-            figures = {}
-            for name, (url, headers) in scenarios.items():
-                figures[name] = wrk(url, duration=duration, connections=connections, headers=headers)
-                time.sleep(0.5)
+            rounds_of: dict[str, list[dict]] = {name: [] for name in scenarios}
+            order = list(scenarios)
+            for round_no in range(rounds):
+                for name in order if round_no % 2 == 0 else order[::-1]:
+                    url, headers = scenarios[name]
+                    before = {server: worker_cpu_seconds(servers[server]) for server in DEPLOYABLES}
+                    figures = wrk(url, duration=duration / rounds, connections=connections, headers=headers)
+                    figures["cpu_s"] = {
+                        server: worker_cpu_seconds(servers[server]) - before[server] for server in DEPLOYABLES
+                    }
+                    rounds_of[name].append(figures)
+                    time.sleep(0.3)
         finally:
             stack.stop()
+    figures = {}
+    for name, runs in rounds_of.items():
+        requests = sum(r["requests"] for r in runs)
+        figures[name] = {
+            **combine(runs),
+            "cpu_ms_per_request": {
+                server: round(sum(r["cpu_s"][server] for r in runs) * 1000 / max(requests, 1), 3)
+                for server in DEPLOYABLES
+            },
+        }
     upstream_p50 = max(figures["flights"]["p50_ms"], figures["reservations"]["p50_ms"])
     upstream_p99 = max(figures["flights"]["p99_ms"], figures["reservations"]["p99_ms"])
     result = {
         "benchmark": "seat_chart",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "connections": connections,
         "duration_s": duration,
-        "upstream_workers": workers,
-        "gateway": f"{_gateway_workers(workers)} workers x {os.environ.get('BENCH_GATEWAY_THREADS', '8')} threads",
-        "upstream_threads": int(os.environ.get("BENCH_UPSTREAM_THREADS", "4")),
+        "rounds": rounds,
+        "deployables": f"1 gunicorn gthread worker x {threads} threads each",
+        "pinned": {name: sorted(cpu) for name, cpu in cpus.items()} if cpus else None,
         "scenarios": figures,
         "ratio_p50": round(figures["gateway"]["p50_ms"] / upstream_p50, 2),
         "ratio_p99": round(figures["gateway"]["p99_ms"] / upstream_p99, 2),
@@ -156,26 +184,45 @@ def run(*, duration: float = 10.0, connections: int = 16, workers: int = 2, writ
 
 
 def report(result: dict) -> str:
-    lines = [f"{'scenario':<14}{'p50_ms':>10}{'p99_ms':>10}{'requests':>10}{'errors':>8}"]
+    lines = [
+        f"{'scenario':<14}{'req/s':>9}{'p50_ms':>9}{'p99_ms':>9}{'errors':>8}   worker CPU ms per request",
+    ]
     for name, figures in result["scenarios"].items():
         errors = figures["non_2xx"] + figures["socket_errors"]
+        cpu = "  ".join(
+            f"{server} {ms:.2f}" for server, ms in figures["cpu_ms_per_request"].items() if ms >= 0.01
+        )
         lines.append(
-            f"{name:<14}{figures['p50_ms']:>10.2f}{figures['p99_ms']:>10.2f}{figures['requests']:>10}{errors:>8}"
+            f"{name:<14}{figures['req_s']:>9.1f}{figures['p50_ms']:>9.2f}{figures['p99_ms']:>9.2f}{errors:>8}   {cpu}"
         )
     lines.append(
         f"ratio gateway / max(flights, reservations): p50 {result['ratio_p50']}  p99 {result['ratio_p99']}"
         f"  (target ≤ {TARGET_RATIO}: {'met' if result['meets_target'] else 'MISSED'})"
+    )
+    pinned = result["pinned"]
+    lines.append(
+        f"{result['deployables']}, "
+        + (", ".join(f"{name} on CPU {cpus[0]}" for name, cpus in pinned.items()) if pinned else "not pinned")
+        + f"; {result['rounds']} alternating rounds, {result['connections']} connections"
     )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Seat-chart latency: gateway vs direct upstream calls.")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    parser.add_argument("--duration", type=float, default=12.0, help="seconds per scenario (all rounds)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of flights and reservations")
+    parser.add_argument("--threads", type=int, default=4, help="gthread threads of each deployable's worker")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds the duration is split into")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin deployables to cores")
     args = parser.parse_args(argv)
-    result = run(duration=args.duration, connections=args.connections, workers=args.workers)
+    result = run(
+        duration=args.duration,
+        connections=args.connections,
+        threads=args.threads,
+        rounds=args.rounds,
+        pin=not args.no_pin,
+    )
     print(report(result))
     print(f"written to {RESULTS.relative_to(ROOT)}")
     return 0

@@ -73,11 +73,13 @@ def split_start(
     gateway_env: dict[str, str] | None = None,
     log_dir: Path | None = None,
     isolated: bool = False,
+    cpus: dict[str, frozenset[int]] | None = None,
 ) -> SplitStack:
     """Migrate, seed and start flights, reservations and the gateway; return the running stack.
 
     isolated=True (tests, benches) ignores the caller's database URLs and key prefix: every store
-    lives under var_dir (SQLite files, an embedded Redis unless redis_url is given).
+    lives under var_dir (SQLite files, an embedded Redis unless redis_url is given). cpus pins a
+    deployable ("flights", "reservations", "gateway") to CPUs (benches: one core per deployable).
     """
     var_dir = Path(var_dir).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -121,6 +123,7 @@ def split_start(
             threads=threads,
             log_path=log_dir / f"{name}.log",
             extra_args=extra,
+            cpus=(cpus or {}).get(name),
         )
 
     flights = service("settings.flights", flights_port, {}, workers, upstream_threads)

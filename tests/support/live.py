@@ -38,6 +38,15 @@ def base_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def _pin_to(cpus: frozenset[int]):
+    """A preexec_fn pinning the child (and so every worker it forks) to `cpus`."""
+
+    def pin() -> None:
+        os.sched_setaffinity(0, cpus)
+
+    return pin
+
+
 @dataclass
 class LiveService:
     """One gunicorn master on loopback. `settings_module` None serves a plain WSGI `app` (no Django)."""
@@ -52,6 +61,7 @@ class LiveService:
     process: subprocess.Popen | None = None
     app: str = "settings.wsgi:application"
     ready_path: str = "/ping"
+    cpus: frozenset[int] | None = None  # pin master and workers to these CPUs (Linux; benches)
 
     @property
     def url(self) -> str:
@@ -79,6 +89,7 @@ class LiveService:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_pin_to(self.cpus) if self.cpus else None,
         )  # fmt: skip
         self.wait_ready(timeout)
         return self
