@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +28,7 @@ from gateway.errors import (
     SeatTaken,
     UpstreamUnavailable,
 )
+from gateway.local_cache import LocalTTLCache
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +206,7 @@ class _SeatMapCache:
     MAX_ENTRIES = 2048
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, SeatMap, list[dict[str, Any]]]] = {}
-        self._lock = threading.Lock()
+        self._cache: LocalTTLCache[tuple[SeatMap, list[dict[str, Any]]]] = LocalTTLCache(self.MAX_ENTRIES)
 
     def get(self, flight_id: str) -> SeatMap:
         return self._entry(flight_id)[0]
@@ -218,30 +216,24 @@ class _SeatMapCache:
 
     def fresh_skeleton(self, flight_id: str) -> list[dict[str, Any]] | None:
         """The cached skeleton while it is fresh, else None (no upstream call)."""
-        entry = self._entries.get(flight_id)
-        if entry is None or entry[0] <= time.monotonic() or settings.GATEWAY_SEAT_MAP_TTL <= 0:
-            return None
-        return entry[2]
+        cached = self._fresh(flight_id)
+        return cached[1] if cached else None
+
+    def _fresh(self, flight_id: str) -> tuple[SeatMap, list[dict[str, Any]]] | None:
+        return self._cache.get(flight_id) if settings.GATEWAY_SEAT_MAP_TTL > 0 else None
 
     def _entry(self, flight_id: str) -> tuple[SeatMap, list[dict[str, Any]]]:
-        ttl = settings.GATEWAY_SEAT_MAP_TTL
-        now = time.monotonic()
-        entry = self._entries.get(flight_id) if ttl > 0 else None
-        if entry is not None and entry[0] > now:
-            return entry[1], entry[2]
+        cached = self._fresh(flight_id)
+        if cached is not None:
+            return cached
         seat_map = clients.flights().seat_map_get(flight_id)  # unknown flights are not cached
-        skeleton = seat_chart_skeleton(seat_map)
-        if ttl > 0:
-            with self._lock:
-                if len(self._entries) >= self.MAX_ENTRIES:
-                    for key in list(self._entries)[: self.MAX_ENTRIES // 4]:
-                        self._entries.pop(key, None)
-                self._entries[flight_id] = (now + ttl, seat_map, skeleton)
-        return seat_map, skeleton
+        entry = (seat_map, seat_chart_skeleton(seat_map))
+        if settings.GATEWAY_SEAT_MAP_TTL > 0:
+            self._cache.put(flight_id, entry, settings.GATEWAY_SEAT_MAP_TTL)
+        return entry
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._cache.clear()
 
 
 seat_maps = _SeatMapCache()

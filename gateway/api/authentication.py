@@ -12,8 +12,6 @@ CPU per seat chart. This keeps the answer per process for GATEWAY_TOKEN_CACHE_TT
 from __future__ import annotations
 
 import copy
-import threading
-import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,47 +19,10 @@ from django.db.models.signals import post_delete, post_save
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from gateway.local_cache import LocalTTLCache
 
-class _TokenUsers:
-    """Bounded per-process map of token key → (expiry, user)."""
-
-    MAX_ENTRIES = 10_000
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, tuple[object, Token]]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> tuple[object, Token] | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, key: str, user: object, token: Token, ttl: float) -> None:
-        with self._lock:
-            if len(self._entries) >= self.MAX_ENTRIES:
-                now = time.monotonic()
-                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-                if len(self._entries) >= self.MAX_ENTRIES:  # all fresh: drop the oldest quarter
-                    for stale in list(self._entries)[: self.MAX_ENTRIES // 4]:
-                        del self._entries[stale]
-            self._entries[key] = (time.monotonic() + ttl, (user, token))
-
-    def drop_key(self, key: str) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-
-    def drop_user(self, user_pk: object) -> None:
-        with self._lock:
-            for key in [key for key, (_, (user, _token)) in self._entries.items() if user.pk == user_pk]:
-                del self._entries[key]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-token_users = _TokenUsers()
+# token key → (user, token); the ORM's answer to DRF's lookup, kept per process.
+token_users: LocalTTLCache[tuple[object, Token]] = LocalTTLCache(max_entries=10_000)
 
 
 class CachedTokenAuthentication(TokenAuthentication):
@@ -74,7 +35,7 @@ class CachedTokenAuthentication(TokenAuthentication):
             # DRF's lookup: unknown key or inactive user → AuthenticationFailed (401), never cached.
             user, token = super().authenticate_credentials(key)
             if ttl > 0:
-                token_users.put(key, user, token, ttl)
+                token_users.put(key, (user, token), ttl)
         else:
             user, token = cached
         return copy.copy(user), copy.copy(token)
@@ -89,8 +50,8 @@ def connect_signals() -> None:
 
 
 def _token_deleted(sender, instance: Token, **kwargs) -> None:
-    token_users.drop_key(instance.key)
+    token_users.pop(instance.key)
 
 
 def _user_changed(sender, instance, **kwargs) -> None:
-    token_users.drop_user(instance.pk)
+    token_users.drop_where(lambda cached: cached[0].pk == instance.pk)

@@ -65,7 +65,7 @@ def test_a_deactivated_user_stops_working_at_once(alice, seeded):
 def test_entries_expire_after_the_ttl(alice, monkeypatch):
     key = _key(alice)
     clock = [1000.0]
-    monkeypatch.setattr("gateway.api.authentication.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("gateway.local_cache.time.monotonic", lambda: clock[0])
     with override_settings(GATEWAY_TOKEN_CACHE_TTL=10):
         CachedTokenAuthentication().authenticate_credentials(key)
         assert token_users.get(key) is not None
@@ -75,6 +75,6 @@ def test_entries_expire_after_the_ttl(alice, monkeypatch):
 
 def test_the_cache_stays_bounded(alice):
     user, token = CachedTokenAuthentication().authenticate_credentials(_key(alice))
-    for index in range(token_users.MAX_ENTRIES + 10):
-        token_users.put(f"key-{index}", user, token, ttl=60)
-    assert len(token_users._entries) <= token_users.MAX_ENTRIES
+    for index in range(token_users.max_entries + 10):
+        token_users.put(f"key-{index}", (user, token), ttl=60)
+    assert len(token_users) <= token_users.max_entries
