@@ -36,7 +36,8 @@ def test_when_full_of_fresh_entries_the_oldest_quarter_goes():
         cache.put(index, index, ttl=60)
 
     assert len(cache) <= 8
-    assert cache.get(0) is None and cache.get(8) == 8
+    assert cache.get(0) is None
+    assert cache.get(8) == 8
 
 
 def test_pop_drop_where_and_clear():
