@@ -73,6 +73,11 @@ def combine(rounds: list[dict]) -> dict:
     }
 
 
+def cpu_summary(cpu_ms_per_request: dict[str, float], sep: str = "  ") -> str:
+    """ "gateway 1.71  reservations 1.04": each deployable that did measurable work in a scenario."""
+    return sep.join(f"{server} {ms:.2f}" for server, ms in cpu_ms_per_request.items() if ms >= 0.01)
+
+
 def worker_cpu_seconds(server: LiveService) -> float:
     """User + system CPU a gunicorn master's workers have used so far (Linux /proc; 0 elsewhere).
 

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make the project (and bench/ as a package) importable
     sys.path.insert(0, str(ROOT))
 
+from bench.measure import cpu_summary  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 
 
@@ -91,6 +93,20 @@ def _row(section: str, scenario: str, req_s: str, p50: str, p99: str, ratio: str
     return f"{section:<13} {scenario:<26} {req_s:>9} {p50:>9} {p99:>9}  {ratio}"
 
 
+def _figures_row(section: str, scenario: str, figures: dict, ratio: str) -> str:
+    """One wrk scenario's row: req/s, p50, p99, the ratio text and any errors it saw."""
+    errors = figures.get("non_2xx", 0) + figures.get("socket_errors", 0)
+    ratio += f"  [{errors} errors]" if errors else ""
+    return _row(
+        section,
+        scenario,
+        f"{figures['req_s']:.1f}",
+        f"{figures['p50_ms']:.2f}",
+        f"{figures['p99_ms']:.2f}",
+        ratio,
+    )
+
+
 def table(result: dict) -> str:
     m = result["machine"]
     lines = [
@@ -107,18 +123,7 @@ def table(result: dict) -> str:
                 if server == "baseline"
                 else f"{row['ratio_to_baseline']:.2f} of baseline req/s"
             )
-            errors = row.get("non_2xx", 0) + row.get("socket_errors", 0)
-            ratio += f"  [{errors} errors]" if errors else ""
-            lines.append(
-                _row(
-                    "reservations",
-                    f"{scenario} {server}",
-                    f"{row['req_s']:.1f}",
-                    f"{row['p50_ms']:.2f}",
-                    f"{row['p99_ms']:.2f}",
-                    ratio,
-                )
-            )
+            lines.append(_figures_row("reservations", f"{scenario} {server}", row, ratio))
     else:
         lines.append(_row("reservations", "not available", "-", "-", "-", res["reason"]))
     chart = result["seat_chart"]
@@ -126,28 +131,13 @@ def table(result: dict) -> str:
         for name, label in (("flights", "direct flights seat_map"), ("reservations", "direct reservations list"),
                             ("gateway", "gateway seat chart")):  # fmt: skip
             figures = chart["scenarios"][name]
-            req_s = figures["req_s"]
-            cpu = " + ".join(
-                f"{server} {ms:.2f}" for server, ms in figures["cpu_ms_per_request"].items() if ms >= 0.01
-            )
-            ratio = f"CPU ms/req: {cpu}"
+            ratio = f"CPU ms/req: {cpu_summary(figures['cpu_ms_per_request'], ' + ')}"
             if name == "gateway":
                 ratio = (
                     f"p50 {chart['ratio_p50']:.2f} / p99 {chart['ratio_p99']:.2f} of max(direct)"
                     f" (target <= {chart['target_ratio']}); {ratio}"
                 )
-            errors = figures.get("non_2xx", 0) + figures.get("socket_errors", 0)
-            ratio += f"  [{errors} errors]" if errors else ""
-            lines.append(
-                _row(
-                    "seat chart",
-                    label,
-                    f"{req_s:.1f}",
-                    f"{figures['p50_ms']:.2f}",
-                    f"{figures['p99_ms']:.2f}",
-                    ratio,
-                )
-            )
+            lines.append(_figures_row("seat chart", label, figures, ratio))
     else:
         lines.append(_row("seat chart", "not available", "-", "-", "-", chart["reason"]))
     con = result["contention"]

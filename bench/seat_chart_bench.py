@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.measure import combine, worker_cpu_seconds, wrk  # noqa: E402
+from bench.measure import combine, cpu_summary, worker_cpu_seconds, wrk  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "seat_chart.json"
 TARGET_RATIO = 1.5
@@ -189,9 +189,7 @@ def report(result: dict) -> str:
     ]
     for name, figures in result["scenarios"].items():
         errors = figures["non_2xx"] + figures["socket_errors"]
-        cpu = "  ".join(
-            f"{server} {ms:.2f}" for server, ms in figures["cpu_ms_per_request"].items() if ms >= 0.01
-        )
+        cpu = cpu_summary(figures["cpu_ms_per_request"])
         lines.append(
             f"{name:<14}{figures['req_s']:>9.1f}{figures['p50_ms']:>9.2f}{figures['p99_ms']:>9.2f}{errors:>8}   {cpu}"
         )
