@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
+from bench.measure import BENCH_SERVICE_TOKEN, SERVICE_HEADERS  # noqa: E402
 from tests.faults.deployment import private_env  # noqa: E402
 from tests.support.live import start_service  # noqa: E402
 from tests.support.load import PrivateRedis, log_replay, seat_numbers, store_snapshot  # noqa: E402
@@ -43,7 +44,7 @@ async def _fire(url: str, flight_id: str, seats: list[str], attempts: int, concu
     gate = asyncio.Event()
     # The semaphore, not the pool, queues the excess: httpcore's pool scans its whole queue per request.
     in_flight = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url, limits=limits, headers=SERVICE_HEADERS, timeout=30) as client:
 
         async def one(index: int) -> tuple:
             seat, customer = seats[index % len(seats)], f"contender-{index}"
@@ -73,7 +74,12 @@ def run(*, attempts: int = 2000, seats: int = 100, workers: int = 4, concurrency
         redis_server = PrivateRedis(root / "redis").start()
         service = None
         try:
-            env = private_env(root / "var", REDIS_URL=redis_server.url, LOG_LEVEL="ERROR")
+            env = private_env(
+                root / "var",
+                REDIS_URL=redis_server.url,
+                LOG_LEVEL="ERROR",
+                SERVICE_TOKENS=BENCH_SERVICE_TOKEN,
+            )
             service = start_service("settings.reservations", env=env, workers=workers, log_dir=root)
             started = time.perf_counter()
             outcomes = asyncio.run(_fire(service.url, flight_id, seat_ids, attempts, concurrency))

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from tests.support.live import LiveService
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+# The service credential of the processes a bench starts (SERVICE_TOKENS), and the header the gateway
+# would send: benches call the internal services directly, as the gateway does.
+BENCH_SERVICE_TOKEN = "bench-only-service-token-0123456789abcdef"  # noqa: S105 - loopback benches only
+SERVICE_HEADERS = {"X-Service-Token": BENCH_SERVICE_TOKEN}
 
 
 def ms(text: str) -> float:

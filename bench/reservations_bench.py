@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.measure import combine, worker_cpu_seconds, wrk  # noqa: E402
+from bench.measure import BENCH_SERVICE_TOKEN, SERVICE_HEADERS, combine, worker_cpu_seconds, wrk  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.support.live import LiveService
@@ -52,7 +52,8 @@ request = function()
   local letter = string.char(65 + (math.floor(n / 999) %% 11))
   local flight = "%(flight)s-" .. math.floor(n / 10989)
   local body = '{"flight_id":"' .. flight .. '","customer_id":"c' .. n .. '","seat_num":"' .. seat .. letter .. '"}'
-  return wrk.format("PUT", "/reservations", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("PUT", "/reservations", {["Content-Type"] = "application/json",
+    ["X-Service-Token"] = "%(token)s"}, body)
 end
 """
 
@@ -89,7 +90,7 @@ def _redis_url(embedded_dir: Path) -> tuple[str, bool]:
 def _seed_list_flight(service_url: str, flight_id: str) -> None:
     """150 seats taken on one flight, reserved through the service's own API."""
     seats = [f"{row}{letter}" for row in range(1, 26) for letter in "ABCDEF"][:LIST_SEATS]
-    with httpx.Client(base_url=service_url, timeout=10) as client:
+    with httpx.Client(base_url=service_url, headers=SERVICE_HEADERS, timeout=10) as client:
         for n, seat in enumerate(seats):
             body = {"flight_id": flight_id, "customer_id": f"list-{n}", "seat_num": seat}
             client.put("/reservations", json=body).raise_for_status()
@@ -99,7 +100,7 @@ def _seed_list_flight(service_url: str, flight_id: str) -> None:
 def _put_script(work: Path, tag: str, run_id: str) -> Path:
     """A wrk script whose seats start afresh under a flight prefix of its own (no 403s)."""
     script = work / f"put-{tag}.lua"
-    script.write_text(_PUT_LUA % {"flight": f"bench-{tag}-{run_id}"})
+    script.write_text(_PUT_LUA % {"flight": f"bench-{tag}-{run_id}", "token": BENCH_SERVICE_TOKEN})
     return script
 
 
@@ -128,6 +129,7 @@ def run(
     env.update(
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         SECRET_KEY=env.get("SECRET_KEY", "bench-only-not-secret"),
+        SERVICE_TOKENS=BENCH_SERVICE_TOKEN,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         REDIS_URL=redis_url,
         REDIS_KEY_PREFIX=KEY_PREFIX,
@@ -153,7 +155,8 @@ def run(
                 else:
                     urls[name] = f"{server.url}/reservations?flight_id={list_flight}"
                 script = _put_script(work, f"{name}-warm", run_id) if scenario == "reserve" else None
-                wrk(urls[name], duration=1, connections=connections, script=script)  # imports, pools
+                # imports, pools
+                wrk(urls[name], duration=1, connections=connections, script=script, headers=SERVICE_HEADERS)
             # Alternate the two servers in short rounds so that a change in the machine's load
             # (other work on the shared cores) hits both sides alike.
             rounds_of: dict[str, list[dict]] = {"baseline": [], "service": []}
@@ -164,7 +167,11 @@ def run(
                     )
                     cpu_before = worker_cpu_seconds(server)
                     figures = wrk(
-                        urls[name], duration=duration / rounds, connections=connections, script=script
+                        urls[name],
+                        duration=duration / rounds,
+                        connections=connections,
+                        script=script,
+                        headers=SERVICE_HEADERS,
                     )
                     figures["cpu_s"] = worker_cpu_seconds(server) - cpu_before
                     rounds_of[name].append(figures)

@@ -46,7 +46,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.measure import combine, cpu_summary, worker_cpu_seconds, wrk  # noqa: E402
+from bench.measure import (  # noqa: E402
+    BENCH_SERVICE_TOKEN,
+    SERVICE_HEADERS,
+    combine,
+    cpu_summary,
+    worker_cpu_seconds,
+    wrk,
+)
 
 RESULTS = ROOT / "bench" / "results" / "seat_chart.json"
 TARGET_RATIO = 1.5
@@ -94,6 +101,7 @@ def _prepare(stack) -> tuple[str, str]:
                 httpx.put(
                     f"{stack.reservations.url}/reservations",
                     json={"flight_id": flight_id, "customer_id": f"bench-{index}", "seat_num": seat},
+                    headers=SERVICE_HEADERS,
                     timeout=10,
                 )
         return token, flight_id
@@ -121,7 +129,11 @@ def run(
             gateway_threads=threads,
             upstream_threads=threads,
             isolated=True,
-            env_overrides={"LOG_LEVEL": "WARNING", "GATEWAY_AUTH_THROTTLE_RATE": "10000/min"},
+            env_overrides={
+                "LOG_LEVEL": "WARNING",
+                "GATEWAY_AUTH_THROTTLE_RATE": "10000/min",
+                "SERVICE_TOKENS": BENCH_SERVICE_TOKEN,
+            },
             cpus=cpus,
         )
         try:
@@ -131,8 +143,11 @@ def run(
                     f"{stack.gateway.url}/api/flights/{flight_id}/seats",
                     {"Authorization": f"Token {token}"},
                 ),
-                "flights": (f"{stack.flights.url}/flights/{flight_id}/seat_map", None),
-                "reservations": (f"{stack.reservations.url}/reservations?flight_id={flight_id}", None),
+                "flights": (f"{stack.flights.url}/flights/{flight_id}/seat_map", SERVICE_HEADERS),
+                "reservations": (
+                    f"{stack.reservations.url}/reservations?flight_id={flight_id}",
+                    SERVICE_HEADERS,
+                ),
             }
             servers = {name: getattr(stack, name) for name in DEPLOYABLES}
             for url, headers in scenarios.values():  # warm pools, caches and lazy imports

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,7 +64,10 @@ def snapshot_parse(text: str) -> Snapshot:
 
 
 def gateway_snapshot(gateway_url: str, timeout: float = 5.0) -> Snapshot:
-    response = httpx.get(f"{gateway_url.rstrip('/')}/metrics", timeout=timeout)
+    # /metrics is behind the service credential (skyway.service_auth): present the one this run uses.
+    token = (os.environ.get("SERVICE_TOKENS") or "").split(",")[0].strip()
+    headers = {"X-Service-Token": token} if token else {}
+    response = httpx.get(f"{gateway_url.rstrip('/')}/metrics", headers=headers, timeout=timeout)
     response.raise_for_status()
     return snapshot_parse(response.text)
 

@@ -108,7 +108,16 @@ def pid_alive(pid: int | None) -> bool:
 
 def secret_key(state_dir: Path) -> str:
     """One random SECRET_KEY per local state dir, so processes started by different runs agree."""
-    path = state_dir / "secret_key"
+    return _state_secret(state_dir, "secret_key")
+
+
+def service_token(state_dir: Path) -> str:
+    """One random service credential per local state dir (SERVICE_TOKENS, when the caller sets none)."""
+    return _state_secret(state_dir, "service_token")
+
+
+def _state_secret(state_dir: Path, name: str) -> str:
+    path = state_dir / name
     if not path.exists():
         state_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -136,6 +145,7 @@ def process_env(state_dir: Path, service: str, release: str, release_env: dict[s
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTEST_"))}
     env.pop("DEBUG", None)
     env.setdefault("SECRET_KEY", secret_key(state_dir))
+    env.setdefault("SERVICE_TOKENS", service_token(state_dir))
     env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
     env["SKYWAY_ENV"] = (
         env.get("SKYWAY_ENV") if env.get("SKYWAY_ENV") not in (None, "production") else "local"

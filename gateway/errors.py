@@ -113,6 +113,22 @@ class UpstreamUnavailable(UpstreamError):
         super().__init__(service, detail or f"The {service} service is unavailable; retry later.", **extra)
 
 
+class CredentialRefused(UpstreamUnavailable):
+    """An internal service refused the gateway's service credential (a rotation gone wrong).
+
+    The customer gets a 503 in the gateway's own words; the upstream's message stays in the log.
+    """
+
+    code = "upstream-credential-refused"
+
+    def __init__(self, service: str, detail: str | None = None, *, retry_after: int = 30) -> None:
+        super().__init__(
+            service,
+            detail or f"The {service} service is unavailable to the gateway right now; retry later.",
+            retry_after=retry_after,
+        )
+
+
 class CircuitOpen(UpstreamUnavailable):
     code = "upstream-circuit-open"
     title = "Service unavailable (circuit open)"

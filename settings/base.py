@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from skyway.env import env_bool, env_float, env_int, env_list, env_str
 from skyway.faults import fault_settings_validate
+from skyway.service_auth import service_tokens_validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SKYWAY_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -47,9 +48,13 @@ FAULT_ERROR_RATE = env_float("FAULT_ERROR_RATE", 0.0)
 FAULT_LATENCY_MS = env_int("FAULT_LATENCY_MS", 0)
 fault_settings_validate(environment=SKYWAY_ENV, error_rate=FAULT_ERROR_RATE, latency_ms=FAULT_LATENCY_MS)
 
-# Service credential on the internal contexts' paths (docs/adr/0051): off unless SERVICE_TOKEN is set.
-SERVICE_TOKEN = env_str("SERVICE_TOKEN")
-SERVICE_PROTECTED_PREFIXES = env_list("SERVICE_PROTECTED_PREFIXES", ["/flights", "/reservations"])
+# The internal services' credential (skyway.service_auth, docs/adr/0053): every token listed is accepted
+# (a rotation lists new,old), the first is the one this process sends. Required outside DEBUG.
+SERVICE_TOKENS = env_list("SERVICE_TOKENS", [])
+service_tokens_validate(tokens=SERVICE_TOKENS, debug=DEBUG, legacy_token=env_str("SERVICE_TOKEN"))
+# Which requests need it: "everything" but /ping and /health (internal deployables), or the views of
+# these packages (the gateway and the platform set their own lists).
+SERVICE_AUTH_REQUIRED_FOR: str | list[str] = "everything"
 
 MIDDLEWARE_HEAD = [
     "skyway.request_id.RequestIdMiddleware",

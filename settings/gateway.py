@@ -6,6 +6,8 @@ from ._gateway import *  # noqa: F403
 from skyway.env import database_from_env
 
 SERVICE_NAME = "gateway"
+# The public API is open to customers (their own auth); only /metrics needs the service credential.
+SERVICE_AUTH_REQUIRED_FOR = ["django_prometheus"]
 INSTALLED_APPS = [*ADMIN_APPS, *KIT_APPS, "rest_framework.authtoken", "gateway"]
 MIDDLEWARE = [*MIDDLEWARE_HEAD, *MIDDLEWARE_SESSION, *MIDDLEWARE_TAIL]
 ROOT_URLCONF = "settings.urls.gateway"

@@ -20,6 +20,8 @@ from ._redis import reservations_cache
 from skyway.env import database_from_env
 
 SERVICE_NAME = "platform"
+# The contexts' internal APIs and /metrics need the service credential; the customer API does not.
+SERVICE_AUTH_REQUIRED_FOR = ["flights", "reservations", "django_prometheus"]
 INSTALLED_APPS = [*ADMIN_APPS, *KIT_APPS, "rest_framework.authtoken", "flights", "reservations", "gateway"]
 MIDDLEWARE = [*MIDDLEWARE_HEAD, *MIDDLEWARE_SESSION, *MIDDLEWARE_TAIL]
 ROOT_URLCONF = "settings.urls.platform"

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from skyway import embedded_redis
+from tests.support.internal import internal_client
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,3 +33,12 @@ def redis_client():
     client.flushdb()
     yield client
     client.flushdb()
+
+
+@pytest.fixture
+def client():
+    """pytest-django's client, calling as the gateway does: with the service credential.
+
+    Tests of the fence itself build a bare ``django.test.Client()``.
+    """
+    return internal_client()

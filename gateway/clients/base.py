@@ -30,10 +30,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from gateway.clients import metrics
 from gateway.clients.http import PooledHTTPClient
 from gateway.clients.routes import RouteTable, Target
-from gateway.errors import CircuitOpen, UpstreamError, UpstreamUnavailable
+from gateway.errors import CircuitOpen, CredentialRefused, UpstreamError, UpstreamUnavailable
 from skyway.request_id import HEADER as REQUEST_ID_HEADER
 from skyway.request_id import current_request_id
 from skyway.service_auth import HEADER as SERVICE_TOKEN_HEADER
+from skyway.service_auth import outgoing_token
 
 logger = logging.getLogger(__name__)
 # httpx logs every request at INFO: on the gateway's hot path that is a JSON line per upstream call
@@ -157,6 +158,12 @@ def _noop() -> None:
 
 def _raise(exc: BaseException) -> None:
     raise exc
+
+
+def _credential_headers() -> dict[str, str]:
+    """The internal services' credential (skyway.service_auth): the first of SERVICE_TOKENS."""
+    token = outgoing_token()
+    return {SERVICE_TOKEN_HEADER: token} if token else {}
 
 
 def _retry_after(response: httpx.Response, default: int) -> int:
@@ -296,8 +303,7 @@ class UpstreamClient:
         request_id = current_request_id()
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
-        if settings.SERVICE_TOKEN:  # the internal services' credential (skyway.service_auth, ADR 51)
-            headers[SERVICE_TOKEN_HEADER] = settings.SERVICE_TOKEN
+        headers.update(_credential_headers())
         started = time.perf_counter()
         try:
             response = self.http_for(target).request(method, path, params=params, json=json, headers=headers)
@@ -316,6 +322,17 @@ class UpstreamClient:
                 retry_after=self.unavailable_retry_after,
             ) from exc
         elapsed = time.perf_counter() - started
+        if response.status_code == 401:
+            # Only the service-credential fence answers 401 (the contexts have no customer auth): the
+            # gateway's own credential was refused — a deployment fault, never the customer's. The
+            # upstream's wording stays in the log.
+            metrics.record(self.service, target.name, "credential_refused", elapsed)
+            breaker.record_failure(CredentialRefused(self.service))
+            logger.error(
+                "upstream %s:%s refused the gateway's service credential (%s %s): %s",
+                self.service, target.name, method, path, self.description_of(response),
+            )  # fmt: skip
+            raise CredentialRefused(self.service, retry_after=self.unavailable_retry_after)
         if response.status_code >= 500:
             exc = UpstreamUnavailable(
                 self.service,
@@ -374,9 +391,16 @@ class UpstreamClient:
         return str(body)[:300]
 
     def ping(self, target: Target) -> None:
-        """GET /ping on one target, bypassing routing and retries (health checks)."""
+        """GET /ping on one target, bypassing routing and retries (health checks).
+
+        It presents the service credential: /ping is open, but a presented credential is always
+        checked, so a refused one shows here first (CredentialRefused → the gateway is unready).
+        """
         response = self.http_for(target).get(
-            "/ping", headers={REQUEST_ID_HEADER: current_request_id() or "health"}
+            "/ping",
+            headers={REQUEST_ID_HEADER: current_request_id() or "health", **_credential_headers()},
         )
+        if response.status_code == 401:
+            raise CredentialRefused(self.service)
         if response.status_code >= 400:
             raise UpstreamError(self.service, f"GET /ping answered {response.status_code}.")

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.gateway.wsgi_servers import wsgi_server
-from tests.support.live import ROOT, LiveService, free_port
+from tests.support.live import ROOT, SERVICE_HEADERS, LiveService, free_port
 
 _spec = importlib.util.spec_from_file_location("run_split", ROOT / "scripts" / "run_split.py")
 run_split = sys.modules.setdefault("run_split", importlib.util.module_from_spec(_spec))
@@ -57,7 +57,7 @@ def write_routes(path: Path, routes: dict) -> None:
 
 def metric(base_url: str, name: str, **labels: str) -> float:
     """One sample of the gateway's /metrics (0 when absent)."""
-    text = httpx.get(f"{base_url}/metrics", timeout=5).text
+    text = httpx.get(f"{base_url}/metrics", headers=SERVICE_HEADERS, timeout=5).text
     total = 0.0
     for line in text.splitlines():
         if not line.startswith(name + "{"):

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Customer, metric, wait_until
+from tests.support.live import SERVICE_HEADERS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("healthy")]
 
@@ -96,7 +97,9 @@ def test_move_saga_compensates_when_the_release_fails(stack, aux_gateway, fault_
     customer_id = httpx.get(f"{aux_gateway.url}/api/auth/session", headers=alice.http.headers).json()[
         "customer_id"
     ]
-    held = httpx.get(f"{stack.reservations.url}/reservations", params={"customer_id": customer_id}).json()
+    held = httpx.get(
+        f"{stack.reservations.url}/reservations", params={"customer_id": customer_id}, headers=SERVICE_HEADERS
+    ).json()
     assert {(r["flight_id"], r["seat_no"]) for r in held} == {(old, "15A")}
     assert ("DELETE", f"/reservations/{new}/15C") in fault_proxy.seen  # the compensating release
     alice.cancel(old, "15A")

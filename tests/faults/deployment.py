@@ -14,13 +14,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.live import LiveService, base_env, run_manage, start_service
+from tests.support.live import SERVICE_HEADERS, LiveService, base_env, run_manage, start_service
 from tests.support.load import PrivateRedis, Reserve, seat_map_seats
 
 CUSTOMERS = 6
 # Settings a private deployment must not inherit from the caller's environment (CI points these at the
 # shared MariaDB and Redis; a private run keeps its own SQLite files and Redis, and no service token).
-_SHARED = ("FLIGHTS_DATABASE_URL", "GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "SERVICE_TOKEN")
+_SHARED = ("FLIGHTS_DATABASE_URL", "GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX")
 
 
 def private_env(var_dir: Path, **overrides: str) -> dict[str, str]:
@@ -145,7 +145,9 @@ def gateway_has_routes() -> bool:
 def seats_of(split: Split, flight_id: str) -> list[str]:
     """The seat ids of a flight, read from the flights service's seat map."""
     assert split.flights is not None
-    response = httpx.get(f"{split.flights.url}/flights/{flight_id}/seat_map", timeout=10)
+    response = httpx.get(
+        f"{split.flights.url}/flights/{flight_id}/seat_map", headers=SERVICE_HEADERS, timeout=10
+    )
     response.raise_for_status()
     return seat_map_seats(response.json())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.live import base_env, free_port, run_manage, start_service
+from tests.support.live import SERVICE_HEADERS, base_env, free_port, run_manage, start_service
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def test_the_flights_deployable_alone_answers_the_books_requests(flights_alone):
     assert "flights +113" in first_seed
     assert "flights +0 (total 113)" in second_seed
 
-    with httpx.Client(base_url=service.url, timeout=10) as http:
+    with httpx.Client(base_url=service.url, headers=SERVICE_HEADERS, timeout=10) as http:
         flights = http.get(BOOK_REQUEST)
         assert flights.status_code == 200
         [flight] = flights.json()
@@ -66,7 +66,7 @@ def test_the_flights_deployable_reports_an_unreachable_database_as_503(tmp_path)
     )
     service = start_service("settings.flights", env=env, workers=1, log_dir=tmp_path)
     try:
-        with httpx.Client(base_url=service.url, timeout=15) as http:
+        with httpx.Client(base_url=service.url, headers=SERVICE_HEADERS, timeout=15) as http:
             assert http.get("/ping").status_code == 200  # alive: liveness does no I/O
             health = http.get("/health")
             assert health.status_code == 503

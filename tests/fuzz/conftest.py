@@ -13,6 +13,7 @@ import pytest
 import schemathesis
 
 from tests.faults.deployment import Split, gateway_has_routes, private_env, seed, split_on
+from tests.support.live import SERVICE_HEADERS
 from tests.support.load import PrivateRedis
 
 
@@ -40,7 +41,9 @@ def fuzz_split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
 
 
 def _schema(url: str) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_url(f"{url}/schema?format=json", wait_for_schema=10)
+    return schemathesis.openapi.from_url(
+        f"{url}/schema?format=json", wait_for_schema=10, headers=SERVICE_HEADERS
+    )
 
 
 @pytest.fixture(scope="session")

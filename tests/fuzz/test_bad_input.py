@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.faults.deployment import Split
+from tests.support.live import SERVICE_HEADERS
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +61,14 @@ def auth(fuzz_split: Split) -> dict[str, str]:
 
 @pytest.mark.parametrize("body", RESERVE_BODIES, ids=range(len(RESERVE_BODIES)))
 def test_hostile_reserve_bodies_on_reservations(urls, body: bytes) -> None:
-    assert_clear(httpx.put(f"{urls['reservations']}/reservations", content=body, headers=JSON, timeout=15))
+    assert_clear(
+        httpx.put(
+            f"{urls['reservations']}/reservations",
+            content=body,
+            headers={**JSON, **SERVICE_HEADERS},
+            timeout=15,
+        )
+    )
 
 
 @pytest.mark.parametrize("body", RESERVE_BODIES, ids=range(len(RESERVE_BODIES)))
@@ -89,7 +97,14 @@ def test_hostile_reserve_bodies_on_the_gateway(urls, auth, fuzz_split: Split, bo
 )
 def test_wrong_media_types(urls, auth, fuzz_split: Split, content_type: str, body: bytes) -> None:
     headers = {"Content-Type": content_type}
-    assert_clear(httpx.put(f"{urls['reservations']}/reservations", content=body, headers=headers, timeout=15))
+    assert_clear(
+        httpx.put(
+            f"{urls['reservations']}/reservations",
+            content=body,
+            headers={**headers, **SERVICE_HEADERS},
+            timeout=15,
+        )
+    )
     flight = fuzz_split.flight_ids[0]
     assert_clear(
         httpx.post(
@@ -133,7 +148,9 @@ def test_wrong_media_types(urls, auth, fuzz_split: Split, content_type: str, bod
 )
 def test_hostile_reads(urls, auth, service: str, path: str) -> None:
     assert_clear(
-        httpx.get(f"{urls[service]}{path}", headers=auth if service == "gateway" else {}, timeout=15)
+        httpx.get(
+            f"{urls[service]}{path}", headers=auth if service == "gateway" else SERVICE_HEADERS, timeout=15
+        )
     )
 
 
@@ -150,7 +167,9 @@ def test_hostile_reads(urls, auth, service: str, path: str) -> None:
 )
 def test_hostile_cancels(urls, auth, service: str, path: str) -> None:
     assert_clear(
-        httpx.delete(f"{urls[service]}{path}", headers=auth if service == "gateway" else {}, timeout=15)
+        httpx.delete(
+            f"{urls[service]}{path}", headers=auth if service == "gateway" else SERVICE_HEADERS, timeout=15
+        )
     )
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from skyway.env import env_int
 from tests.faults.deployment import Split
+from tests.support.live import SERVICE_HEADERS
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +67,11 @@ def _deployable(name: str) -> object:
 @pytest.mark.parametrize("deployable", [_deployable(name) for name in ("flights", "reservations", "gateway")])
 def test_api_conforms_to_its_own_schema(fuzz_split: Split, deployable: str, tmp_path: Path) -> None:
     service = getattr(fuzz_split, deployable)
-    headers = [f"Authorization: Token {fuzz_split.customers[0].token}"] if deployable == "gateway" else []
+    headers = (
+        [f"Authorization: Token {fuzz_split.customers[0].token}"]
+        if deployable == "gateway"
+        else [f"{name}: {value}" for name, value in SERVICE_HEADERS.items()]  # as the gateway calls them
+    )
     result = schemathesis_run(service.url, tmp_path, *headers)
     print(result.stdout[-3000:])
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-2000:]

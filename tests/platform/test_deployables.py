@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTEXTS = ("flights", "reservations", "gateway")
+PROBE_TOKEN = "probe-service-token-0123456789abcdef"
 
 PROBE = """
 import django, json
@@ -33,7 +34,9 @@ def _probe(settings_module: str, **env: str) -> subprocess.CompletedProcess:
 def _settings_of(settings_module: str) -> dict:
     import json
 
-    result = _probe(settings_module, SECRET_KEY="probe", SKYWAY_VAR_DIR="/tmp/skyway-probe")
+    result = _probe(
+        settings_module, SECRET_KEY="probe", SERVICE_TOKENS=PROBE_TOKEN, SKYWAY_VAR_DIR="/tmp/skyway-probe"
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -43,6 +46,28 @@ def test_outside_debug_a_missing_secret_key_stops_the_process(deployable):
     result = _probe(f"settings.{deployable}")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize("deployable", ["flights", "reservations", "gateway", "platform"])
+def test_outside_debug_a_missing_service_credential_stops_the_process(deployable):
+    result = _probe(f"settings.{deployable}", SECRET_KEY="probe")
+    assert result.returncode != 0
+    assert "SERVICE_TOKENS must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize("deployable", ["flights", "reservations", "gateway", "platform"])
+def test_outside_debug_a_short_or_renamed_service_credential_stops_the_process(deployable):
+    short = _probe(f"settings.{deployable}", SECRET_KEY="probe", SERVICE_TOKENS=f"{PROBE_TOKEN},short")
+    assert short.returncode != 0
+    assert "token(s) [2] shorter than 32 characters" in short.stderr
+    renamed = _probe(f"settings.{deployable}", SECRET_KEY="probe", SERVICE_TOKEN=PROBE_TOKEN)
+    assert renamed.returncode != 0
+    assert "SERVICE_TOKEN was renamed SERVICE_TOKENS" in renamed.stderr
+
+
+@pytest.mark.parametrize("deployable", ["flights", "reservations", "gateway", "platform"])
+def test_in_debug_the_service_credential_is_optional(deployable):
+    assert _probe(f"settings.{deployable}", DEBUG="1", SKYWAY_VAR_DIR="/tmp/skyway-probe").returncode == 0
 
 
 @pytest.mark.parametrize("deployable", ["flights", "reservations", "gateway", "platform"])

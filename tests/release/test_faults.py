@@ -70,7 +70,12 @@ def test_out_of_range_fault_settings_are_refused(error_rate: float, latency_ms: 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
     """Import a deployable's settings in a fresh process with exactly this environment."""
-    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "settings.flights", "SECRET_KEY": "x" * 50}
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "settings.flights",
+        "SECRET_KEY": "x" * 50,
+        "SERVICE_TOKENS": "t" * 32,
+    }
     return subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.FAULT_ERROR_RATE)"],
         cwd=ROOT,

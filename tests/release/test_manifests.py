@@ -288,7 +288,7 @@ def test_every_secret_reference_on_eks_is_produced_by_an_external_secret() -> No
         var["valueFrom"]["secretKeyRef"]["name"]
         for deployment in of_kind(docs, "Deployment")
         for var in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-        if var["name"] == "SERVICE_TOKEN"
+        if var["name"] == "SERVICE_TOKENS"
     }
     assert len(tokens) == 1, "gateway, flights and reservations must share one service token"
     assert referenced == produced, f"ExternalSecrets nobody uses: {produced - referenced}"

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 
 from settings._redis import reservations_cache
+from tests.support.internal import internal_client
 from tests.support.live import free_port
 
 
@@ -48,4 +49,4 @@ class JsonClient(Client):
 
 @pytest.fixture
 def api() -> JsonClient:
-    return JsonClient()
+    return internal_client(JsonClient)

@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 
 from tests.reservations.conftest import key, stream_events
-from tests.support.live import base_env, start_service
+from tests.support.live import SERVICE_HEADERS, base_env, start_service
 
 REQUESTS = 2000
 IN_FLIGHT = 64  # concurrent requests at any moment (httpcore's pool slows down with thousands queued)
@@ -27,7 +27,9 @@ SEATS = [f"{row}{letter}" for row in range(1, 18) for letter in "ABCDEF"][:100]
 async def _reserve_all(url: str, flight_id: str) -> list[tuple[str, str, int, dict]]:
     limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
     in_flight = asyncio.Semaphore(IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=httpx.Timeout(30.0)) as client:
+    async with httpx.AsyncClient(
+        base_url=url, limits=limits, headers=SERVICE_HEADERS, timeout=httpx.Timeout(30.0)
+    ) as client:
 
         async def reserve(n: int) -> tuple[str, str, int, dict]:
             customer, seat = f"cust-{n}", SEATS[n % len(SEATS)]

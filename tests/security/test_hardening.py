@@ -11,7 +11,7 @@ import pytest
 
 from skyway import embedded_redis
 from tests.faults.deployment import private_env
-from tests.support.live import LiveService, run_manage, start_service
+from tests.support.live import SERVICE_HEADERS, LiveService, run_manage, start_service
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +38,11 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Liv
         embedded_redis.stop(root / "var" / "redis")
 
 
+def as_caller(name: str) -> dict[str, str]:
+    """Headers of the caller each deployable expects: customers reach the gateway, the gateway the rest."""
+    return {} if name == "gateway" else SERVICE_HEADERS
+
+
 def message_of(response: httpx.Response) -> str:
     body = response.json()
     return body.get("description") or body.get("detail") or ""
@@ -45,7 +50,7 @@ def message_of(response: httpx.Response) -> str:
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_unknown_paths_get_a_plain_404_not_a_debug_page(deployed, name: str) -> None:
-    response = httpx.get(f"{deployed[name].url}/no/such/path", timeout=10)
+    response = httpx.get(f"{deployed[name].url}/no/such/path", headers=as_caller(name), timeout=10)
     assert response.status_code == 404
     assert "Django tried these URL patterns" not in response.text
     assert "DEBUG = True" not in response.text
@@ -70,7 +75,11 @@ def test_a_deployable_without_secret_key_refuses_to_start(tmp_path: Path, name: 
 )
 def test_request_bodies_above_the_limit_are_refused_with_a_message(deployed, name, method, path) -> None:
     response = httpx.request(
-        method, f"{deployed[name].url}{path}", json={"flight_id": TOO_BIG, "username": TOO_BIG}, timeout=10
+        method,
+        f"{deployed[name].url}{path}",
+        json={"flight_id": TOO_BIG, "username": TOO_BIG},
+        headers=as_caller(name),
+        timeout=10,
     )
     assert response.status_code == 413, response.text[:300]
     assert "large" in message_of(response).lower()  # "too large" / "larger than the limit of N bytes"
@@ -78,7 +87,10 @@ def test_request_bodies_above_the_limit_are_refused_with_a_message(deployed, nam
 
 def test_an_oversized_form_on_the_flights_admin_is_refused_not_a_500(deployed) -> None:
     response = httpx.post(
-        f"{deployed['flights'].url}/admin/login/", data={"username": TOO_BIG, "password": "x"}, timeout=10
+        f"{deployed['flights'].url}/admin/login/",
+        data={"username": TOO_BIG, "password": "x"},
+        headers=SERVICE_HEADERS,
+        timeout=10,
     )
     assert 400 <= response.status_code < 500, response.status_code
 
@@ -89,7 +101,9 @@ def test_a_flights_write_with_a_huge_body_is_a_clear_4xx(deployed, name: str) ->
     path = (
         "/api/flights" if name == "gateway" else "/flights" if name == "flights" else "/reservations/events"
     )
-    response = httpx.post(f"{deployed[name].url}{path}", content=TOO_BIG.encode(), timeout=10)
+    response = httpx.post(
+        f"{deployed[name].url}{path}", content=TOO_BIG.encode(), headers=as_caller(name), timeout=10
+    )
     assert 400 <= response.status_code < 500, response.status_code
 
 
@@ -101,7 +115,7 @@ def test_a_chunked_body_without_length_is_not_a_500(deployed) -> None:
     response = httpx.put(
         f"{deployed['reservations'].url}/reservations",
         content=chunks(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **SERVICE_HEADERS},
         timeout=10,
     )
     assert 400 <= response.status_code < 500, response.text[:300]

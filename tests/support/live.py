@@ -19,6 +19,10 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+# The service credential every process a test starts accepts (base_env), and the header that presents
+# it — what a test sends when it calls an internal service directly, as the gateway does.
+TEST_SERVICE_TOKEN = "test-only-service-token-0123456789abcdef"
+SERVICE_HEADERS = {"X-Service-Token": TEST_SERVICE_TOKEN}
 
 
 def free_port() -> int:
@@ -31,6 +35,7 @@ def base_env(**overrides: str) -> dict[str, str]:
     """The environment of a child process: this one's, minus pytest's Django settings, plus overrides."""
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
     env.setdefault("SECRET_KEY", "test-only-not-secret")
+    env.setdefault("SERVICE_TOKENS", TEST_SERVICE_TOKEN)
     env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"

@@ -29,6 +29,8 @@ from pathlib import Path
 import httpx
 import redis
 
+from tests.support.live import SERVICE_HEADERS
+
 EVENTS_KEY = "reservations:events"
 
 
@@ -173,6 +175,7 @@ def reservations_sender(base_url: str) -> Sender:
                 "customer_id": reserve.customer_id,
                 "seat_num": reserve.seat,
             },
+            headers=SERVICE_HEADERS,
         )
 
     return send
