@@ -57,6 +57,7 @@ service_tokens_validate(tokens=SERVICE_TOKENS, debug=DEBUG, legacy_token=env_str
 SERVICE_AUTH_REQUIRED_FOR: str | list[str] = "everything"
 
 MIDDLEWARE_HEAD = [
+    "skyway.debug_guard.LoopbackOnlyInDebugMiddleware",
     "skyway.request_id.RequestIdMiddleware",
     "skyway.service_auth.ServiceTokenMiddleware",
     "skyway.faults.FaultInjectionMiddleware",
