@@ -93,6 +93,8 @@ TEMPLATES = [
 WSGI_APPLICATION = "settings.wsgi.application"
 DATABASE_ROUTERS = ["skyway.db_router.ContextRouter"]
 DATABASE_APPS_MAPPING: dict[str, str] = {}
+# Django's own tables exist in every alias: each database file is whole for the deployable owning it (ADR 100).
+DATABASE_INFRASTRUCTURE_APPS = ("contenttypes", "auth", "admin", "sessions")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 HEALTH_CHECKS = ["skyway.health.database_checks"]
 

@@ -26,11 +26,15 @@ def test_unmapped_apps_live_in_default(settings):
         ("flights", "flights", True),
         ("default", "flights", False),
         ("default", "auth", True),
-        ("flights", "auth", False),
-        ("flights", "contenttypes", False),
+        ("flights", "gateway", False),
+        ("flights", "authtoken", False),
+        # Django's own tables exist in every alias: each file is whole for its own deployable (ADR 100).
+        ("flights", "auth", True),
+        ("flights", "contenttypes", True),
+        ("flights", "sessions", True),
     ],
 )
-def test_migrations_run_only_in_an_apps_home_alias(settings, db, app_label, allowed):
+def test_a_context_migrates_only_in_its_home_alias(settings, db, app_label, allowed):
     settings.DATABASE_APPS_MAPPING = {"flights": "flights"}
     assert router.allow_migrate(db, app_label) is allowed
 
@@ -54,9 +58,11 @@ def test_platform_keeps_each_context_in_a_separate_database_file():
 
 
 @pytest.mark.django_db(databases=["default", "flights"])
-def test_platform_databases_hold_only_their_own_tables():
+def test_platform_databases_hold_only_their_own_contexts_tables():
     flights_tables = set(connections["flights"].introspection.table_names())
     default_tables = set(connections["default"].introspection.table_names())
-    assert "auth_user" in default_tables
-    assert "auth_user" not in flights_tables
     assert not any(table.startswith("flights_") for table in default_tables)
+    assert not any(table.startswith(("gateway_", "authtoken_")) for table in flights_tables)
+    # Django's own tables are in both: the flights file is also the flights deployable's whole database.
+    assert {"auth_user", "django_content_type"} <= default_tables
+    assert {"auth_user", "django_content_type"} <= flights_tables
