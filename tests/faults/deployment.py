@@ -136,12 +136,6 @@ def split_on(seeded: Seeded, root: Path) -> None:
     shutil.copytree(seeded.var_dir, root / "var", dirs_exist_ok=True)
 
 
-def gateway_has_routes() -> bool:
-    from django.urls import get_resolver
-
-    return any(str(p.pattern).startswith("api/") for p in get_resolver("gateway.api.urls").url_patterns)
-
-
 def seats_of(split: Split, flight_id: str) -> list[str]:
     """The seat ids of a flight, read from the flights service's seat map."""
     assert split.flights is not None
