@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from tests.e2e.conftest import BOOK_FLIGHT, metric, write_routes
+from tests.e2e.conftest import BOOK_FLIGHT, metric, wait_until, write_routes
 from tests.support.live import LiveService, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("healthy")]
@@ -18,8 +16,28 @@ def flights_calls(gateway: str, target: str) -> float:
     )
 
 
+def routes_loads(stack) -> int:
+    """How many times the gateway has logged loading its routes file (it logs every accepted reload)."""
+    return (stack.var_dir / "logs" / "gateway.log").read_text(errors="replace").count("routes file loaded")
+
+
+def picked_up(stack, customer) -> None:
+    """Wait until the gateway (one worker) has loaded the routes file just written.
+
+    The gateway checks the file on a request at most every 0.5 s, so lookups keep going until its
+    log shows one more load: a condition, not a guess at how long that takes.
+    """
+    before = routes_loads(stack)
+
+    def loaded() -> bool:
+        assert customer.http.get("/api/flights", params=BOOK_FLIGHT).status_code == 200
+        return routes_loads(stack) > before
+
+    assert wait_until(loaded, timeout=10, interval=0.05), "the gateway never reloaded the routes file"
+
+
 @pytest.fixture
-def canary(stack):
+def canary(stack, alice):
     process = LiveService(
         settings_module="settings.flights",
         port=free_port(),
@@ -31,7 +49,7 @@ def canary(stack):
         yield process
     finally:
         write_routes(stack.routes_file, {})
-        time.sleep(0.6)  # the gateway re-reads the file at most every 0.5 s
+        picked_up(stack, alice)  # back on its configured upstream before it goes
         process.stop()
 
 
@@ -46,7 +64,7 @@ def test_weights_are_honoured_and_a_change_is_picked_up_live(stack, canary, alic
             ]
         },
     )
-    time.sleep(0.6)
+    picked_up(stack, alice)
     before = {t: flights_calls(gateway, t) for t in ("stable", "canary")}
     for _ in range(150):
         assert alice.http.get("/api/flights", params=BOOK_FLIGHT).status_code == 200
@@ -64,7 +82,7 @@ def test_weights_are_honoured_and_a_change_is_picked_up_live(stack, canary, alic
             ]
         },
     )
-    time.sleep(0.6)
+    picked_up(stack, alice)
     before = {t: flights_calls(gateway, t) for t in ("stable", "canary")}
     for _ in range(30):
         assert alice.http.get("/api/flights", params=BOOK_FLIGHT).status_code == 200

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections import Counter
+from collections.abc import Iterator
 
+import freezegun
+import freezegun.api
 import httpx
 import pytest
 from django.test import override_settings
@@ -44,6 +46,13 @@ class Upstream:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[freezegun.api.FrozenDateTimeFactory]:
+    """The breakers' clocks (pybreaker's datetime, our monotonic) stand still until the test ticks them."""
+    with freezegun.freeze_time() as frozen:
+        yield frozen
 
 
 def client_for(cls, upstream: Upstream, **settings_overrides):
@@ -106,7 +115,7 @@ def test_business_answers_map_to_domain_errors_without_retrying():
     assert len(flights.requests) == len(reservations.requests) == 1
 
 
-def test_breaker_opens_after_failures_short_circuits_and_closes_after_reset():
+def test_breaker_opens_after_failures_short_circuits_and_closes_after_reset(frozen_clock):
     upstream = Upstream(httpx.ConnectError("refused"))
     client = client_for(ReservationsClient, upstream, UPSTREAM_READ_RETRIES=0)
     before = counter("reservations", "default", "breaker_open")
@@ -123,7 +132,11 @@ def test_breaker_opens_after_failures_short_circuits_and_closes_after_reset():
     assert client.breaker_for(client.default_target).state == "open"
 
     upstream.answers = [httpx.Response(200, json=[{"seat_no": "1A", "customer_id": "c"}])]
-    time.sleep(0.35)  # the configured reset timeout: the next call is a trial
+    frozen_clock.tick(0.25)  # short of the configured reset timeout (0.3 s): still short-circuited
+    with pytest.raises(CircuitOpen):
+        client.seats_by_flight("f1")
+    assert len(upstream.requests) == 3
+    frozen_clock.tick(0.1)  # past it: the next call is a trial
     assert client.seats_by_flight("f1") == [{"seat_no": "1A", "customer_id": "c"}]
     assert client.breaker_for(client.default_target).state == "closed"
 
