@@ -11,6 +11,7 @@ from django.db.models import ProtectedError
 
 from flights.models import AircraftLayout, Flight
 from tests.flights.conftest import FLIGHTS_DBS
+from tests.support.factories import FlightFactory, SeatMapFactory
 
 pytestmark = pytest.mark.django_db(databases=FLIGHTS_DBS)
 
@@ -25,35 +26,33 @@ def test_full_clean_refuses_a_malformed_seat_map_on_the_seat_map_field():
     assert "Cabin[0].lastRow: is required" in messages
 
 
-def test_full_clean_counts_the_seats_of_a_valid_seat_map(small_seat_map):
-    layout = AircraftLayout(code="OK-1", aircraft_type="Test", seat_map=small_seat_map)
+def test_full_clean_counts_the_seats_of_a_valid_seat_map():
+    layout = AircraftLayout(code="OK-1", aircraft_type="Test", seat_map=SeatMapFactory())
     layout.full_clean()
     assert layout.seat_count == 32
 
 
-def test_a_flight_number_departs_only_once_at_a_given_time(layout):
-    Flight.objects.create(
-        flight_no="SK1", departure=DEPARTURE, origin_code="JFK", destination_code="LAX", layout=layout
-    )
+def test_a_flight_number_departs_only_once_at_a_given_time():
+    first = FlightFactory(flight_no="SK1", departure=DEPARTURE)
     with pytest.raises(IntegrityError), transaction.atomic(using="flights"):
-        Flight.objects.create(
-            flight_no="SK1", departure=DEPARTURE, origin_code="BOS", destination_code="SFO", layout=layout
+        FlightFactory(
+            flight_no="SK1",
+            departure=DEPARTURE,
+            origin_code="BOS",
+            destination_code="SFO",
+            layout=first.layout,
         )
 
 
-def test_a_flight_cannot_land_where_it_took_off(layout):
+def test_a_flight_cannot_land_where_it_took_off():
     with pytest.raises(IntegrityError), transaction.atomic(using="flights"):
-        Flight.objects.create(
-            flight_no="SK2", departure=DEPARTURE, origin_code="JFK", destination_code="JFK", layout=layout
-        )
+        FlightFactory(flight_no="SK2", origin_code="JFK", destination_code="JFK")
 
 
-def test_a_layout_that_still_flies_cannot_be_deleted(layout):
-    Flight.objects.create(
-        flight_no="SK3", departure=DEPARTURE, origin_code="JFK", destination_code="LAX", layout=layout
-    )
+def test_a_layout_that_still_flies_cannot_be_deleted():
+    flight = FlightFactory(flight_no="SK3")
     with pytest.raises(ProtectedError):
-        layout.delete()
+        flight.layout.delete()
 
 
 def test_flight_ids_are_uuids_made_on_creation(layout):

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.support.factories import PASSWORD, CustomerFactory
 
-def customer_client(username: str, password: str = "skyway-demo") -> APIClient:
+
+def customer_client(username: str, password: str = PASSWORD) -> APIClient:
     """An APIClient authenticated by `username`'s token; `.customer_id` is the id the gateway uses."""
-    user, _ = get_user_model().objects.get_or_create(username=username)
-    user.set_password(password)
-    user.save()
+    user = CustomerFactory(username=username, password=password)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
     client.customer_id = str(user.pk)
     return client
