@@ -1,4 +1,4 @@
-"""Flood one seat (DESIGN §6): many customers at once, exactly one holder, everyone else clearly refused.
+"""Flood one seat: many customers at once, exactly one holder, everyone else clearly refused.
 
 Directly against reservations (16 client threads, 480 distinct customers) and through the gateway
 (every seeded customer, repeatedly). Redis must show the one winner and exactly one SeatReserved.
