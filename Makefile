@@ -12,7 +12,7 @@ export DEBUG ?= 1
 # No DJANGO_SETTINGS_MODULE here: manage.py defaults to settings.platform, and pytest must keep its
 # settings.test (pytest-django lets the environment override pyproject's setting).
 
-.PHONY: help install run run-split stop test test-mysql lint format schema shell migrate seed \
+.PHONY: help install run run-split stop test test-mysql lint format schema diagrams shell migrate seed \
         serve-flights serve-reservations serve-gateway bench faults rollout clean
 
 help:  ## list targets
@@ -89,6 +89,10 @@ schema: install  ## write each deployable's OpenAPI file to docs/openapi/
 	@for s in flights reservations gateway; do \
 		DJANGO_SETTINGS_MODULE=settings.$$s $(PY) manage.py spectacular --validate --file docs/openapi/$$s.yaml && echo "docs/openapi/$$s.yaml"; \
 	done
+
+diagrams:  ## render docs/design/*.puml to SVG (needs Debian's plantuml: apt-get install --no-install-recommends plantuml)
+	@command -v plantuml >/dev/null || { echo "plantuml is not installed: apt-get install -y --no-install-recommends plantuml" >&2; exit 1; }
+	plantuml -tsvg -failfast2 docs/design/*.puml
 
 shell: install  ## Django shell on the platform settings
 	$(PY) manage.py shell
