@@ -6,29 +6,16 @@ from datetime import date
 
 import pytest
 
-from flights.seat_maps import CabinSpec, seat_map_build
+from tests.support.factories import SeatMapFactory
 
 FLIGHTS_DBS = ["default", "flights"]
 SEED_START = date(2031, 3, 1)  # a fixed future day, so "next departure" is stable whatever today is
-
-SMALL_CABINS = (
-    CabinSpec("Business", 1, 2, "AC DF"),
-    CabinSpec(
-        "Economy",
-        7,
-        10,
-        "ABC DEF",
-        wing=(8, 9),
-        exit_rows=frozenset({8}),
-        restricted_recline_rows=frozenset({7}),
-    ),
-)
 
 
 @pytest.fixture
 def small_seat_map() -> dict:
     """8 business + 24 economy seats; row 8 is an exit row over the wing."""
-    return seat_map_build(cabins=SMALL_CABINS)
+    return SeatMapFactory()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from flights.errors import SeatMapInvalid
 from flights.seat_maps import CabinSpec, seat_map_build, seat_map_errors, seat_map_validate
 from flights.seed_data import LAYOUTS
-from tests.flights.conftest import SMALL_CABINS
+from tests.support.factories import SMALL_CABINS
 
 
 def _small() -> dict:
