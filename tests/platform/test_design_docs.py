@@ -18,11 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 DESIGN = ROOT / "docs" / "design"
 SOURCES = sorted(DESIGN.glob("*.puml"))
 EMBEDDED = re.compile(r"<!--MD5=\[[0-9a-f]+\]\n(.*?@enduml)", re.DOTALL)
+ADR = r"\[ADR (\d+)\]\((\d{4}-[a-z0-9-]+\.md)\)"  # a link to the ADR's file
 STATUS = re.compile(
-    r"^Date: \d{4}-\d{2}-\d{2} · Status: "
-    r"(accepted|superseded by ADR \d+)"
-    r"( · (Supersedes|Amends): ADR \d+(, ADR \d+)*)?"
-    r"( · Amended by: ADR \d+(, ADR \d+)* \([^)]+\))?$"
+    rf"^Date: \d{{4}}-\d{{2}}-\d{{2}} · Status: (accepted|superseded by {ADR})"
+    rf"( · (Supersedes|Amends) {ADR}(, {ADR})*)?"
+    rf"( · Amended by {ADR}(, {ADR})* \([^)]+\))?$"
 )
 
 
@@ -75,9 +75,14 @@ def test_no_doc_points_at_a_design_document_outside_the_repository():
     assert offenders == []
 
 
-def test_every_adr_status_line_is_one_adr_95_allows():
-    adrs = sorted((ROOT / "docs" / "adr").glob("[0-9][0-9][0-9][0-9]-*.md"))
-    bad = {
-        p.name: p.read_text().splitlines()[2] for p in adrs if not STATUS.match(p.read_text().splitlines()[2])
-    }
+def test_every_adr_status_line_is_one_adr_95_allows_and_links_adrs_that_exist():
+    adr_dir = ROOT / "docs" / "adr"
+    bad = {}
+    for adr in sorted(adr_dir.glob("[0-9][0-9][0-9][0-9]-*.md")):
+        status = adr.read_text().splitlines()[2]
+        links = re.findall(ADR, status)
+        if not STATUS.match(status) or any(
+            not (adr_dir / name).exists() or int(name[:4]) != int(number) for number, name in links
+        ):
+            bad[adr.name] = status
     assert bad == {}
