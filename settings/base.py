@@ -107,7 +107,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic in dev and tests
 
-# Request bodies above this are refused (413) before any view sees them.
+# Request bodies above this are refused (413) before any view sees them; more fields or files than
+# Django's defaults (1,000 fields per query string or form, 100 files) get 400 (docs/adr/0070).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 64 * 1024)
 
 # Redis (the reservations context's store). Unset REDIS_URL → the embedded server under var/.
@@ -141,7 +142,10 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "skyway.request_id.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "skyway.request_id.RequestIdLogFilter"},
+        "request_guard": {"()": "skyway.errors.RequestGuardLogFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -153,7 +157,14 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # A tripped request-size guard is the client's doing: one WARNING line, no traceback (ADR 0070).
+        **{
+            f"django.security.{guard}": {"filters": ["request_guard"]}
+            for guard in ("TooManyFieldsSent", "TooManyFilesSent", "RequestDataTooBig")
+        },
+    },
 }
 
 if not DEBUG:

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from flights.errors import FlightsError
+from skyway.errors import request_guard_error, request_refused_log
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,12 @@ def error_body(error: str, description: str, fields: dict[str, list[str]] | None
 def flights_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Map domain, DRF and database errors to the envelope; anything else stays a 500 (a bug)."""
     headers: dict[str, str] = {}
-    if isinstance(exc, FlightsError):
+    refused = request_guard_error(exc)
+    if refused is not None:
+        request = context.get("request")
+        request_refused_log(refused, request.path if request is not None else "")
+        status_code, body = refused.status_code, error_body(refused.code, refused.detail)
+    elif isinstance(exc, FlightsError):
         status_code, body = exc.status_code, error_body(exc.default_code, exc.detail, exc.fields)
     elif isinstance(exc, exceptions.ValidationError):
         status_code = status.HTTP_400_BAD_REQUEST

@@ -10,19 +10,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from gateway.errors import GatewayError, UpstreamUnavailable
-from skyway.request_id import current_request_id
+from skyway.errors import (
+    PROBLEM_BASE,
+    PROBLEM_CONTENT_TYPE,
+    problem_body,
+    request_guard_error,
+    request_refused_log,
+)
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-PROBLEM_BASE = "https://skyway.example/problems/"
+__all__ = ["PROBLEM_BASE", "PROBLEM_CONTENT_TYPE", "problem_exception_handler", "problem_response"]
 
 _DRF_TITLES = {
     400: "Invalid input",
@@ -37,12 +41,6 @@ _DRF_TITLES = {
 }
 
 
-class RequestTooLarge(drf.APIException):
-    status_code = 413
-    default_detail = "The request body is too large."
-    default_code = "request_too_large"
-
-
 def _flatten(detail: Any, prefix: str = "") -> list[str]:
     """DRF's nested error detail as 'field: message' lines."""
     if isinstance(detail, dict):
@@ -55,20 +53,6 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
         return [line for item in detail for line in _flatten(item, prefix)]
     text = str(detail)
     return [f"{prefix.rstrip('.')}: {text}" if prefix else text]
-
-
-def problem_body(
-    *, status: int, code: str, title: str, detail: str, instance: str, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "type": f"{PROBLEM_BASE}{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": instance,
-        "request_id": current_request_id(),
-        **extra,
-    }
 
 
 def problem_response(request: Any, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -101,11 +85,18 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         if exc.status_code >= 500:
             logger.warning("gateway error %s: %s", exc.code, exc.detail)
         return problem_response(request, body, headers)
-    if isinstance(exc, RequestDataTooBig):
-        exc = RequestTooLarge(
-            f"The request body is larger than the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+    refused = request_guard_error(exc)
+    if refused is not None:
+        request_refused_log(refused, instance)
+        body = problem_body(
+            status=refused.status_code,
+            code=refused.code.replace("_", "-"),
+            title=refused.title,
+            detail=refused.detail,
+            instance=instance,
         )
-    elif isinstance(exc, Http404):
+        return problem_response(request, body)
+    if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = drf.PermissionDenied()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 SEAT_HELP = "A seat id: row number and column letter, e.g. 12C."
@@ -21,11 +25,25 @@ class SessionOutput(serializers.Serializer):
     customer_id = serializers.CharField()
 
 
+_ASCII_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+
+
+@extend_schema_field({"type": "string", "format": "date"})
+class AsciiDateField(serializers.DateField):
+    """DRF's DateField, but ASCII digits only: Django's parser reads 2020-05-17 written in Arabic-Indic digits as that date."""
+
+    def to_internal_value(self, value: object) -> date:
+        if isinstance(value, str) and _ASCII_DATE.fullmatch(value) is None:
+            raise serializers.ValidationError("must be a date YYYY-MM-DD (ASCII digits)")
+        return super().to_internal_value(value)
+
+
 class FlightSearchInput(serializers.Serializer):
+    # [0-9], not \d: \d also matches other scripts' digits.
     flight_no = serializers.RegexField(
-        r"^[A-Za-z]{1,4}\d{1,5}$", required=False, max_length=9, help_text="e.g. AA2532"
+        r"^[A-Za-z]{1,4}[0-9]{1,5}$", required=False, max_length=9, help_text="e.g. AA2532"
     )
-    date = serializers.DateField(required=False, help_text="departure date, YYYY-MM-DD")
+    date = AsciiDateField(required=False, help_text="departure date, YYYY-MM-DD")
     origin_code = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="IATA code, e.g. JFK")
     destination_code = serializers.RegexField(
         r"^[A-Za-z]{3}$", required=False, help_text="IATA code, e.g. LAX"

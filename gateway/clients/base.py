@@ -168,7 +168,7 @@ def _credential_headers() -> dict[str, str]:
 
 def _retry_after(response: httpx.Response, default: int) -> int:
     value = response.headers.get("Retry-After", "")
-    return int(value) if value.isdigit() else default
+    return int(value) if value.isascii() and value.isdigit() else default  # isdigit() alone takes "²"
 
 
 def _is_retryable(exc: BaseException) -> bool:

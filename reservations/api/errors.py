@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
 from reservations.errors import ReservationsError, StoreUnavailable
+from skyway.errors import request_guard_error, request_refused_log
 
 
 def error_response(status: int, error: str, description: str, headers: dict | None = None) -> Response:
@@ -43,8 +43,13 @@ def reservations_exception_handler(exc: Exception, context: dict) -> Response | 
         return error_response(
             exc.status_code, HTTPStatus(exc.status_code).phrase, _describe(exc.detail), headers or None
         )
-    if isinstance(exc, RequestDataTooBig):
-        return error_response(413, "Payload Too Large", "Request body is too large.")
+    refused = request_guard_error(exc)
+    if refused is not None:
+        request = context.get("request")
+        request_refused_log(refused, request.path if request is not None else "")
+        # This API's `error` is the HTTP phrase (the book's vocabulary); 413's phrase predates RFC 9110.
+        phrase = "Payload Too Large" if refused.status_code == 413 else HTTPStatus(refused.status_code).phrase
+        return error_response(refused.status_code, phrase, refused.detail)
     if isinstance(exc, Http404):
         return error_response(404, "Not Found", str(exc) or "Not found.")
     return None

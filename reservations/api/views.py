@@ -7,6 +7,7 @@ only caller (a NetworkPolicy enforces that in a cluster), so no authentication h
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from django.http import HttpResponse
@@ -32,6 +33,7 @@ from reservations.errors import InvalidInput
 from reservations.store import Event
 
 MAX_EVENTS_PAGE = 1000
+_COUNT = re.compile(r"[0-9]{1,4}")
 _SUCCESS_BODY = b'{"status":"success"}'
 
 
@@ -217,7 +219,8 @@ def _event_json(event: Event) -> dict:
 def _count(value: str | None) -> int:
     if value is None:
         return 100
-    if not value.isdigit() or not 1 <= int(value) <= MAX_EVENTS_PAGE:
+    # ASCII digits only: str.isdigit() also takes superscripts (int() then fails) and other scripts' digits (int() reads them).
+    if _COUNT.fullmatch(value) is None or not 1 <= int(value) <= MAX_EVENTS_PAGE:
         raise InvalidInput("count", f"must be an integer from 1 to {MAX_EVENTS_PAGE}")
     return int(value)
 

@@ -107,6 +107,18 @@ def test_a_flights_write_with_a_huge_body_is_a_clear_4xx(deployed, name: str) ->
     assert 400 <= response.status_code < 500, response.status_code
 
 
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [("flights", "/flights"), ("reservations", "/reservations"), ("gateway", "/api/flights")],
+)
+def test_a_query_string_with_1001_fields_is_a_400_with_a_message(deployed, name: str, path: str) -> None:
+    """As deployed (gunicorn, DEBUG off); tests/security/test_request_guards.py covers every guard."""
+    query = "&".join(["a"] * 1001)  # short enough for gunicorn's 4094-byte request line
+    response = httpx.get(f"{deployed[name].url}{path}?{query}", headers=as_caller(name), timeout=10)
+    assert response.status_code == 400, response.text[:300]
+    assert "too many fields" in message_of(response).lower(), response.text[:300]
+
+
 def test_a_chunked_body_without_length_is_not_a_500(deployed) -> None:
     def chunks() -> Iterator[bytes]:
         for _ in range(8):
