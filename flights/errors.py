@@ -1,9 +1,15 @@
-"""Domain errors of the flights context. Each maps to an HTTP status by class, not by if-chains in views."""
+"""Domain errors of the flights context. Each maps to an HTTP status by class, not by if-chains in views.
+
+Rendered by skyway.errors in the book's envelope ``{"error": default_code, "description": detail}``;
+``error`` is a snake_case machine code (ADR 0071).
+"""
 
 from __future__ import annotations
 
+from skyway.errors import ApplicationError
 
-class FlightsError(Exception):
+
+class FlightsError(ApplicationError):
     """Base of every error the flights context reports to a caller."""
 
     status_code = 400
@@ -11,9 +17,8 @@ class FlightsError(Exception):
     default_detail = "The request is not valid."
 
     def __init__(self, detail: str | None = None, *, fields: dict[str, list[str]] | None = None) -> None:
-        self.detail = detail or self.default_detail
         self.fields = fields or {}
-        super().__init__(self.detail)
+        super().__init__(detail, **({"fields": self.fields} if self.fields else {}))
 
 
 class InvalidInput(FlightsError):
@@ -55,3 +60,12 @@ class Conflict(FlightsError):
     status_code = 409
     default_code = "conflict"
     default_detail = "The request conflicts with existing data."
+
+
+class DatabaseUnavailable(FlightsError):
+    """The database is down or unreachable: a clear, retryable 503 instead of a traceback."""
+
+    status_code = 503
+    default_code = "unavailable"
+    default_detail = "The flights database is unavailable; try again shortly."
+    retry_after = 5

@@ -1,78 +1,76 @@
-"""Domain errors of the gateway. Each class carries its HTTP status and problem type; one handler
-(gateway.api.exceptions.problem_exception_handler) renders them as RFC 7807 problem details."""
+"""Domain errors of the gateway. Each class carries its HTTP status and problem type (``default_code``,
+kebab-case: it ends the problem's ``type`` URI); skyway.errors renders them as RFC 7807 problem details,
+with ``extra`` as extension members (RFC 7807 §3.2)."""
 
 from __future__ import annotations
 
+from skyway.errors import ApplicationError
 
-class GatewayError(Exception):
+
+class GatewayError(ApplicationError):
     """Base of every error the gateway reports to a customer."""
 
     status_code = 400
-    code = "invalid"
+    default_code = "invalid"
     title = "Invalid request"
     default_detail = "The request is not valid."
-
-    def __init__(self, detail: str | None = None, **extra: object) -> None:
-        self.detail = detail or self.default_detail
-        self.extra = extra  # extension members of the problem document (RFC 7807 §3.2)
-        super().__init__(self.detail)
 
 
 class InvalidInput(GatewayError):
     status_code = 400
-    code = "invalid-input"
+    default_code = "invalid-input"
     title = "Invalid input"
 
 
 class NotFound(GatewayError):
     status_code = 404
-    code = "not-found"
+    default_code = "not-found"
     title = "Not found"
     default_detail = "Not found."
 
 
 class FlightNotFound(NotFound):
-    code = "flight-not-found"
+    default_code = "flight-not-found"
     title = "Flight not found"
     default_detail = "No such flight."
 
 
 class SeatNotFound(NotFound):
-    code = "seat-not-found"
+    default_code = "seat-not-found"
     title = "Seat not found"
     default_detail = "No such seat on this flight."
 
 
 class ReservationNotFound(NotFound):
-    code = "reservation-not-found"
+    default_code = "reservation-not-found"
     title = "Reservation not found"
     default_detail = "You hold no reservation for this seat."
 
 
 class NotYourReservation(GatewayError):
     status_code = 403
-    code = "not-your-reservation"
+    default_code = "not-your-reservation"
     title = "Not your reservation"
     default_detail = "This seat is held by another customer."
 
 
 class SeatTaken(GatewayError):
     status_code = 409
-    code = "seat-taken"
+    default_code = "seat-taken"
     title = "Seat taken"
     default_detail = "This seat is already reserved."
 
 
 class IdempotencyKeyReused(GatewayError):
     status_code = 422
-    code = "idempotency-key-reused"
+    default_code = "idempotency-key-reused"
     title = "Idempotency key reused"
     default_detail = "This Idempotency-Key was already used with a different request."
 
 
 class IdempotencyKeyInFlight(GatewayError):
     status_code = 409
-    code = "idempotency-key-in-flight"
+    default_code = "idempotency-key-in-flight"
     title = "Request in progress"
     default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
 
@@ -81,7 +79,7 @@ class SeatMoveFailed(GatewayError):
     """The move saga could not complete; `extra` says what the customer holds now."""
 
     status_code = 409
-    code = "seat-move-failed"
+    default_code = "seat-move-failed"
     title = "Seat move failed"
 
 
@@ -89,7 +87,7 @@ class UpstreamError(GatewayError):
     """An upstream answered in a way its contract does not allow (a bug, not an outage)."""
 
     status_code = 502
-    code = "upstream-error"
+    default_code = "upstream-error"
     title = "Upstream error"
     default_detail = "An internal service answered unexpectedly."
 
@@ -102,7 +100,7 @@ class UpstreamUnavailable(UpstreamError):
     """An upstream is down, slow, overloaded or behind an open circuit breaker: retry later."""
 
     status_code = 503
-    code = "upstream-unavailable"
+    default_code = "upstream-unavailable"
     title = "Service unavailable"
     default_detail = "A service this request needs is unavailable; retry later."
 
@@ -119,7 +117,7 @@ class CredentialRefused(UpstreamUnavailable):
     The customer gets a 503 in the gateway's own words; the upstream's message stays in the log.
     """
 
-    code = "upstream-credential-refused"
+    default_code = "upstream-credential-refused"
 
     def __init__(self, service: str, detail: str | None = None, *, retry_after: int = 30) -> None:
         super().__init__(
@@ -130,12 +128,12 @@ class CredentialRefused(UpstreamUnavailable):
 
 
 class CircuitOpen(UpstreamUnavailable):
-    code = "upstream-circuit-open"
+    default_code = "upstream-circuit-open"
     title = "Service unavailable (circuit open)"
 
 
 class SeatMoveIncomplete(UpstreamUnavailable):
     """The move saga hit an outage and could not restore a clean state yet."""
 
-    code = "seat-move-incomplete"
+    default_code = "seat-move-incomplete"
     title = "Seat move incomplete"

@@ -9,9 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from gateway import clients
-from gateway.api.exceptions import PROBLEM_CONTENT_TYPE, problem_of_gateway_error
 from gateway.clients.legacy import end_to_end_headers
 from gateway.errors import UpstreamUnavailable
+from skyway.errors import PROBLEM_CONTENT_TYPE, error_headers, problem_document
 from skyway.request_id import HEADER as REQUEST_ID_HEADER
 from skyway.request_id import current_request_id
 
@@ -45,8 +45,11 @@ def legacy_forward(request: HttpRequest, path: str = "") -> HttpResponse:
             body=request.body,
         )
     except UpstreamUnavailable as exc:
-        body, headers = problem_of_gateway_error(exc, request.path)
-        return HttpResponse(json.dumps(body), status=503, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+        # Legacy paths are public but not under /api/: they answer in RFC 7807 explicitly.
+        body = problem_document(exc, request.path)
+        return HttpResponse(
+            json.dumps(body), status=503, content_type=PROBLEM_CONTENT_TYPE, headers=error_headers(exc)
+        )
     response = HttpResponse(upstream.content, status=upstream.status_code)
     for name, value in end_to_end_headers(list(upstream.headers.multi_items())):
         if name.lower() in {"content-encoding", "set-cookie"}:

@@ -128,6 +128,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "UNAUTHENTICATED_USER": None,
+    # One handler, two envelopes by door: RFC 7807 under /api/, the book's elsewhere (docs/adr/0071).
+    "EXCEPTION_HANDLER": "skyway.errors.exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

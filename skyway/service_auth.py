@@ -25,7 +25,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from skyway.errors import ApplicationError, error_http_response
 
 logger = logging.getLogger(__name__)
 
@@ -81,15 +83,21 @@ def presented_token(request: HttpRequest) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
-def _refusal() -> JsonResponse:
-    return JsonResponse(
-        {
-            "error": "Unauthorized",
-            "description": f"Internal service: send a valid service credential in {HEADER}.",
-        },
-        status=401,
-        headers={"WWW-Authenticate": HEADER},
-    )
+class ServiceCredentialRequired(ApplicationError):
+    """No valid service credential on a fenced request (always an internal door: the book's envelope)."""
+
+    status_code = 401
+    default_code = "Unauthorized"  # the body ADR 0051 documents; callers match on it
+    default_detail = f"Internal service: send a valid service credential in {HEADER}."
+    title = "Not authenticated"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers["WWW-Authenticate"] = HEADER
+
+
+def _refusal(request: HttpRequest) -> HttpResponse:
+    return error_http_response(ServiceCredentialRequired(), request)
 
 
 class ServiceTokenMiddleware:
@@ -117,9 +125,9 @@ class ServiceTokenMiddleware:
             presented = presented_token(request)
             if presented is None:
                 if request.path_info not in OPEN_PATHS:
-                    return _refusal()
+                    return _refusal(request)
             elif not token_accepted(presented, self.tokens):
-                return _refusal()
+                return _refusal(request)
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any):
@@ -131,5 +139,5 @@ class ServiceTokenMiddleware:
             return None
         presented = presented_token(request)
         if presented is None or not token_accepted(presented, self.tokens):
-            return _refusal()
+            return _refusal(request)
         return None

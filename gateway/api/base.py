@@ -1,4 +1,4 @@
-"""The gateway API's base view: its own authentication, permissions and problem+json errors."""
+"""The gateway API's base view: its own authentication and permissions; errors are problem+json (skyway.errors, by its /api/ path)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from gateway.api.exceptions import problem_exception_handler
 from gateway.api.renderers import FastJSONRenderer
 
 
@@ -45,9 +44,6 @@ class GatewayApiView(APIView):
     def get_authenticators(self) -> list[BaseAuthentication]:
         classes = _authentication_classes(tuple(settings.REST_FRAMEWORK_GATEWAY_AUTH))
         return [cls() for cls in classes]
-
-    def get_exception_handler(self):
-        return problem_exception_handler
 
 
 def customer_id_of(request: Request) -> str:

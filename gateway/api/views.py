@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from gateway import idempotency, services
 from gateway.api import serializers as s
 from gateway.api.base import AuthRateThrottle, GatewayApiView, customer_id_of
-from gateway.api.exceptions import PROBLEM_CONTENT_TYPE, problem_of_gateway_error, problem_response
 from gateway.errors import GatewayError, InvalidInput
+from skyway.errors import PROBLEM_CONTENT_TYPE, problem_document, problem_response
 
 # Errors are documented under the media type they are sent with (application/problem+json).
 _PROBLEM = OpenApiResponse(s.ProblemOutput, description="RFC 7807 problem details")
@@ -29,7 +29,7 @@ _ERRORS = {
 
 
 class BadCredentials(InvalidInput):
-    code = "bad-credentials"
+    default_code = "bad-credentials"
     title = "Bad credentials"
     default_detail = "Unable to log in with these credentials."
 
@@ -193,8 +193,7 @@ class ReservationCreateApi(GatewayApiView):
 
 
 def _stored_problem(exc: GatewayError, instance: str) -> idempotency.StoredResponse:
-    body, _ = problem_of_gateway_error(exc, instance)
-    return idempotency.StoredResponse(exc.status_code, body)
+    return idempotency.StoredResponse(exc.status_code, problem_document(exc, instance))
 
 
 class ReservationDeleteApi(GatewayApiView):

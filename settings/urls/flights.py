@@ -1,12 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# Django answers 400/404/500 itself with these: JSON in the envelope of the door (skyway/errors.py).
+from skyway.errors import handler400, handler404, handler500
+
 urlpatterns = [
     path("", include("settings.urls.ops")),
     path("", include("flights.api.urls")),
     path("admin/", admin.site.urls),
 ]
-
-handler400 = "skyway.http_errors.bad_request"
-handler404 = "skyway.http_errors.not_found"
-handler500 = "skyway.http_errors.server_error"

@@ -76,7 +76,7 @@ def test_metrics_are_prometheus_text(client):
     assert b"django_http_requests_total_by_method_total" in response.content
 
 
-@pytest.mark.parametrize("path", ["/nowhere", "/reservations/", "/flights/", "/api/nothing-here"])
+@pytest.mark.parametrize("path", ["/nowhere", "/reservations/", "/flights/"])
 def test_unknown_paths_get_a_json_404_not_an_html_page(client, settings, path):
     settings.DEBUG = False
     response = client.get(path)
@@ -85,8 +85,20 @@ def test_unknown_paths_get_a_json_404_not_an_html_page(client, settings, path):
     assert response.json()["error"] == "not_found"
 
 
+def test_unknown_paths_under_the_public_api_get_an_rfc_7807_404(client, settings):
+    settings.DEBUG = False
+    response = client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/not-found")
+    assert (problem["status"], problem["instance"]) == (404, "/api/nothing-here")
+    assert problem["title"]
+    assert problem["detail"]
+
+
 def test_an_unhandled_error_is_a_json_500_without_a_traceback(rf):
-    from skyway.http_errors import server_error
+    from skyway.errors import handler500 as server_error
 
     response = server_error(rf.get("/x"))
     assert response.status_code == 500

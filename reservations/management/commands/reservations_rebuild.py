@@ -13,7 +13,7 @@ class Command(BaseCommand):
         try:
             report = reservations_rebuild_from_log()
         except ReservationsError as exc:
-            raise CommandError(exc.description) from exc
+            raise CommandError(exc.detail) from exc
         self.stdout.write(
             f"rebuilt {report.seats} seats on {report.flights} flights for {report.customers} customers "
             f"from the log up to {report.last_event_id} (attempts: {report.attempts})"
