@@ -15,7 +15,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from skyway.errors import Forbidden, error_http_response
 
 
 def is_loopback(address: str) -> bool:
@@ -28,6 +30,14 @@ def is_loopback(address: str) -> bool:
     return (mapped or ip).is_loopback
 
 
+class DebugServesThisMachineOnly(Forbidden):
+    default_code = "debug_local_only"
+    default_detail = (
+        "This Skyway process runs with DEBUG on and serves this machine only; deploy it with DEBUG off "
+        "(docs/adr/0054)."
+    )
+
+
 class LoopbackOnlyInDebugMiddleware:
     """403 for every request from another machine while DEBUG is on."""
 
@@ -38,12 +48,5 @@ class LoopbackOnlyInDebugMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not is_loopback(request.META.get("REMOTE_ADDR", "")):
-            return JsonResponse(
-                {
-                    "error": "Forbidden",
-                    "description": "This Skyway process runs with DEBUG on and serves this machine only; "
-                    "deploy it with DEBUG off (docs/adr/0054).",
-                },
-                status=403,
-            )
+            return error_http_response(DebugServesThisMachineOnly(), request)  # in the door's envelope
         return self.get_response(request)
