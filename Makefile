@@ -50,8 +50,8 @@ run-split: install  ## flights, reservations and gateway as three gunicorn proce
 	$(PY) scripts/run_split.py --host $(HOST) --gateway-port $(PORT) \
 		--flights-port $(FLIGHTS_PORT) --reservations-port $(RESERVATIONS_PORT) --workers $(GUNICORN_WORKERS)
 
-stop:  ## stop the embedded Redis server
-	-$(PY) manage.py embedded_redis stop
+stop:  ## stop this checkout's embedded Redis servers (test runs' too) and any whose checkout is gone
+	-$(PY) manage.py embedded_redis stop --all
 
 serve-flights: install  ## only the flights deployable under gunicorn on $(FLIGHTS_PORT)
 	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py migrate_contexts
@@ -107,5 +107,5 @@ rollout: install  ## canary / blue-green / rollback against real local processes
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest -m rollout
 
 clean:  ## remove local state (databases, embedded Redis data)
-	-$(PY) manage.py embedded_redis stop
+	-$(PY) manage.py embedded_redis stop --all
 	rm -rf var/ staticfiles/

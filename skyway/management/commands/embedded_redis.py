@@ -11,9 +11,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["start", "stop", "status", "url"])
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="with stop: every embedded server of this checkout (test runs too) and every orphan",
+        )
 
-    def handle(self, *args, action: str, **options):
+    def handle(self, *args, action: str, all: bool = False, **options):
         directory = getattr(settings, "EMBEDDED_REDIS_DIR", None)
+        if action == "stop" and all:
+            pids = {
+                *embedded_redis.stop_under(settings.BASE_DIR),
+                *embedded_redis.stop_under(settings.VAR_DIR),
+            }
+            self.stdout.write(f"stopped {len(pids)}" + (f" (pids {sorted(pids)})" if pids else ""))
+            return
         if directory is None:
             raise CommandError("REDIS_URL is set: this deployable uses that Redis, not the embedded one.")
         if action == "start":
