@@ -4,6 +4,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from skyway import raw_headers
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.platform")
 
 application = get_wsgi_application()
+raw_headers.install()  # the strangler forward sends repeated request headers as separate lines (ADR 81)

@@ -1,22 +1,26 @@
 """Client of the legacy upstream the gateway strangles (settings.LEGACY_UPSTREAM_URL; off when unset).
 
-Requests the gateway does not own are forwarded verbatim (minus hop-by-hop headers) and the legacy
-answer is passed back as it is, 5xx included: the gateway does not reinterpret another system.
+Requests the gateway does not own are forwarded byte for byte (minus hop-by-hop headers) and the
+legacy answer is passed back as it is, 5xx included: the gateway does not reinterpret another system.
+The forward runs on the same urllib3 pool as every network upstream (gateway.clients.http), not on
+httpx, which adds Accept-Encoding/Accept/User-Agent, rebuilds the query and decodes bodies (ADR 81).
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
+import urllib3
 
 from gateway.clients import metrics
-from gateway.clients.base import StatelessClient, UpstreamClient
+from gateway.clients.base import UpstreamClient
+from gateway.clients.http import PooledHTTPClient
 from gateway.errors import UpstreamUnavailable
 
-_LEGACY_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30)
-
-# RFC 9110 §7.6.1 hop-by-hop headers, plus what the transport recomputes.
+# RFC 9110 §7.6.1 hop-by-hop headers, plus Host (the legacy system's own is sent) and Transfer-Encoding
+# (each hop frames its own body). Content-Length stays: the body is forwarded unchanged.
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -29,13 +33,12 @@ HOP_BY_HOP = frozenset(
         "transfer-encoding",
         "upgrade",
         "host",
-        "content-length",
     }
 )
 
 
 def end_to_end_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Drop hop-by-hop headers, including any the Connection header names."""
+    """Drop hop-by-hop headers, including any the Connection header names; order and repeats kept."""
     named = {
         token.strip().lower()
         for name, value in headers
@@ -49,35 +52,37 @@ class LegacyClient(UpstreamClient):
     service = "legacy"
     url_setting = "LEGACY_UPSTREAM_URL"
 
-    def _http_build(self, url: str | None) -> httpx.Client:
-        """httpx's full client: the forward passes raw query strings, repeated headers and bytes."""
-        if url is None:
-            return super()._http_build(url)  # type: ignore[return-value]
-        return StatelessClient(base_url=url, timeout=self.timeout, limits=_LEGACY_LIMITS)
-
     def forward(
-        self, *, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes
-    ) -> httpx.Response:
-        target = self.default_target
-        breaker = self.breaker_for(target)
+        self,
+        *,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: Any,
+        timeout: urllib3.Timeout | None = None,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send the request as received; the answer comes back unread (stream it, then close it)."""
+        route = self.default_target
+        breaker = self.breaker_for(route)
         if breaker.open_for() > 0:
-            metrics.record(self.service, target.name, "breaker_open")
+            metrics.record(self.service, route.name, "breaker_open")
             raise UpstreamUnavailable(self.service, "The legacy system is failing; retry later.")
-        url = httpx.URL(path=path, query=query.encode("latin-1"))
+        pool = self.http_for(route)
+        assert isinstance(pool, PooledHTTPClient)  # the legacy system is always a network upstream
         started = time.perf_counter()
         try:
-            response = self.http_for(target).request(method, url, headers=headers, content=body)
+            answer = pool.forward(method, target, headers=headers, body=body, timeout=timeout)
         except httpx.TimeoutException as exc:
-            self._failed(target, breaker, "timeout", started, exc)
+            self._failed(route, breaker, "timeout", started, exc)
             raise UpstreamUnavailable(self.service, "The legacy system timed out.") from exc
         except httpx.TransportError as exc:
-            self._failed(target, breaker, "connection_error", started, exc)
+            self._failed(route, breaker, "connection_error", started, exc)
             raise UpstreamUnavailable(self.service, "The legacy system is unreachable.") from exc
-        outcome = "success" if response.status_code < 400 else "client_error"
-        if response.status_code >= 500:
+        outcome = "success" if answer.status < 400 else "client_error"
+        if answer.status >= 500:
             outcome = "server_error"
             breaker.record_failure(UpstreamUnavailable(self.service))
         else:
             breaker.record_success()
-        metrics.record(self.service, target.name, outcome, time.perf_counter() - started)
-        return response
+        metrics.record(self.service, route.name, outcome, time.perf_counter() - started)
+        return answer
