@@ -15,7 +15,8 @@ UPSTREAM_CONNECT_TIMEOUT = env_float("UPSTREAM_CONNECT_TIMEOUT", 0.5)
 UPSTREAM_READ_TIMEOUT = env_float("UPSTREAM_READ_TIMEOUT", 2.0)
 UPSTREAM_READ_RETRIES = env_int("UPSTREAM_READ_RETRIES", 2)
 BREAKER_FAIL_MAX = env_int("BREAKER_FAIL_MAX", 5)
-BREAKER_RESET_SECONDS = env_float("BREAKER_RESET_SECONDS", 10.0)
+# Seconds an open breaker refuses before one probe may test the upstream (ADR 80: back within a second).
+BREAKER_RESET_SECONDS = env_float("BREAKER_RESET_SECONDS", 0.5)
 LEGACY_UPSTREAM_URL = env_str("LEGACY_UPSTREAM_URL")  # strangler fig: off when unset
 # Password guessing brake on POST /api/auth/token and /api/auth/session, per client IP (local cache).
 GATEWAY_AUTH_THROTTLE_RATE = env_str("GATEWAY_AUTH_THROTTLE_RATE", "10/min")

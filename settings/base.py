@@ -55,10 +55,14 @@ service_tokens_validate(tokens=SERVICE_TOKENS, debug=DEBUG, legacy_token=env_str
 # Which requests need it: "everything" but /ping and /health (internal deployables), or the views of
 # these packages (the gateway and the platform set their own lists).
 SERVICE_AUTH_REQUIRED_FOR: str | list[str] = "everything"
+# Every request's time budget in seconds (0 = none); the rest of it travels upstream in a header and
+# bounds every upstream call, retries included (docs/adr/0080).
+REQUEST_BUDGET_SECONDS = env_float("REQUEST_BUDGET_SECONDS", 3.0)
 
 MIDDLEWARE_HEAD = [
     "skyway.debug_guard.LoopbackOnlyInDebugMiddleware",
     "skyway.request_id.RequestIdMiddleware",
+    "skyway.deadline.DeadlineMiddleware",
     "skyway.service_auth.ServiceTokenMiddleware",
     "skyway.faults.FaultInjectionMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",

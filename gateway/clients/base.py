@@ -6,6 +6,9 @@
 - settings.GATEWAY_ROUTES_FILE, when set, picks a weighted target per request (canary / blue-green).
 - Every call has connect and read timeouts; idempotent reads retry with jittered exponential backoff
   (tenacity); every (service, target) has a circuit breaker (pybreaker); X-Request-ID travels along.
+- Deadlines (skyway.deadline, ADR 80): inside a request, each try's timeouts are cut to what is
+  left of the request's budget, a retry happens only when the rest still holds a full try after
+  its backoff, the rest travels as X-Request-Budget-Ms, and a spent budget raises at once.
 - Failures become gateway domain errors: UpstreamUnavailable (503 + Retry-After) or CircuitOpen.
 """
 
@@ -31,6 +34,7 @@ from gateway.clients import metrics
 from gateway.clients.http import PooledHTTPClient
 from gateway.clients.routes import RouteTable, Target
 from gateway.errors import CircuitOpen, CredentialRefused, UpstreamError, UpstreamUnavailable
+from skyway import deadline
 from skyway.request_id import HEADER as REQUEST_ID_HEADER
 from skyway.request_id import current_request_id
 from skyway.service_auth import HEADER as SERVICE_TOKEN_HEADER
@@ -118,9 +122,14 @@ class Breaker(pybreaker.CircuitBreakerListener):
     is fed through `call()` (see ADR 0030).
     """
 
-    def __init__(self, name: str, fail_max: int, reset_seconds: float) -> None:
+    def __init__(self, name: str, fail_max: int, reset_seconds: float, probe_seconds: float = 0.0) -> None:
         self.name = name
         self._opened_at = 0.0
+        # Half-open: one probe at a time; the others keep being refused until its outcome is known
+        # (or until probe_seconds, a full try, have passed without one).
+        self.probe_seconds = probe_seconds
+        self._probe_until = 0.0
+        self._probe_lock = threading.Lock()
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max, reset_timeout=reset_seconds, name=name, listeners=[self]
         )
@@ -130,17 +139,27 @@ class Breaker(pybreaker.CircuitBreakerListener):
         return self.breaker.current_state
 
     def open_for(self) -> float:
-        """Seconds this breaker still rejects calls; 0 when a call may go through (closed, half-open, due)."""
+        """Seconds this breaker still rejects calls; 0 when a call may go through (closed, or the probe)."""
         if self.breaker.current_state != pybreaker.STATE_OPEN:
             return 0.0
-        return max(0.0, self._opened_at + self.breaker.reset_timeout - time.monotonic())
+        now = time.monotonic()
+        wait = self._opened_at + self.breaker.reset_timeout - now
+        if wait > 0:
+            return wait
+        with self._probe_lock:
+            if now >= self._probe_until:  # this caller is the probe
+                self._probe_until = now + self.probe_seconds
+                return 0.0
+            return self._probe_until - now
 
     def record_success(self) -> None:
+        self._probe_until = 0.0
         # CircuitBreakerError: another thread re-opened it meanwhile; its reset timer decides.
         with contextlib.suppress(pybreaker.CircuitBreakerError):
             self.breaker.call(_noop)
 
     def record_failure(self, exc: BaseException) -> None:
+        self._probe_until = 0.0
         with contextlib.suppress(pybreaker.CircuitBreakerError, type(exc)):
             self.breaker.call(_raise, exc)
 
@@ -192,9 +211,11 @@ class UpstreamClient:
             pool=settings.UPSTREAM_CONNECT_TIMEOUT,
         )
         self.read_retries = settings.UPSTREAM_READ_RETRIES
+        # One try at its longest: what the rest of a budget must still hold for a retry to be worth it.
+        self.full_try_seconds = settings.UPSTREAM_CONNECT_TIMEOUT + settings.UPSTREAM_READ_TIMEOUT
         # Built once (tenacity keeps each call's state thread-local); building it per call cost ~0.25 ms.
         self._read_retrying = Retrying(
-            stop=stop_after_attempt(self.read_retries + 1),
+            stop=stop_after_attempt(self.read_retries + 1) | self._budget_spent_for_a_retry,
             wait=wait_exponential_jitter(multiplier=0.05, max=0.5, jitter=0.05),
             retry=retry_if_exception(_is_retryable),
             reraise=True,
@@ -233,7 +254,10 @@ class UpstreamClient:
                 breaker = self._breakers.setdefault(
                     target.name,
                     Breaker(
-                        f"{self.service}:{target.name}", self.breaker_fail_max, self.breaker_reset_seconds
+                        f"{self.service}:{target.name}",
+                        self.breaker_fail_max,
+                        self.breaker_reset_seconds,
+                        probe_seconds=self.full_try_seconds,
                     ),
                 )
         return breaker
@@ -276,9 +300,29 @@ class UpstreamClient:
         """One upstream call. Reads (GET/HEAD, or idempotent=True) are retried on outages only."""
         if idempotent is None:
             idempotent = method in {"GET", "HEAD"}
+        left = deadline.remaining()
+        if left is not None and left <= 0:
+            raise self._out_of_budget()
         if not idempotent or self.read_retries <= 0:
             return self._attempt(method, path, params, json)
         return self._read_retrying(self._attempt, method, path, params, json)
+
+    def _budget_spent_for_a_retry(self, state: RetryCallState) -> bool:
+        """Stop retrying unless the budget still holds the backoff and a full try after it."""
+        left = deadline.remaining()
+        return left is not None and left - (state.upcoming_sleep or 0.0) < self.full_try_seconds
+
+    def _out_of_budget(self) -> UpstreamUnavailable:
+        return UpstreamUnavailable(
+            self.service,
+            f"The {self.service} service did not answer within this request's time budget; retry later.",
+            retry_after=self.unavailable_retry_after,
+        )
+
+    def _timeout_within(self, left: float) -> httpx.Timeout:
+        """This try's timeouts: the configured ones, cut to what is left of the request's budget."""
+        connect, read = min(self.timeout.connect or left, left), min(self.timeout.read or left, left)
+        return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
     def _retry_log(self, state: RetryCallState) -> None:
         method, path = state.args[:2]
@@ -304,11 +348,23 @@ class UpstreamClient:
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
         headers.update(_credential_headers())
+        left = deadline.remaining()
+        if left is not None:
+            if left <= 0:
+                raise self._out_of_budget()
+            headers[deadline.HEADER] = deadline.header_value(left)
         started = time.perf_counter()
         try:
-            response = self.http_for(target).request(method, path, params=params, json=json, headers=headers)
+            # No budget → no timeout argument: httpx reads timeout=None as "never time out".
+            within = {} if left is None else {"timeout": self._timeout_within(left)}
+            response = self.http_for(target).request(
+                method, path, params=params, json=json, headers=headers, **within
+            )
         except httpx.TimeoutException as exc:
             self._failed(target, breaker, "timeout", started, exc)
+            after = deadline.remaining()
+            if after is not None and after <= 0.01:  # the try was cut short by the budget
+                raise self._out_of_budget() from exc
             raise UpstreamUnavailable(
                 self.service,
                 f"The {self.service} service timed out.",

@@ -32,6 +32,8 @@ from urllib3.exceptions import (
 )
 from urllib3.util import SKIP_HEADER
 
+_DEFAULT = urllib3.util.Timeout.DEFAULT_TIMEOUT  # "the pool's own timeouts"
+
 
 def _as_httpx_error(exc: Exception) -> httpx.TransportError:
     if isinstance(exc, MaxRetryError) and exc.reason is not None:
@@ -102,7 +104,9 @@ class PooledHTTPClient:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
+        """One call; `timeout` (connect and read) replaces the client's own for this call only."""
         url = f"{self._prefix}{path}"
         if params:
             url = f"{url}?{urlencode(params)}"
@@ -119,7 +123,10 @@ class PooledHTTPClient:
                 headers=send_headers,
                 redirect=False,
                 assert_same_host=False,
-                pool_timeout=self._pool_timeout,
+                pool_timeout=self._pool_timeout if timeout is None else timeout.pool,
+                timeout=_DEFAULT
+                if timeout is None
+                else urllib3.Timeout(connect=timeout.connect, read=timeout.read),
                 preload_content=True,
                 decode_content=False,  # httpx.Response decodes any Content-Encoding itself
             )
@@ -157,7 +164,7 @@ class PooledHTTPClient:
                 redirect=False,
                 assert_same_host=False,
                 pool_timeout=self._pool_timeout,
-                timeout=timeout if timeout is not None else urllib3.util.Timeout.DEFAULT_TIMEOUT,
+                timeout=_DEFAULT if timeout is None else timeout,
                 preload_content=False,
                 decode_content=False,
             )

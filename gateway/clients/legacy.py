@@ -18,6 +18,7 @@ from gateway.clients import metrics
 from gateway.clients.base import UpstreamClient
 from gateway.clients.http import PooledHTTPClient
 from gateway.errors import UpstreamUnavailable
+from skyway import deadline
 
 # RFC 9110 §7.6.1 hop-by-hop headers, plus Host (the legacy system's own is sent) and Transfer-Encoding
 # (each hop frames its own body). Content-Length stays: the body is forwarded unchanged.
@@ -67,6 +68,14 @@ class LegacyClient(UpstreamClient):
         if breaker.open_for() > 0:
             metrics.record(self.service, route.name, "breaker_open")
             raise UpstreamUnavailable(self.service, "The legacy system is failing; retry later.")
+        left = deadline.remaining()
+        if left is not None and left <= 0:
+            raise UpstreamUnavailable(
+                self.service, "The legacy system did not answer within the time budget."
+            )
+        if timeout is None and left is not None:  # bounded by the request's budget (ADR 80)
+            within = self._timeout_within(left)
+            timeout = urllib3.Timeout(connect=within.connect, read=within.read)
         pool = self.http_for(route)
         assert isinstance(pool, PooledHTTPClient)  # the legacy system is always a network upstream
         started = time.perf_counter()
