@@ -4,7 +4,7 @@ The gateway gives each customer request settings.REQUEST_BUDGET_SECONDS (3 s by 
 a browser's patience); the gateway's clients fit every upstream call (connect, read, retries and
 backoff together) into what is left and send it along as ``X-Request-Budget-Ms`` (milliseconds
 left, relative, so no clocks need to agree). Every deployable mounts DeadlineMiddleware: a request
-whose header says the budget is spent is answered 503 in the book's envelope before any work starts,
+whose header says the budget is spent is answered 503 (its door's envelope) before any work starts,
 and code below can ask remaining() (a context variable, copied into the seat chart's fan-out
 threads). The budget is the smaller of the header's and this process's own. See ADR 80.
 """
@@ -18,12 +18,22 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from skyway.errors import ApplicationError, error_http_response
 
 HEADER = "X-Request-Budget-Ms"
 _META_KEY = "HTTP_X_REQUEST_BUDGET_MS"
 _deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
 clock: Callable[[], float] = time.monotonic  # replaced in tests that need a clock they drive
+
+
+class DeadlineExceeded(ApplicationError):
+    status_code = 503
+    default_code = "deadline_exceeded"
+    default_detail = "The caller's time budget was spent before this service started."
+    title = "Time budget spent"
+    retry_after = 1
 
 
 def remaining() -> float | None:
@@ -67,14 +77,6 @@ class DeadlineMiddleware:
         if budget is None:
             return self.get_response(request)
         if budget <= 0:
-            response = JsonResponse(
-                {
-                    "error": "deadline_exceeded",
-                    "description": "The caller's time budget was spent before this service started.",
-                },
-                status=503,
-            )
-            response["Retry-After"] = "1"
-            return response
+            return error_http_response(DeadlineExceeded(), request)  # the door's envelope
         with bound(budget):
             return self.get_response(request)
