@@ -18,8 +18,6 @@ BREAKER_FAIL_MAX = env_int("BREAKER_FAIL_MAX", 5)
 # Seconds an open breaker refuses before one probe may test the upstream (ADR 80: back within a second).
 BREAKER_RESET_SECONDS = env_float("BREAKER_RESET_SECONDS", 0.5)
 LEGACY_UPSTREAM_URL = env_str("LEGACY_UPSTREAM_URL")  # strangler fig: off when unset
-# Password guessing brake on POST /api/auth/token and /api/auth/session, per client IP (local cache).
-GATEWAY_AUTH_THROTTLE_RATE = env_str("GATEWAY_AUTH_THROTTLE_RATE", "10/min")
 # Seat maps change only when an aircraft layout does: the gateway keeps each flight's map this many
 # seconds (0 = off). Reservations are never cached. See docs/adr/0036.
 GATEWAY_SEAT_MAP_TTL = env_float("GATEWAY_SEAT_MAP_TTL", 30.0)

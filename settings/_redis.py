@@ -1,17 +1,43 @@
-"""The reservations context's django-redis connection, shared by the deployables that mount it."""
+"""The django-redis connections the deployables share: reservations' store and the login throttle's counts."""
+
+from pathlib import Path
 
 from skyway.embedded_redis import url_for
-from skyway.env import env_float
+from skyway.env import env_float, env_str
+
+# The embedded server's db for login counts (reservations use db 0), so the two never mix.
+LOGIN_EMBEDDED_DB = 1
 
 
-def reservations_cache(redis_url: str | None, embedded_dir) -> dict:
+def _redis_cache(location: str, **extra) -> dict:
     return {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": redis_url or url_for(embedded_dir),
+        "LOCATION": location,
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
             "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 1.0),
             "SOCKET_TIMEOUT": env_float("REDIS_TIMEOUT", 1.0),
             "CONNECTION_POOL_KWARGS": {"max_connections": 64, "health_check_interval": 30},
         },
+        **extra,
     }
+
+
+def reservations_cache(redis_url: str | None, embedded_dir) -> dict:
+    return _redis_cache(redis_url or url_for(embedded_dir))
+
+
+def login_embedded_dir(var_dir: Path) -> Path | None:
+    """Where the login counts' embedded server lives, or None when a Redis URL is configured."""
+    return None if env_str("LOGIN_REDIS_URL") or env_str("REDIS_URL") else var_dir / "redis"
+
+
+def login_cache(service_name: str, var_dir: Path) -> dict:
+    """The shared cache of login throttle counts (docs/adr/0065), one key prefix per deployable.
+
+    LOGIN_REDIS_URL, else REDIS_URL, else the embedded server's db 1: two workers on one machine
+    share counts with no setup; pods share them once a Redis URL is set (check --deploy insists).
+    """
+    embedded = login_embedded_dir(var_dir)
+    location = env_str("LOGIN_REDIS_URL") or env_str("REDIS_URL") or url_for(embedded, db=LOGIN_EMBEDDED_DB)
+    return _redis_cache(location, KEY_PREFIX=f"login:{service_name}")

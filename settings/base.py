@@ -44,6 +44,9 @@ ADMIN_APPS = [
 # Fault injection for rehearsing rollouts of a "bad build" (docs/adr/0043): off unless set, refused in
 # production. SKYWAY_ENV defaults to production whenever DEBUG is off, so faults need an explicit opt-in.
 SKYWAY_ENV = env_str("SKYWAY_ENV", "development" if DEBUG else "production")
+# Debug pages never in production (docs/adr/0066); in development only to loopback (docs/adr/0054).
+if DEBUG and SKYWAY_ENV == "production":
+    raise ImproperlyConfigured("DEBUG is refused when SKYWAY_ENV=production: debug pages leak settings.")
 FAULT_ERROR_RATE = env_float("FAULT_ERROR_RATE", 0.0)
 FAULT_LATENCY_MS = env_int("FAULT_LATENCY_MS", 0)
 fault_settings_validate(environment=SKYWAY_ENV, error_rate=FAULT_ERROR_RATE, latency_ms=FAULT_LATENCY_MS)
@@ -123,7 +126,17 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Keep pooled Redis connections across requests (also spares django-redis a settings lookup per request).
 DJANGO_REDIS_CLOSE_CONNECTION = False
 
+# Login protection (docs/adr/0065): counts in the shared "login" cache (settings/_redis.py), the client
+# address from X-Forwarded-For only through this many trusted proxies (0: REMOTE_ADDR, header ignored).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+GATEWAY_AUTH_THROTTLE_RATE = env_str("GATEWAY_AUTH_THROTTLE_RATE", "10/min")  # attempts per address
+LOGIN_ACCOUNT_FAILURES = env_int("LOGIN_ACCOUNT_FAILURES", 5)  # failures before an account is locked
+LOGIN_ACCOUNT_LOCK_SECONDS = env_int("LOGIN_ACCOUNT_LOCK_SECONDS", 60)  # first lock; doubles per failure
+LOGIN_ACCOUNT_MAX_LOCK_SECONDS = env_int("LOGIN_ACCOUNT_MAX_LOCK_SECONDS", 900)
+LOGIN_EMBEDDED_REDIS_DIR = None  # deployables with a login set it when no Redis URL is configured
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # DRF's own throttles agree with skyway.login_throttle
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -172,6 +185,24 @@ LOGGING = {
         },
     },
 }
+
+# Transport security (docs/adr/0066). HSTS is only ever sent over HTTPS, so it is on whenever DEBUG is
+# off; SECURE_TRANSPORT (cookies Secure, plain HTTP redirected on public deployables) is on too unless a
+# loopback run over plain HTTP (tests, benches) turns it off.
+SECURE_TRANSPORT = env_bool("SECURE_TRANSPORT", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_TRANSPORT
+CSRF_COOKIE_SECURE = SECURE_TRANSPORT
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Only a trusted proxy's X-Forwarded-Proto says a request arrived over TLS; without one it is ignored.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT > 0 else None
+# Internal deployables never redirect (the gateway calls them over the cluster network); the public ones
+# (settings.gateway, settings.platform) set SECURE_SSL_REDIRECT = SECURE_TRANSPORT. Probes and scrapes
+# speak plain HTTP to the pod, so they are exempt.
+SECURE_SSL_REDIRECT = False
+SECURE_REDIRECT_EXEMPT = [r"^ping$", r"^health$", r"^metrics$"]
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True

@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("SERVICE_TOKENS", "test-only-service-token-0123456789abcdef")
+# Tests and the processes they start speak plain HTTP on loopback: no HTTPS redirect, no Secure cookies.
+os.environ.setdefault("SECURE_TRANSPORT", "0")
 # One state directory (embedded Redis socket, files) per test run, so concurrent runs never share a
 # server; set in the environment so the gunicorn processes an e2e test starts find the same one.
 os.environ.setdefault(

@@ -1,4 +1,4 @@
-"""App config of the infrastructure kit (it carries management commands, no models)."""
+"""App config of the infrastructure kit (it carries management commands and checks, no models)."""
 
 from django.apps import AppConfig
 
@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class SkywayConfig(AppConfig):
     name = "skyway"
     verbose_name = "Skyway platform kit"
+
+    def ready(self) -> None:
+        # Registers the deploy checks and the login signal receivers (docs/adr/0065).
+        from skyway import checks, login_throttle  # noqa: F401

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cache
 
 from django.conf import settings
-from django.core.cache import caches
 from django.utils.module_loading import import_string
 from rest_framework import parsers
 from rest_framework.authentication import BaseAuthentication
@@ -13,10 +12,11 @@ from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from gateway.api.renderers import FastJSONRenderer
+from skyway import login_throttle
 
 
 @cache
@@ -51,14 +51,12 @@ def customer_id_of(request: Request) -> str:
     return str(request.user.pk)
 
 
-class AuthRateThrottle(SimpleRateThrottle):
-    """Per-IP brake on credential checks; counts live in the process-local default cache."""
+class AuthRateThrottle(BaseThrottle):
+    """Per-address brake on credential checks: shared counts, client address via trusted proxies only."""
 
-    scope = "gateway-auth"
-    cache = caches["default"]
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        self.refusal = login_throttle.address_attempt(request, scope="api")
+        return self.refusal is None
 
-    def get_rate(self) -> str:
-        return settings.GATEWAY_AUTH_THROTTLE_RATE
-
-    def get_cache_key(self, request: Request, view: APIView) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def wait(self) -> float | None:
+        return self.refusal.retry_after if self.refusal is not None else None

@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate, login, logout
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from gateway import idempotency, services
 from gateway.api import serializers as s
 from gateway.api.base import AuthRateThrottle, GatewayApiView, customer_id_of
 from gateway.errors import GatewayError, InvalidInput
+from skyway import login_throttle
 from skyway.errors import PROBLEM_CONTENT_TYPE, problem_document, problem_response
 
 # Errors are documented under the media type they are sent with (application/problem+json).
@@ -37,9 +39,13 @@ class BadCredentials(InvalidInput):
 def _user_from(request: Request):
     data = s.CredentialsInput(data=request.data)
     data.is_valid(raise_exception=True)
+    locked = login_throttle.account_refusal(data.validated_data["username"])
+    if locked is not None:  # before the password is checked: a locked account costs no hashing
+        raise Throttled(wait=locked.retry_after, detail=locked.message)
     user = authenticate(request, **data.validated_data)
     if user is None or not user.is_active:
         raise BadCredentials()
+    login_throttle.account_succeeded(user.get_username())  # a token login sends no user_logged_in
     return user
 
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from gateway import clients
 from gateway.api.authentication import token_users
+from skyway import login_throttle
 from tests.support.customers import customer_client
 
 GATEWAY_DBS = ["default", "flights"]
@@ -22,10 +23,12 @@ def _fresh_clients_and_cache():
     """Every test starts with closed breakers, fresh pools, empty throttle counters and token cache."""
     clients.clients_reset()
     cache.clear()
+    login_throttle.counts_clear()
     token_users.clear()
     yield
     clients.clients_reset()
     cache.clear()
+    login_throttle.counts_clear()
     token_users.clear()
 
 

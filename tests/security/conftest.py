@@ -8,6 +8,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from gateway import clients
+from skyway import login_throttle
 from tests.support.customers import customer_client
 
 DATABASES = ["default", "flights"]
@@ -18,9 +19,11 @@ def _fresh_clients_and_cache():
     """Closed breakers, fresh pools and empty throttle counters for every test."""
     clients.clients_reset()
     cache.clear()
+    login_throttle.counts_clear()
     yield
     clients.clients_reset()
     cache.clear()
+    login_throttle.counts_clear()
 
 
 def customer(username: str) -> APIClient:
