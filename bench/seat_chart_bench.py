@@ -133,6 +133,7 @@ def run(
                 "LOG_LEVEL": "WARNING",
                 "GATEWAY_AUTH_THROTTLE_RATE": "10000/min",
                 "SERVICE_TOKENS": BENCH_SERVICE_TOKEN,
+                "SECURE_TRANSPORT": "0",  # plain HTTP on loopback (docs/adr/0066)
             },
             cpus=cpus,
         )

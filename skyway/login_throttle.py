@@ -29,6 +29,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import caches
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
 from skyway import embedded_redis
@@ -36,6 +37,8 @@ from skyway import embedded_redis
 logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "login"
+# What an unreachable store raises: django-redis wraps redis-py's errors; the embedded server may fail to start.
+_STORE_ERRORS = (ConnectionInterrupted, RedisError, RuntimeError, OSError)
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -48,8 +51,7 @@ class Refusal:
 
     @property
     def message(self) -> str:
-        who = "this address" if self.scope == "address" else "this account"
-        return f"Too many login attempts for {who}; try again in {self.retry_after} seconds."
+        return f"Too many login attempts {'from this address' if self.scope == 'address' else 'for this account'}."
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -90,16 +92,26 @@ def _ttl(key: str, default: int) -> int:
     return max(1, int(remaining)) if isinstance(remaining, int) and remaining > 0 else max(1, default)
 
 
+def _hit(key: str, timeout: int) -> int:
+    """Atomically count one event under `key` (expiring `timeout` s after its first); the new count."""
+    cache = _cache()
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(key)  # INCRBY: keeps the key's expiry
+    except ValueError:  # it expired between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
 def address_attempt(request: HttpRequest, *, scope: str) -> Refusal | None:
     """Count one attempt from the request's address; a Refusal once the window's budget is spent."""
     limit, window = parse_rate(settings.GATEWAY_AUTH_THROTTLE_RATE)
     key = f"addr:{scope}:{_digest(client_address(request))}"
     try:
-        cache = _cache()
-        count = 1 if cache.add(key, 1, timeout=window) else cache.incr(key)
-        if count > limit:
+        if _hit(key, window) > limit:
             return Refusal("address", _ttl(key, window))
-    except RedisError:
+    except _STORE_ERRORS:
         logger.warning("login throttle store unreachable; address brake open", exc_info=True)
     return None
 
@@ -117,7 +129,7 @@ def account_refusal(username: str | None) -> Refusal | None:
     try:
         if _cache().get(lock_key) is not None:
             return Refusal("account", _ttl(lock_key, settings.LOGIN_ACCOUNT_LOCK_SECONDS))
-    except RedisError:
+    except _STORE_ERRORS:
         logger.warning("login throttle store unreachable; account brake open", exc_info=True)
     return None
 
@@ -140,21 +152,21 @@ def account_failed(username: str | None) -> None:
     # The count outlives the longest lock, so a failure right after a lock ends doubles the next one.
     memory = settings.LOGIN_ACCOUNT_MAX_LOCK_SECONDS * 2
     try:
+        failures = _hit(fail_key, memory)
         cache = _cache()
-        failures = 1 if cache.add(fail_key, 1, timeout=memory) else cache.incr(fail_key)
         cache.touch(fail_key, timeout=memory)
         seconds = lock_seconds(failures)
         if seconds:
             cache.set(lock_key, failures, timeout=seconds)
             logger.warning("login: account locked for %ss after %s failures", seconds, failures)
-    except RedisError:
+    except _STORE_ERRORS:
         logger.warning("login throttle store unreachable; failure not counted", exc_info=True)
 
 
 def account_succeeded(username: str) -> None:
     try:
         _cache().delete_many(list(_account_keys(username)))
-    except RedisError:
+    except _STORE_ERRORS:
         logger.warning("login throttle store unreachable; success not recorded", exc_info=True)
 
 
@@ -177,7 +189,7 @@ def login_refusal(request: HttpRequest, *, username: str | None, scope: str) -> 
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Too many login attempts</title></head>
-<body><h1>Too many login attempts</h1><p>{message}</p></body></html>
+<body><h1>Too many login attempts</h1><p>{message} Try again in {seconds} seconds.</p></body></html>
 """
 
 
@@ -189,7 +201,9 @@ def admin_login_throttled(view: Callable[..., HttpResponse]) -> Callable[..., Ht
         if request.method == "POST":
             refusal = login_refusal(request, username=request.POST.get("username"), scope="admin")
             if refusal is not None:
-                response = HttpResponse(_PAGE.format(message=refusal.message), status=429)
+                response = HttpResponse(
+                    _PAGE.format(message=refusal.message, seconds=refusal.retry_after), status=429
+                )
                 response["Retry-After"] = str(refusal.retry_after)
                 return response
         return view(request, *args, **kwargs)

@@ -28,6 +28,7 @@ def private_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     env = base_env(SKYWAY_VAR_DIR=str(var_dir), LOG_LEVEL="WARNING")
     for name in _SHARED:
         env.pop(name, None)
+    env.setdefault("SECURE_TRANSPORT", "0")  # plain HTTP on loopback: no HTTPS redirect (docs/adr/0066)
     env.update(overrides)
     return env
 

@@ -178,3 +178,19 @@ def test_the_client_address_trusts_only_the_configured_proxies(trusted, forwarde
     request = RequestFactory().post("/api/auth/token", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
     with override_settings(TRUSTED_PROXY_COUNT=trusted):
         assert login_throttle.client_address(request) == expected
+
+
+def test_logins_still_work_when_the_throttle_store_is_down(db, settings) -> None:
+    customer_client("erin", password="erin-password")
+    login = settings.CACHES["login"]
+    dead = {
+        **login,
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        "OPTIONS": {**login["OPTIONS"], "SOCKET_CONNECT_TIMEOUT": 0.2},
+    }
+    with override_settings(CACHES={**settings.CACHES, "login": dead}, LOGIN_EMBEDDED_REDIS_DIR=None):
+        wrong = token_attempt("erin", "wrong", "192.0.2.7")
+        right = token_attempt("erin", "erin-password", "192.0.2.7")
+
+    assert wrong.status_code == 400
+    assert right.status_code == 200
