@@ -147,6 +147,7 @@ def process_env(state_dir: Path, service: str, release: str, release_env: dict[s
     env.setdefault("SECRET_KEY", secret_key(state_dir))
     env.setdefault("SERVICE_TOKENS", service_token(state_dir))
     env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    env.setdefault("SECURE_TRANSPORT", "0")  # plain HTTP on loopback: no HTTPS redirect (docs/adr/0066)
     env["SKYWAY_ENV"] = (
         env.get("SKYWAY_ENV") if env.get("SKYWAY_ENV") not in (None, "production") else "local"
     )

@@ -30,7 +30,7 @@ for name in "${@:-flights reservations gateway platform}"; do
     env -i PATH="$PATH" HOME="${HOME:-/tmp}" LANG=C.UTF-8 \
       DJANGO_SETTINGS_MODULE="settings.$one" SKYWAY_VAR_DIR="$var_dir" \
       SKYWAY_ENV=production DEBUG=0 ALLOWED_HOSTS='*' LOG_LEVEL=WARNING \
-      SECRET_KEY="$secret_key" SERVICE_TOKEN="$service_token" SERVICE_TOKENS="$service_token" \
+      SECRET_KEY="$secret_key" SERVICE_TOKENS="$service_token" \
       ${EXTRA[$one]} \
       "$PY" manage.py check --deploy --fail-level WARNING || status=1
   done
