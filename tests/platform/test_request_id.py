@@ -1,8 +1,12 @@
 """One request id follows a request: taken from X-Request-ID or generated, echoed, and logged."""
 
+import contextvars
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
-from skyway.request_id import RequestIdLogFilter, current_request_id
+from django.http import HttpResponse
+
+from skyway.request_id import RequestIdLogFilter, RequestIdMiddleware, current_request_id
 
 
 def test_a_valid_incoming_request_id_is_echoed(client):
@@ -36,3 +40,18 @@ def test_a_log_record_emitted_after_the_middleware_still_carries_the_requests_id
     record.request = request
     RequestIdLogFilter().filter(record)
     assert record.request_id == "abc-123"
+
+
+def test_the_id_reaches_a_pool_thread_through_a_copied_context_and_is_unbound_after(rf):
+    """The gateway's fan-out pool runs upstream calls in copy_context(): they must see the request's id."""
+    seen = {}
+
+    def view(request):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            seen["pool"] = pool.submit(contextvars.copy_context().run, current_request_id).result()
+        return HttpResponse(b"ok")
+
+    response = RequestIdMiddleware(view)(rf.get("/x", HTTP_X_REQUEST_ID="fan-out.1"))
+
+    assert (seen["pool"], response["X-Request-ID"]) == ("fan-out.1", "fan-out.1")
+    assert current_request_id() is None  # not left bound for whatever this thread logs next
