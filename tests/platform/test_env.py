@@ -37,6 +37,12 @@ def test_a_blank_value_means_the_default(monkeypatch):
     assert env_list("BLANK", ["a"]) == ["a"]
 
 
+def test_a_blank_boolean_keeps_a_secure_default_on(monkeypatch):
+    """`SECURE_TRANSPORT=` (blank) must not switch HTTPS off: off is spelled `0`."""
+    monkeypatch.setenv("SECURE_TRANSPORT", "")
+    assert env_bool("SECURE_TRANSPORT", default=True) is True
+
+
 def test_a_dollar_in_a_value_is_kept_not_expanded(monkeypatch):
     monkeypatch.setenv("SECRET", "pa$HOME${USER}word")
     assert env_str("SECRET") == "pa$HOME${USER}word"
