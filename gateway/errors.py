@@ -69,10 +69,24 @@ class IdempotencyKeyReused(GatewayError):
 
 
 class IdempotencyKeyInFlight(GatewayError):
+    """409 + Retry-After: the first request with this key (or its saga) is still running."""
+
     status_code = 409
     default_code = "idempotency-key-in-flight"
     title = "Request in progress"
     default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1, **extra: object) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(detail, **extra)
+
+
+class SeatMoveInProgress(IdempotencyKeyInFlight):
+    """Another move of the same seat by the same customer is still running (409 + Retry-After)."""
+
+    default_code = "seat-move-in-progress"
+    title = "Seat move in progress"
+    default_detail = "Another move of this seat is still running; retry shortly."
 
 
 class SeatMoveFailed(GatewayError):

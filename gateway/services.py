@@ -1,4 +1,4 @@
-"""The gateway's composition of its upstreams: seat charts, reservations, and the seat-move saga.
+"""The gateway's composition of its upstreams: seat charts, reserve, cancel, my seats (moves: seat_moves.py).
 
 Views call these; only these call the clients. No database transaction is ever held open across an
 upstream call: in platform mode that call re-enters this process's Django app.
@@ -15,19 +15,10 @@ from typing import Any
 
 from django.conf import settings
 
-from gateway import clients
+from gateway import clients, idempotency
 from gateway.clients import Flight, SeatHolder, SeatMap
-from gateway.errors import (
-    GatewayError,
-    InvalidInput,
-    NotYourReservation,
-    ReservationNotFound,
-    SeatMoveFailed,
-    SeatMoveIncomplete,
-    SeatNotFound,
-    SeatTaken,
-    UpstreamUnavailable,
-)
+from gateway.errors import GatewayError, InvalidInput, SeatNotFound, UpstreamUnavailable
+from gateway.idempotency import Outcome
 from gateway.local_cache import LocalTTLCache
 
 logger = logging.getLogger(__name__)
@@ -298,13 +289,35 @@ def seat_reserve(*, flight_id: str, seat: str, customer_id: str) -> SeatReserved
     """Reserve a seat on the map; someone else's → SeatTaken.
 
     Reserving a seat you already hold succeeds again (the reservations contract makes a repeated
-    PUT by the holder a 200), so the answer is the same 201 and nothing changes.
+    PUT by the holder a 200), so the answer is the same 201 and nothing changes. A reserve whose
+    answer is lost (timeout, dropped connection) is confirmed by reading the customer's seats before
+    answering; when even that fails the 503 says the outcome is open, and a retry with the same
+    Idempotency-Key converges on it (docs/adr/0057).
     """
     flight_id, seat = flight_id_clean(flight_id), seat_clean(seat)
     seat_require_on_map(flight_id=flight_id, seat=seat)
-    clients.reservations().seat_reserve(flight_id=flight_id, seat=seat, customer_id=customer_id)
+    reservations = clients.reservations()
+    try:
+        reservations.seat_reserve(flight_id=flight_id, seat=seat, customer_id=customer_id)
+    except UpstreamUnavailable as exc:
+        if not _reserve_confirmed(flight_id=flight_id, seat=seat, customer_id=customer_id):
+            raise UpstreamUnavailable(
+                "reservations",
+                f"The reservations service did not confirm seat {seat}; it may still be reserved for you. "
+                "Retry with the same Idempotency-Key, or check your seats.",
+                retry_after=exc.retry_after,
+            ) from exc
+        logger.info("reserve confirmed after a lost answer", extra={"flight_id": flight_id, "seat": seat})
     logger.info("seat reserved", extra={"flight_id": flight_id, "seat": seat, "customer_id": customer_id})
     return SeatReserved(flight_id=flight_id, seat=seat)
+
+
+def _reserve_confirmed(*, flight_id: str, seat: str, customer_id: str) -> bool:
+    """After a failed reserve: does the customer hold the seat after all? (False also when unknown.)"""
+    try:
+        return clients.reservations().seat_held_by(flight_id=flight_id, seat=seat, customer_id=customer_id)
+    except GatewayError:
+        return False
 
 
 def seat_release(*, flight_id: str, seat: str, customer_id: str) -> None:
@@ -312,6 +325,42 @@ def seat_release(*, flight_id: str, seat: str, customer_id: str) -> None:
     flight_id, seat = flight_id_clean(flight_id), seat_clean(seat)
     clients.reservations().seat_release(flight_id=flight_id, seat=seat, customer_id=customer_id)
     logger.info("seat released", extra={"flight_id": flight_id, "seat": seat, "customer_id": customer_id})
+
+
+def reservation_create(
+    *, customer_id: str, flight_id: str, seat: str, idempotency_key: str | None = None
+) -> Outcome:
+    """`POST /api/flights/{id}/reservations` under the Idempotency-Key protocol (201 + the seat)."""
+    flight_id, seat = flight_id_clean(flight_id), seat_clean(seat)
+
+    def run() -> Outcome:
+        reserved = seat_reserve(flight_id=flight_id, seat=seat, customer_id=customer_id)
+        return Outcome(201, {"flight_id": reserved.flight_id, "seat": reserved.seat, "status": "yours"})
+
+    return idempotency.idempotent_run(
+        customer_id=customer_id,
+        key=idempotency_key,
+        fingerprint=idempotency.request_fingerprint(operation="reserve", flight_id=flight_id, seat=seat),
+        run=run,
+    )
+
+
+def reservation_cancel(
+    *, customer_id: str, flight_id: str, seat: str, idempotency_key: str | None = None
+) -> Outcome:
+    """`DELETE /api/flights/{id}/reservations/{seat}` under the Idempotency-Key protocol (204)."""
+    flight_id, seat = flight_id_clean(flight_id), seat_clean(seat)
+
+    def run() -> Outcome:
+        seat_release(flight_id=flight_id, seat=seat, customer_id=customer_id)
+        return Outcome(204)
+
+    return idempotency.idempotent_run(
+        customer_id=customer_id,
+        key=idempotency_key,
+        fingerprint=idempotency.request_fingerprint(operation="cancel", flight_id=flight_id, seat=seat),
+        run=run,
+    )
 
 
 def reservations_of_customer(*, customer_id: str) -> list[dict[str, Any]]:
@@ -345,152 +394,4 @@ def _flight_or_none(flight_id: str) -> Flight | None:
         return None
 
 
-# -- the seat-move saga ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SeatMoved:
-    from_flight_id: str
-    from_seat: str
-    to_flight_id: str
-    to_seat: str
-
-
-def _saga_log(step: str, **data: object) -> None:
-    logger.info("seat move saga: %s", step, extra={"saga": "seat_move", "step": step, **data})
-
-
-def _holds(customer_id: str, flight_id: str, seat: str) -> bool:
-    return any(
-        item["flight_id"] == flight_id and item["seat_no"].upper() == seat
-        for item in clients.reservations().seats_by_customer(customer_id)
-    )
-
-
-def _compensate(*, flight_id: str, seat: str, customer_id: str, attempts: int = 3) -> bool:
-    """Release the newly reserved seat again; True when the customer no longer holds it."""
-    for attempt in range(1, attempts + 1):
-        try:
-            clients.reservations().seat_release(flight_id=flight_id, seat=seat, customer_id=customer_id)
-            _saga_log("compensated", flight_id=flight_id, seat=seat, attempt=attempt)
-            return True
-        except ReservationNotFound:
-            _saga_log("compensated", flight_id=flight_id, seat=seat, attempt=attempt, note="already released")
-            return True
-        except (UpstreamUnavailable, NotYourReservation) as exc:
-            _saga_log("compensation failed", flight_id=flight_id, seat=seat, attempt=attempt, error=str(exc))
-    return False
-
-
-def seat_move(
-    *, customer_id: str, from_flight_id: str, from_seat: str, to_flight_id: str, to_seat: str
-) -> SeatMoved:
-    """Move a seat (same flight or another) as a saga: reserve the new seat, then release the old.
-
-    If releasing the old seat fails, the new one is released again (compensation), so a fault never
-    leaves the customer with zero or two seats; the error says what the customer holds now.
-    """
-    from_flight_id, to_flight_id = flight_id_clean(from_flight_id), flight_id_clean(to_flight_id)
-    from_seat, to_seat = seat_clean(from_seat), seat_clean(to_seat)
-    if (from_flight_id, from_seat) == (to_flight_id, to_seat):
-        raise InvalidInput("to_seat: must differ from from_seat.")
-    keep = {"flight_id": from_flight_id, "seat": from_seat}
-    _saga_log(
-        "start",
-        from_flight_id=from_flight_id,
-        from_seat=from_seat,
-        to_flight_id=to_flight_id,
-        to_seat=to_seat,
-        customer_id=customer_id,
-    )
-
-    # Step 0 (checks, no change yet): the customer holds the old seat, not already the new one
-    # (compensation would then release a seat held before the move), and the new seat exists.
-    holding = {
-        (item["flight_id"], item["seat_no"].upper())
-        for item in clients.reservations().seats_by_customer(customer_id)
-    }
-    if (from_flight_id, from_seat) not in holding:
-        raise ReservationNotFound(f"You hold no reservation for seat {from_seat} on flight {from_flight_id}.")
-    if (to_flight_id, to_seat) in holding:
-        raise SeatMoveFailed(f"You already hold seat {to_seat} on that flight; cancel {from_seat} instead.")
-    seat_require_on_map(flight_id=to_flight_id, seat=to_seat)
-
-    # Step 1: reserve the new seat. A failure here changes nothing.
-    try:
-        clients.reservations().seat_reserve(flight_id=to_flight_id, seat=to_seat, customer_id=customer_id)
-    except SeatTaken as exc:
-        _saga_log("reserve new refused", reason="taken")
-        raise SeatTaken(f"Seat {to_seat} is already reserved; you keep {from_seat}.", holds=[keep]) from exc
-    _saga_log("reserved new", flight_id=to_flight_id, seat=to_seat)
-
-    # Step 2: release the old seat.
-    try:
-        clients.reservations().seat_release(flight_id=from_flight_id, seat=from_seat, customer_id=customer_id)
-    except (UpstreamUnavailable, NotYourReservation, ReservationNotFound) as release_error:
-        _saga_log("release old failed", flight_id=from_flight_id, seat=from_seat, error=str(release_error))
-        return _seat_move_recover(
-            customer_id=customer_id,
-            from_flight_id=from_flight_id,
-            from_seat=from_seat,
-            to_flight_id=to_flight_id,
-            to_seat=to_seat,
-            release_error=release_error,
-        )
-    _saga_log("released old — done", flight_id=from_flight_id, seat=from_seat)
-    return SeatMoved(from_flight_id, from_seat, to_flight_id, to_seat)
-
-
-def _seat_move_recover(
-    *,
-    customer_id: str,
-    from_flight_id: str,
-    from_seat: str,
-    to_flight_id: str,
-    to_seat: str,
-    release_error: GatewayError,
-) -> SeatMoved:
-    """After a failed release: find out whether the old seat is still held, then finish or compensate.
-
-    A timed-out release may have happened upstream; compensating blindly could leave zero seats.
-    """
-    old = {"flight_id": from_flight_id, "seat": from_seat}
-    new = {"flight_id": to_flight_id, "seat": to_seat}
-    try:
-        still_holds_old = _holds(customer_id, from_flight_id, from_seat)
-    except UpstreamUnavailable:
-        still_holds_old = None
-    if still_holds_old is False and isinstance(release_error, UpstreamUnavailable):
-        _saga_log("release old had happened — done", **old)
-        return SeatMoved(from_flight_id, from_seat, to_flight_id, to_seat)
-    if still_holds_old is None:
-        # Unknown whether the old seat is gone: keep the new one rather than risk holding none.
-        _saga_log("state unknown, compensation deferred", old=old, new=new)
-        raise SeatMoveIncomplete(
-            "reservations",
-            f"The move could not be confirmed: you hold {to_seat} and may still hold {from_seat}; "
-            "retry the move or cancel one seat.",
-            retry_after=release_error.retry_after if isinstance(release_error, UpstreamUnavailable) else 5,
-            holds=[new, old],
-        )
-    if not _compensate(flight_id=to_flight_id, seat=to_seat, customer_id=customer_id):
-        _saga_log("compensation gave up — customer holds both", old=old, new=new)
-        raise SeatMoveIncomplete(
-            "reservations",
-            f"The move failed and could not be undone yet: you hold both {from_seat} and {to_seat}.",
-            holds=[old, new],
-        )
-    holds = [old] if still_holds_old else []
-    if isinstance(release_error, UpstreamUnavailable):
-        raise UpstreamUnavailable(
-            "reservations",
-            f"The move was undone because the reservations service failed; you keep {from_seat}.",
-            retry_after=release_error.retry_after,
-            holds=holds,
-            compensated=True,
-        )
-    raise SeatMoveFailed(
-        f"The move was undone: {release_error.detail}",
-        holds=holds,
-        compensated=True,
-    )
+# The seat-move saga lives in gateway/seat_moves.py (durable, with its recovery pass).

@@ -41,6 +41,14 @@ class SeatHeldByAnotherCustomer(ReservationsError):
     default_detail = "Seat is reserved by another customer"
 
 
+class SeatHeldOtherwise(ReservationsError):
+    """The customer holds the seat, but not through the operation the request named (docs/adr/0055)."""
+
+    status_code = 409
+    default_code = "Conflict"
+    default_detail = "Seat is reserved by this customer, but not through this operation"
+
+
 class SeatNotReserved(ReservationsError):
     status_code = 404
     default_code = "Not Found"

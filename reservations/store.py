@@ -5,6 +5,8 @@ Keys (all behind ``settings.REDIS_KEY_PREFIX``):
 - ``flights:{flight_id}``   hash  seat_no → customer_id  (the projection the API reads)
 - ``customers:{customer_id}`` set  ``{flight_id}|{seat_no}`` (index of a customer's seats)
 - ``reservations:events``   stream  SeatReserved / SeatReleased (the log; source of truth)
+- ``operations:{flight_id}`` hash  seat_no → operation token of the reservation, when one was given
+  (the gateway's seat-move saga passes its token so its steps are idempotent; docs/adr/0055)
 
 Every change is one Lua script, so the hash, the index and the log change together or not at all.
 Redis errors leave this module only as ``StoreUnavailable``. With the embedded Redis (REDIS_URL
@@ -34,22 +36,39 @@ T = TypeVar("T")
 EVENT_SEAT_RESERVED = "SeatReserved"
 EVENT_SEAT_RELEASED = "SeatReleased"
 
-# KEYS: flight hash, customer index, event stream. ARGV: flight_id, seat_no, customer_id.
-# HSETNX decides; only the winner touches the index and the log. Returns {status, event id}.
+# KEYS: flight hash, customer index, event stream, operations hash (the flight's keys are those of
+# ONE flight: a move across flights is two scripts, never one).
+# ARGV: flight_id, seat_no, customer_id, operation ('' = none).
+# HSETNX decides; only the winner touches the index, the operation and the log. Returns {status, id}:
+# 1 reserved, 2 already yours (through this operation, or with none given), 3 yours but not through
+# this operation, 0 someone else's.
 _RESERVE_LUA = """
 if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
   redis.call('SADD', KEYS[2], ARGV[1] .. '|' .. ARGV[2])
-  local id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReserved',
-    'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3])
+  local id
+  if ARGV[4] ~= '' then
+    redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
+    id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReserved',
+      'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3], 'operation', ARGV[4])
+  else
+    redis.call('HDEL', KEYS[4], ARGV[2])
+    id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReserved',
+      'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3])
+  end
   return {1, id}
 end
 if redis.call('HGET', KEYS[1], ARGV[2]) == ARGV[3] then
-  return {2, ''}
+  if ARGV[4] == '' or redis.call('HGET', KEYS[4], ARGV[2]) == ARGV[4] then
+    return {2, ''}
+  end
+  return {3, ''}
 end
 return {0, ''}
 """
 
-# Compare-and-delete: only the holder releases. Returns {1, id} released, {0, ''} free, {-1, ''} not yours.
+# Compare-and-delete: only the holder releases (and, when an operation is given, only the reservation
+# that operation made). Returns {1, id} released, {0, ''} free, {-1, ''} not yours, {-2, ''} yours but
+# not through this operation.
 _RELEASE_LUA = """
 local holder = redis.call('HGET', KEYS[1], ARGV[2])
 if not holder then
@@ -58,10 +77,20 @@ end
 if holder ~= ARGV[3] then
   return {-1, ''}
 end
+if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], ARGV[2]) ~= ARGV[4] then
+  return {-2, ''}
+end
 redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('HDEL', KEYS[4], ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[1] .. '|' .. ARGV[2])
-local id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReleased',
-  'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3])
+local id
+if ARGV[4] ~= '' then
+  id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReleased',
+    'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3], 'operation', ARGV[4])
+else
+  id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReleased',
+    'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3])
+end
 return {1, id}
 """
 
@@ -69,6 +98,7 @@ return {1, id}
 class ReserveResult(Enum):
     RESERVED = "reserved"
     ALREADY_YOURS = "already_yours"
+    YOURS_OTHERWISE = "yours_otherwise"  # held by the customer, but not through the given operation
     TAKEN = "taken"
 
 
@@ -76,6 +106,7 @@ class ReleaseResult(Enum):
     RELEASED = "released"
     NOT_RESERVED = "not_reserved"
     NOT_YOURS = "not_yours"
+    YOURS_OTHERWISE = "yours_otherwise"  # the customer's, but not reserved by the given operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +143,9 @@ class _Connection:
 
     def customer_key(self, customer_id: str) -> str:
         return f"{self.prefix}customers:{customer_id}"
+
+    def operations_key(self, flight_id: str) -> str:
+        return f"{self.prefix}operations:{flight_id}"
 
 
 _connection: _Connection | None = None
@@ -169,30 +203,56 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def reservation_add(*, flight_id: str, seat_no: str, customer_id: str) -> ReserveResult:
-    """HSETNX the seat; the winner also indexes it and logs SeatReserved (one Lua script)."""
+def reservation_add(
+    *, flight_id: str, seat_no: str, customer_id: str, operation: str | None = None
+) -> ReserveResult:
+    """HSETNX the seat; the winner also indexes it and logs SeatReserved (one Lua script).
+
+    With an ``operation`` token the reservation remembers it: the same operation reserving again is
+    ALREADY_YOURS, while the customer holding the seat otherwise is YOURS_OTHERWISE.
+    """
     status, _event_id = _supervised(
         lambda conn: conn.reserve(
-            keys=[conn.flight_key(flight_id), conn.customer_key(customer_id), conn.events_key],
-            args=[flight_id, seat_no, customer_id],
+            keys=_keys(conn, flight_id, customer_id), args=[flight_id, seat_no, customer_id, operation or ""]
         )
     )
-    if status == 1:
-        return ReserveResult.RESERVED
-    return ReserveResult.ALREADY_YOURS if status == 2 else ReserveResult.TAKEN
+    return _RESERVE_RESULTS[status]
 
 
-def reservation_remove(*, flight_id: str, seat_no: str, customer_id: str) -> ReleaseResult:
-    """Compare-and-delete: release only if ``customer_id`` holds the seat; log SeatReleased."""
+_RESERVE_RESULTS = {
+    1: ReserveResult.RESERVED,
+    2: ReserveResult.ALREADY_YOURS,
+    3: ReserveResult.YOURS_OTHERWISE,
+    0: ReserveResult.TAKEN,
+}
+_RELEASE_RESULTS = {
+    1: ReleaseResult.RELEASED,
+    0: ReleaseResult.NOT_RESERVED,
+    -1: ReleaseResult.NOT_YOURS,
+    -2: ReleaseResult.YOURS_OTHERWISE,
+}
+
+
+def _keys(conn: _Connection, flight_id: str, customer_id: str) -> list[str]:
+    return [
+        conn.flight_key(flight_id),
+        conn.customer_key(customer_id),
+        conn.events_key,
+        conn.operations_key(flight_id),
+    ]
+
+
+def reservation_remove(
+    *, flight_id: str, seat_no: str, customer_id: str, operation: str | None = None
+) -> ReleaseResult:
+    """Compare-and-delete: release only if ``customer_id`` holds the seat (and, given an ``operation``,
+    only if that operation reserved it); log SeatReleased."""
     status, _event_id = _supervised(
         lambda conn: conn.release(
-            keys=[conn.flight_key(flight_id), conn.customer_key(customer_id), conn.events_key],
-            args=[flight_id, seat_no, customer_id],
+            keys=_keys(conn, flight_id, customer_id), args=[flight_id, seat_no, customer_id, operation or ""]
         )
     )
-    if status == 1:
-        return ReleaseResult.RELEASED
-    return ReleaseResult.NOT_RESERVED if status == 0 else ReleaseResult.NOT_YOURS
+    return _RELEASE_RESULTS[status]
 
 
 def flight_seats(*, flight_id: str) -> dict[str, str]:

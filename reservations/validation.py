@@ -13,17 +13,20 @@ _FLIGHT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.@+-]{1,64}")
 # Row 1-999 without leading zero, letter A-K. Lowercase is accepted and normalized to upper case.
 _SEAT = re.compile(r"[1-9][0-9]{0,2}[A-Ka-k]")
+_OPERATION = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 _STREAM_ID = re.compile(r"[0-9]{1,20}(-[0-9]{1,20})?")
 # The same rules as anchored patterns, for the OpenAPI schema.
 FLIGHT_ID_PATTERN = f"^{_FLIGHT_ID.pattern}$"
 CUSTOMER_ID_PATTERN = f"^{_CUSTOMER_ID.pattern}$"
 SEAT_PATTERN = f"^{_SEAT.pattern}$"
+OPERATION_PATTERN = f"^{_OPERATION.pattern}$"
 STREAM_ID_PATTERN = f"^{_STREAM_ID.pattern}$"
 _U64_MAX = 2**64 - 1
 
 FLIGHT_ID_RULE = "1-64 characters of letters, digits, '-' or '_'"
 CUSTOMER_ID_RULE = "1-64 characters of letters, digits, '.', '_', '@', '+' or '-'"
 SEAT_RULE = "a row 1-999 and a letter A-K, like 12C"
+OPERATION_RULE = "1-80 characters of letters, digits, '.', '_', ':' or '-'"
 
 
 class InvalidValue(ValueError):
@@ -58,6 +61,16 @@ def seat_no_clean(value: object) -> str:
     if _SEAT.fullmatch(text) is None:
         raise InvalidValue(f"must be {SEAT_RULE}")
     return text.upper()
+
+
+def operation_clean(value: object) -> str | None:
+    """An optional operation token (a saga step's id); absent → None."""
+    if value is None:
+        return None
+    text = _required_str(value)
+    if _OPERATION.fullmatch(text) is None:
+        raise InvalidValue(f"must be {OPERATION_RULE}")
+    return text
 
 
 def stream_id_clean(value: object) -> str:

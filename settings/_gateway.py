@@ -1,6 +1,6 @@
 """Gateway settings shared by settings.gateway and settings.platform."""
 
-from skyway.env import env_float, env_int, env_str
+from skyway.env import env_bool, env_float, env_int, env_str
 
 REST_FRAMEWORK_GATEWAY_AUTH = [
     "gateway.api.authentication.CachedTokenAuthentication",
@@ -24,3 +24,14 @@ GATEWAY_SEAT_MAP_TTL = env_float("GATEWAY_SEAT_MAP_TTL", 30.0)
 # Token → user answers kept per process this many seconds (0 = off); a token deleted or a user changed
 # here is dropped at once, elsewhere within the TTL. See docs/adr/0038.
 GATEWAY_TOKEN_CACHE_TTL = env_float("GATEWAY_TOKEN_CACHE_TTL", 10.0)
+# Idempotency-Key (docs/adr/0056): a key is kept this long, then it is a new key (and purged by
+# `manage.py purge_idempotency_keys`). A request, or a seat-move saga step, owns its key for at most
+# this many seconds; after that a retry (or the recovery pass) takes over a claim whose process died.
+IDEMPOTENCY_KEY_TTL_HOURS = env_float("IDEMPOTENCY_KEY_TTL_HOURS", 24.0)
+IDEMPOTENCY_LEASE_SECONDS = env_float("IDEMPOTENCY_LEASE_SECONDS", 30.0)
+# Seat-move sagas (docs/adr/0055): recovery passes before an unfinished saga is marked needs_attention;
+# a recovery pass in the background when a gateway process starts.
+SEAT_MOVE_MAX_ATTEMPTS = env_int("SEAT_MOVE_MAX_ATTEMPTS", 10)
+SEAT_MOVE_RECOVER_ON_START = env_bool("SEAT_MOVE_RECOVER_ON_START", True)
+# Test-only: the saga blocks (until killed) right after writing this state; refused in production.
+SEAT_MOVE_PAUSE_AT = env_str("SEAT_MOVE_PAUSE_AT")

@@ -12,11 +12,16 @@ from rest_framework.exceptions import ParseError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from gateway.api.renderers import FastJSONRenderer
+from gateway.idempotency import Outcome
 from skyway import login_throttle
+from skyway.errors import error_headers, problem_document, problem_response
+
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 @cache
@@ -44,6 +49,16 @@ class GatewayApiView(APIView):
     def get_authenticators(self) -> list[BaseAuthentication]:
         classes = _authentication_classes(tuple(settings.REST_FRAMEWORK_GATEWAY_AUTH))
         return [cls() for cls in classes]
+
+
+def outcome_response(request: Request, outcome: Outcome) -> Response:
+    """Render a mutating call's outcome: its body, or its error as a problem; replays are marked."""
+    headers = {REPLAYED_HEADER: "true"} if outcome.replayed else {}
+    if outcome.error is not None:
+        error = outcome.error
+        body = problem_document(error, request.path)
+        return problem_response(request, body, {**error_headers(error), **headers})
+    return Response(outcome.body, status=outcome.status_code, headers=headers or None)
 
 
 def customer_id_of(request: Request) -> str:

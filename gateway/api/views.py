@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from django.contrib.auth import authenticate, login, logout
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication
@@ -13,12 +11,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from gateway import idempotency, services
+from gateway import seat_moves, services
 from gateway.api import serializers as s
-from gateway.api.base import AuthRateThrottle, GatewayApiView, customer_id_of
-from gateway.errors import GatewayError, InvalidInput
+from gateway.api.base import AuthRateThrottle, GatewayApiView, customer_id_of, outcome_response
+from gateway.errors import InvalidInput
 from skyway import login_throttle
-from skyway.errors import PROBLEM_CONTENT_TYPE, problem_document, problem_response
+from skyway.errors import PROBLEM_CONTENT_TYPE
 
 # Errors are documented under the media type they are sent with (application/problem+json).
 _PROBLEM = OpenApiResponse(s.ProblemOutput, description="RFC 7807 problem details")
@@ -146,60 +144,53 @@ class SeatChartApi(GatewayApiView):
         return Response(chart.as_dict())
 
 
+_IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Makes the call safe to retry (1-255 printable characters, per customer, kept "
+        "IDEMPOTENCY_KEY_TTL_HOURS, 24 h by default). The same key with the same body replays the first "
+        "response with `Idempotent-Replayed: true`; with another body → 422; while the first request "
+        "still runs → 409 with `Retry-After`. An outage (503) does not use the key up: retry with it."
+    ),
+)
+_REPLAYED = OpenApiResponse(description="Also sent as a replay, with the header `Idempotent-Replayed: true`.")
+_KEY_ERRORS = {
+    (409, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+        s.ProblemOutput,
+        description="Refused (e.g. seat taken), or the same Idempotency-Key is still in flight (Retry-After).",
+    ),
+    (422, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+        s.ProblemOutput, description="The Idempotency-Key was used with a different request."
+    ),
+}
+
+
 class ReservationCreateApi(GatewayApiView):
     @extend_schema(
         operation_id="reservations_create",
         summary="Reserve a seat",
         description=(
             "201 when reserved (also when you already hold it: nothing changes); 404 for a seat the "
-            "aircraft does not have; 409 when someone else holds it. With an `Idempotency-Key` header "
-            "a retry with the same body replays the first response; another body with the same key → 422."
+            "aircraft does not have; 409 when someone else holds it. A 503 whose reserve may still land "
+            "says so: retry with the same `Idempotency-Key` and the answer is the real outcome."
         ),
-        parameters=[
-            OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
-            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
-        ],
+        parameters=[OpenApiParameter("flight_id", str, OpenApiParameter.PATH), _IDEMPOTENCY_KEY],
         request=s.ReserveInput,
-        responses={
-            201: s.ReservationOutput,
-            200: s.ReservationOutput,
-            (409, PROBLEM_CONTENT_TYPE): _PROBLEM,
-            (422, PROBLEM_CONTENT_TYPE): _PROBLEM,
-            **_ERRORS,
-        },
+        responses={201: s.ReservationOutput, **_ERRORS, **_KEY_ERRORS},
     )
     def post(self, request: Request, flight_id: str) -> Response:
         data = s.ReserveInput(data=request.data)
         data.is_valid(raise_exception=True)
-        customer_id = customer_id_of(request)
-        seat = services.seat_clean(data.validated_data["seat"])
-
-        def run() -> idempotency.StoredResponse:
-            reserved = services.seat_reserve(flight_id=flight_id, seat=seat, customer_id=customer_id)
-            body = {"flight_id": reserved.flight_id, "seat": reserved.seat, "status": "yours"}
-            return idempotency.StoredResponse(201, body)
-
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            result = run()
-        else:
-            result = idempotency.idempotent_run(
-                customer_id=customer_id,
-                key=key,
-                fingerprint=idempotency.request_fingerprint(
-                    method="POST", path=request.path, body={"seat": seat}
-                ),
-                run=run,
-                problem_of=lambda exc: _stored_problem(exc, request.path),
-            )
-        headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-        if isinstance(result.body, dict) and "type" in result.body and "title" in result.body:
-            return problem_response(request, result.body, headers)
-        return Response(result.body, status=result.status_code, headers=headers)
-
-
-def _stored_problem(exc: GatewayError, instance: str) -> idempotency.StoredResponse:
-    return idempotency.StoredResponse(exc.status_code, problem_document(exc, instance))
+        outcome = services.reservation_create(
+            customer_id=customer_id_of(request),
+            flight_id=flight_id,
+            seat=data.validated_data["seat"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        return outcome_response(request, outcome)
 
 
 class ReservationDeleteApi(GatewayApiView):
@@ -210,12 +201,18 @@ class ReservationDeleteApi(GatewayApiView):
         parameters=[
             OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
             OpenApiParameter("seat", str, OpenApiParameter.PATH),
+            _IDEMPOTENCY_KEY,
         ],
-        responses={204: None, (403, PROBLEM_CONTENT_TYPE): _PROBLEM, **_ERRORS},
+        responses={204: _REPLAYED, (403, PROBLEM_CONTENT_TYPE): _PROBLEM, **_ERRORS, **_KEY_ERRORS},
     )
     def delete(self, request: Request, flight_id: str, seat: str) -> Response:
-        services.seat_release(flight_id=flight_id, seat=seat, customer_id=customer_id_of(request))
-        return Response(status=204)
+        outcome = services.reservation_cancel(
+            customer_id=customer_id_of(request),
+            flight_id=flight_id,
+            seat=seat,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        return outcome_response(request, outcome)
 
 
 class MyReservationsApi(GatewayApiView):
@@ -233,14 +230,22 @@ class SeatMoveApi(GatewayApiView):
         operation_id="reservations_move",
         summary="Move a seat (same flight or another)",
         description=(
-            "A saga: reserve the new seat, release the old one; if the release fails the new seat is "
-            "released again and the problem says what you hold (`holds`)."
+            "A durable saga: reserve the new seat, release the old one; if the release fails the new seat "
+            "is released again and the problem says what you hold (`holds`). A second move of the same "
+            "seat while one runs → 409 `seat-move-in-progress` with `Retry-After`. A 503 "
+            "`seat-move-incomplete` is finished by a retry with the same `Idempotency-Key` (or by the "
+            "recovery pass): you end with exactly one of the two seats."
         ),
+        parameters=[_IDEMPOTENCY_KEY],
         request=s.MoveInput,
-        responses={200: s.MoveOutput, (409, PROBLEM_CONTENT_TYPE): _PROBLEM, **_ERRORS},
+        responses={200: s.MoveOutput, **_ERRORS, **_KEY_ERRORS},
     )
     def post(self, request: Request) -> Response:
         data = s.MoveInput(data=request.data)
         data.is_valid(raise_exception=True)
-        moved = services.seat_move(customer_id=customer_id_of(request), **data.validated_data)
-        return Response(asdict(moved))
+        outcome = seat_moves.seat_move_request(
+            customer_id=customer_id_of(request),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            **data.validated_data,
+        )
+        return outcome_response(request, outcome)

@@ -24,34 +24,58 @@ class ReservationsClient(UpstreamClient):
     service = "reservations"
     url_setting = "RESERVATIONS_URL"
 
-    def seat_reserve(self, *, flight_id: str, seat: str, customer_id: str) -> None:
-        """PUT /reservations; a seat someone holds → SeatTaken (the holder is not told to us)."""
-        response = self.request(
-            "PUT",
-            "/reservations",
-            json={"flight_id": flight_id, "customer_id": customer_id, "seat_num": seat},
-        )
+    def seat_reserve(
+        self, *, flight_id: str, seat: str, customer_id: str, operation: str | None = None
+    ) -> bool:
+        """PUT /reservations; a seat someone holds → SeatTaken (the holder is not told to us).
+
+        True when the customer holds the seat now. With an `operation` token (a saga step) the call is
+        idempotent for that operation and is retried on outages like a read; False then means the
+        customer holds the seat, but not through this operation (the saga must not count it as its own).
+        """
+        body = {"flight_id": flight_id, "customer_id": customer_id, "seat_num": seat}
+        if operation:
+            body["operation"] = operation
+        response = self.request("PUT", "/reservations", json=body, idempotent=bool(operation))
         if response.status_code == 403:
             raise SeatTaken(f"Seat {seat} is already reserved.")
+        if response.status_code == 409 and operation:
+            return False
         if response.status_code >= 400:
             raise InvalidInput(self.description_of(response))
+        return True
 
-    def seat_release(self, *, flight_id: str, seat: str, customer_id: str) -> None:
+    def seat_release(
+        self, *, flight_id: str, seat: str, customer_id: str, operation: str | None = None
+    ) -> bool:
         """DELETE one of the customer's seats; another's → NotYourReservation, none → ReservationNotFound.
 
-        Not retried automatically: the saga decides what a failed release means.
+        Not retried automatically: the saga decides what a failed release means. With an `operation`
+        token only the reservation that operation made is released; False means the customer holds the
+        seat otherwise (nothing was released).
         """
+        params = {"customer_id": customer_id}
+        if operation:
+            params["operation"] = operation
         response = self.request(
-            "DELETE",
-            f"/reservations/{quote(flight_id, safe='')}/{quote(seat, safe='')}",
-            params={"customer_id": customer_id},
+            "DELETE", f"/reservations/{quote(flight_id, safe='')}/{quote(seat, safe='')}", params=params
         )
         if response.status_code == 403:
             raise NotYourReservation(f"Seat {seat} is held by another customer.")
         if response.status_code == 404:
             raise ReservationNotFound(f"You hold no reservation for seat {seat} on this flight.")
+        if response.status_code == 409 and operation:
+            return False
         if response.status_code >= 400:
             raise InvalidInput(self.description_of(response))
+        return True
+
+    def seat_held_by(self, *, flight_id: str, seat: str, customer_id: str) -> bool:
+        """Whether the customer holds the seat now (a read, retried on outages)."""
+        return any(
+            item["flight_id"] == flight_id and item["seat_no"].upper() == seat
+            for item in self.seats_by_customer(customer_id)
+        )
 
     def seats_by_flight(self, flight_id: str) -> list[SeatHolder]:
         response = self.request("GET", "/reservations", params={"flight_id": flight_id})

@@ -16,6 +16,12 @@ class SeatReserveBodySerializer(serializers.Serializer):
     seat_num = serializers.RegexField(
         validation.SEAT_PATTERN, max_length=4, help_text="Row 1-999 and letter A-K; lowercase is upper-cased."
     )
+    operation = serializers.RegexField(
+        validation.OPERATION_PATTERN,
+        max_length=80,
+        required=False,
+        help_text="Optional token of the saga step reserving the seat (docs/adr/0055).",
+    )
 
 
 class ReservationStatusSerializer(serializers.Serializer):

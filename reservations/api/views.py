@@ -120,13 +120,19 @@ class ReservationsView(ReservationsAPIView):
         summary="Reserve a seat",
         description=(
             "Gives the seat to the customer unless someone else holds it. Reserving a seat you already "
-            "hold answers 200 again and logs no second event, so a lost response can be retried."
+            "hold answers 200 again and logs no second event, so a lost response can be retried. "
+            "With an optional `operation` token (a saga step) the reservation remembers it: the same "
+            "operation again is 200, a seat the customer holds otherwise is 409."
         ),
         request=s.SeatReserveBodySerializer,
         responses={
             200: s.ReservationStatusSerializer,
             403: OpenApiResponse(
                 s.ReservationErrorSerializer, description="Seat already reserved by another customer."
+            ),
+            409: OpenApiResponse(
+                s.ReservationErrorSerializer,
+                description="With `operation`: the customer holds the seat, but not through it.",
             ),
             **ERRORS,
         },
@@ -144,6 +150,7 @@ class ReservationsView(ReservationsAPIView):
             flight_id=_clean("flight_id", payload.get("flight_id"), validation.flight_id_clean),
             seat_no=_clean("seat_num", payload.get("seat_num"), validation.seat_no_clean),
             customer_id=_clean("customer_id", payload.get("customer_id"), validation.customer_id_clean),
+            operation=_clean("operation", payload.get("operation"), validation.operation_clean),
         )
         return success_response()
 
@@ -186,6 +193,12 @@ class ReservationView(ReservationsAPIView):
             OpenApiParameter(
                 "customer_id", OpenApiTypes.STR, required=True, pattern=validation.CUSTOMER_ID_PATTERN
             ),
+            OpenApiParameter(
+                "operation",
+                OpenApiTypes.STR,
+                pattern=validation.OPERATION_PATTERN,
+                description="Release only the reservation this operation made (a saga's compensation).",
+            ),
         ],
         responses={
             200: s.ReservationStatusSerializer,
@@ -193,6 +206,10 @@ class ReservationView(ReservationsAPIView):
                 s.ReservationErrorSerializer, description="Seat is reserved by another customer."
             ),
             404: OpenApiResponse(s.ReservationErrorSerializer, description="Seat is not reserved."),
+            409: OpenApiResponse(
+                s.ReservationErrorSerializer,
+                description="With `operation`: the customer holds the seat, but not through it.",
+            ),
             **ERRORS,
         },
     )
@@ -203,6 +220,7 @@ class ReservationView(ReservationsAPIView):
             customer_id=_clean(
                 "customer_id", request._request.GET.get("customer_id"), validation.customer_id_clean
             ),
+            operation=_clean("operation", request._request.GET.get("operation"), validation.operation_clean),
         )
         return success_response()
 

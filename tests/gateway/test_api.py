@@ -273,11 +273,10 @@ def test_idempotency_key_in_flight_is_409_and_an_abandoned_claim_is_taken_over(a
     from gateway.idempotency import request_fingerprint
     from gateway.models import IdempotencyKey
 
-    path = f"/api/flights/{book_flight['flight_id']}/reservations"
     claim = IdempotencyKey.objects.create(
         customer_id=alice.customer_id,
         key="running",
-        request_hash=request_fingerprint(method="POST", path=path, body={"seat": "17C"}),
+        request_hash=request_fingerprint(operation="reserve", flight_id=book_flight["flight_id"], seat="17C"),
     )
 
     in_flight = reserve(alice, book_flight["flight_id"], "17C", **{"Idempotency-Key": "running"})
@@ -286,6 +285,7 @@ def test_idempotency_key_in_flight_is_409_and_an_abandoned_claim_is_taken_over(a
 
     assert in_flight.status_code == 409
     assert in_flight.json()["type"].endswith("/idempotency-key-in-flight")
+    assert int(in_flight["Retry-After"]) >= 1
     assert taken_over.status_code == 201
 
 
