@@ -52,6 +52,28 @@ def test_re_reserving_your_own_seat_answers_success_once_more(api, redis):
     assert len(stream_events(redis)) == 1
 
 
+def test_an_operation_token_makes_reserve_and_release_idempotent_for_that_operation(api, redis):
+    reserved = api.put_json("/reservations", {**RESERVE, "operation": "move-1"})
+    again = api.put_json("/reservations", {**RESERVE, "operation": "move-1"})
+    other = api.put_json("/reservations", {**RESERVE, "operation": "move-2"})
+    not_its_own = api.delete("/reservations/F1/12C?customer_id=c1&operation=move-2")
+    released = api.delete("/reservations/F1/12C?customer_id=c1&operation=move-1")
+
+    assert (reserved.content, again.content) == (b'{"status":"success"}', b'{"status":"success"}')
+    assert other.status_code == not_its_own.status_code == 409
+    assert _envelope(other)["error"] == "Conflict"
+    assert released.status_code == 200
+    assert [e["type"] for e in stream_events(redis)] == ["SeatReserved", "SeatReleased"]
+
+
+@pytest.mark.parametrize("operation", ["", "has space", "x" * 81, 7])
+def test_a_malformed_operation_token_is_a_400(api, redis, operation):
+    response = api.put_json("/reservations", {**RESERVE, "operation": operation})
+
+    assert response.status_code == 400
+    assert _envelope(response)["description"].startswith("operation:")
+
+
 def test_list_a_flights_seats_sorted_by_row_then_letter(api, redis):
     for seat, customer in [("10A", "c1"), ("2C", "c2"), ("2A", "c3")]:
         api.put_json("/reservations", {"flight_id": "F1", "customer_id": customer, "seat_num": seat})

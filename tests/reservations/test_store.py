@@ -115,3 +115,49 @@ def test_event_ids_and_times_come_from_the_stream(redis):
 def test_redis_errors_become_store_unavailable(store_down, call):
     with pytest.raises(StoreUnavailable, match="ConnectionError"):
         call()
+
+
+# -- operation tokens (a saga step's reservation; docs/adr/0055) ---------------------------------
+
+
+def test_an_operation_reserving_again_is_already_yours_but_another_is_not(redis):
+    first = store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c1", operation="move-a")
+
+    again = store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c1", operation="move-a")
+    other = store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c1", operation="move-b")
+    plain = store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c1")
+
+    assert (first, again, other, plain) == (
+        ReserveResult.RESERVED,
+        ReserveResult.ALREADY_YOURS,
+        ReserveResult.YOURS_OTHERWISE,
+        ReserveResult.ALREADY_YOURS,  # without a token the book's contract holds: yours is success
+    )
+    [event] = stream_events(redis)
+    assert event["operation"] == "move-a"
+    assert redis.hgetall(key("operations:F1")) == {b"12C": b"move-a"}
+
+
+def test_a_seat_held_without_the_operation_is_yours_otherwise(redis):
+    store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c1")
+
+    assert (
+        store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c1", operation="move-a")
+        is ReserveResult.YOURS_OTHERWISE
+    )
+    assert (
+        store.reservation_remove(flight_id="F1", seat_no="12C", customer_id="c1", operation="move-a")
+        is ReleaseResult.YOURS_OTHERWISE
+    )
+    assert redis.hgetall(key("flights:F1")) == {b"12C": b"c1"}  # nothing released
+
+
+def test_releasing_with_the_operation_frees_the_seat_and_forgets_the_token(redis):
+    store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c1", operation="move-a")
+
+    released = store.reservation_remove(flight_id="F1", seat_no="12C", customer_id="c1", operation="move-a")
+    later = store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c2")
+
+    assert (released, later) == (ReleaseResult.RELEASED, ReserveResult.RESERVED)
+    assert not redis.exists(key("operations:F1"))
+    assert [e["type"] for e in stream_events(redis)] == ["SeatReserved", "SeatReleased", "SeatReserved"]
