@@ -56,11 +56,17 @@ def of_kind(docs: tuple[dict, ...], kind: str) -> list[dict]:
 
 
 def pod_templates(docs: tuple[dict, ...]) -> list[tuple[str, dict]]:
-    return [
+    templates = [
         (f"{doc['kind']}/{doc['metadata']['name']}", doc["spec"]["template"])
         for doc in docs
         if doc["kind"] in {"Deployment", "Job"}
     ]
+    templates += [
+        (f"CronJob/{doc['metadata']['name']}", doc["spec"]["jobTemplate"]["spec"]["template"])
+        for doc in docs
+        if doc["kind"] == "CronJob"
+    ]
+    return templates
 
 
 def selects(selector: dict, labels: dict) -> bool:
@@ -176,8 +182,12 @@ def test_internal_services_accept_traffic_only_from_the_gateway_and_monitoring(s
     assert len(policies) == 1
     sources = [peer for rule in policies[0]["spec"]["ingress"] for peer in rule["from"]]
     assert sources, "an ingress rule without `from` admits everyone"
+    gateway_pods = [
+        {"app.kubernetes.io/name": "gateway"},
+        {"app.kubernetes.io/name": "gateway-seat-move-recovery"},
+    ]
     for peer in sources:
-        allowed_pods = peer.get("podSelector", {}).get("matchLabels") == {"app.kubernetes.io/name": "gateway"}
+        allowed_pods = peer.get("podSelector", {}).get("matchLabels") in gateway_pods
         allowed_ns = peer.get("namespaceSelector", {}).get("matchLabels") == {
             "kubernetes.io/metadata.name": "monitoring"
         }
@@ -265,6 +275,41 @@ def test_flights_and_gateway_migrate_before_each_sync() -> None:
     for job in jobs.values():
         assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
         assert job["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "migrate_contexts"
+
+
+def test_gateway_cronjobs_recover_seat_moves_and_purge_idempotency_keys() -> None:
+    docs = render(K8S / "overlays" / "eks")
+    cronjobs = {job["metadata"]["name"]: job for job in of_kind(docs, "CronJob")}
+    assert set(cronjobs) == {"gateway-seat-move-recovery", "gateway-idempotency-purge"}
+    commands = {}
+    for name, job in cronjobs.items():
+        assert job["spec"]["concurrencyPolicy"] == "Forbid", name
+        pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        env = {v["name"]: v for v in container["env"]}
+        assert env["DJANGO_SETTINGS_MODULE"]["value"] == "settings.gateway", name
+        assert "secretKeyRef" in env["GATEWAY_DATABASE_URL"]["valueFrom"], name
+        commands[name] = container["command"][-1]
+        assert (ROOT / "gateway" / "management" / "commands" / f"{commands[name]}.py").exists(), name
+    assert commands == {
+        "gateway-seat-move-recovery": "recover_seat_moves",
+        "gateway-idempotency-purge": "purge_idempotency_keys",
+    }
+    recovery = cronjobs["gateway-seat-move-recovery"]["spec"]["jobTemplate"]["spec"]["template"]
+    env = {v["name"]: v.get("value") for v in recovery["spec"]["containers"][0]["env"]}
+    assert env["RESERVATIONS_URL"] == "http://reservations:8000"  # it drives sagas through the upstreams
+    labels = recovery["metadata"]["labels"]
+    for service in ("flights", "reservations"):
+        policy = next(
+            n for n in of_kind(docs, "NetworkPolicy")
+            if n["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == service
+        )  # fmt: skip
+        peers = [
+            peer.get("podSelector", {}).get("matchLabels", {})
+            for r in policy["spec"]["ingress"]
+            for peer in r["from"]
+        ]
+        assert any(peer and selects(peer, labels) for peer in peers), service
 
 
 def test_argocd_applications_point_at_overlays_that_render() -> None:
