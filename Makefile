@@ -90,8 +90,9 @@ schema: install  ## write each deployable's OpenAPI file to docs/openapi/
 		DJANGO_SETTINGS_MODULE=settings.$$s $(PY) manage.py spectacular --validate --file docs/openapi/$$s.yaml && echo "docs/openapi/$$s.yaml"; \
 	done
 
-diagrams:  ## render docs/design/*.puml to SVG (needs Debian's plantuml: apt-get install --no-install-recommends plantuml)
+diagrams:  ## render docs/design/*.puml to SVG (needs Debian's plantuml and graphviz: apt-get install --no-install-recommends plantuml graphviz)
 	@command -v plantuml >/dev/null || { echo "plantuml is not installed: apt-get install -y --no-install-recommends plantuml" >&2; exit 1; }
+	@command -v dot >/dev/null || { echo "graphviz (dot) is not installed: apt-get install -y --no-install-recommends graphviz" >&2; exit 1; }
 	plantuml -tsvg -failfast2 docs/design/*.puml
 
 shell: install  ## Django shell on the platform settings

