@@ -93,7 +93,7 @@ def test_a_reserve_sends_the_books_body_and_accepts_its_success():
     body = json.loads(request.content)
     assert list(body) == ["flight_id", "customer_id", "seat_num"]
     assert body == RESERVATION
-    assert result is None
+    assert result is True  # the customer holds the seat now
 
 
 def test_the_books_403_is_a_taken_seat():

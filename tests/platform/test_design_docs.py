@@ -17,7 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DESIGN = ROOT / "docs" / "design"
 SOURCES = sorted(DESIGN.glob("*.puml"))
-EMBEDDED = re.compile(r"<!--MD5=\[[0-9a-f]+\]\n(.*?@enduml)", re.DOTALL)
+# The source comes last; state diagrams also put an MD5 comment before every link, hence @startuml.
+EMBEDDED = re.compile(r"<!--MD5=\[[0-9a-f]+\]\n(@startuml.*?@enduml)", re.DOTALL)
 ADR = r"\[ADR (\d+)\]\((\d{4}-[a-z0-9-]+\.md)\)"  # a link to the ADR's file
 STATUS = re.compile(
     rf"^Date: \d{{4}}-\d{{2}}-\d{{2}} · Status: (accepted|superseded by {ADR})"
