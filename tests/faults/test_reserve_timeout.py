@@ -42,9 +42,13 @@ class HoldingProxy:
         held = method == "PUT" and self.hold is not None
         if held and self.hold == "request":
             self.release.wait(HOLD_LIMIT_S)
-        headers = {"Content-Type": environ.get("CONTENT_TYPE") or "application/json"}
-        if environ.get("HTTP_X_REQUEST_ID"):
-            headers["X-Request-ID"] = environ["HTTP_X_REQUEST_ID"]
+        headers = {  # everything the gateway sent (its service token, the request id), but hop-by-hop
+            key[5:].replace("_", "-"): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_") and key not in {"HTTP_HOST", "HTTP_CONNECTION", "HTTP_CONTENT_LENGTH"}
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
         response = self.client.request(
             method, path, params=environ.get("QUERY_STRING", ""), content=body, headers=headers
         )
