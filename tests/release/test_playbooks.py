@@ -60,3 +60,23 @@ def test_ansible_lint_production_profile_is_clean() -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "Profile 'production' was required, and it passed" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("service", ["flights", "reservations", "gateway"])
+def test_eks_smoke_paths_are_the_services_own_paths(service: str) -> None:
+    """Finding 3: the flights smoke path was a gateway path, 404 (or 401) on flights itself."""
+    import yaml
+    from django.urls import Resolver404, resolve
+
+    inventory = yaml.safe_load((DEPLOY / "inventories" / "eks" / "group_vars" / "all.yml").read_text())
+    paths = inventory["smoke_paths"][service]
+    assert paths
+    for path in paths:
+        try:
+            resolve(path.split("?", 1)[0], urlconf=f"settings.urls.{service}")
+        except Resolver404:
+            pytest.fail(f"{service} has no view for its smoke path {path}")
+    if service != "gateway":
+        smoke = (DEPLOY / "roles" / "release" / "tasks" / "smoke_k8s.yml").read_text()
+        assert "X-Service-Token" in smoke
+        assert "SERVICE_TOKENS" in smoke

@@ -27,19 +27,41 @@ def test_triggers_cover_pull_requests_main_and_version_tags(workflow: dict) -> N
     assert workflow["permissions"] == {"contents": "read"}
 
 
-def test_jobs_form_the_pipeline_lint_test_image_bump(workflow: dict) -> None:
+def test_jobs_form_the_pipeline_lint_test_image_release_pr(workflow: dict) -> None:
     jobs = workflow["jobs"]
-    assert list(jobs) == ["lint", "test", "image", "gitops-bump"]
+    assert list(jobs) == ["lint", "test", "image", "release-pr"]
     for name, job in jobs.items():
         assert job["runs-on"].startswith("ubuntu-"), name
         assert job["steps"], name
         for needed in [job["needs"]] if isinstance(job.get("needs"), str) else job.get("needs", []):
             assert needed in jobs, f"{name} needs unknown job {needed}"
     assert jobs["test"]["needs"] == "lint"
-    assert jobs["image"]["needs"] == "test"
-    assert jobs["gitops-bump"]["needs"] == "image"
-    for name in ("image", "gitops-bump"):
-        assert jobs[name]["if"] == "startsWith(github.ref, 'refs/tags/v')", name
+    assert jobs["image"]["needs"] == "lint"
+    assert jobs["release-pr"]["needs"] == ["test", "image"]
+    assert jobs["release-pr"]["if"] == "startsWith(github.ref, 'refs/tags/v')"
+
+
+def test_the_image_is_built_and_smoke_tested_on_every_push_not_only_at_release(workflow: dict) -> None:
+    image = workflow["jobs"]["image"]
+    assert "if" not in image, "the image job must run on every push and pull request"
+    steps = image["steps"]
+    build = next(s for s in steps if s.get("uses", "").startswith("docker/build-push-action@"))
+    assert "if" not in build
+    assert build["with"]["load"] is True
+    smoke = next(i for i, s in enumerate(steps) if "scripts/image_smoke.sh" in s.get("run", ""))
+    assert steps.index(build) < smoke
+    script = (ROOT / "scripts" / "image_smoke.sh").read_text()
+    for needed in (
+        "/ping",
+        "/health",
+        "flights reservations gateway",
+        "--read-only",
+        "--user 10001:10001",
+        "DEBUG=0",
+    ):
+        assert needed in script, needed
+    for step in steps[smoke + 1 :]:
+        assert step.get("if") == "startsWith(github.ref, 'refs/tags/v')", f"{step} would push outside a tag"
 
 
 def test_every_action_is_pinned_to_a_version(workflow: dict) -> None:
@@ -59,19 +81,28 @@ def test_tests_run_against_mariadb_and_redis_service_containers(workflow: dict) 
     assert "pytest -m rollout" in runs
 
 
-def test_the_image_is_built_and_pushed_then_the_overlays_are_bumped(workflow: dict) -> None:
+def test_a_release_is_a_pull_request_with_tag_and_digest_never_a_push_to_main(workflow: dict) -> None:
+    """Finding 1: CI committed the image to main, so Argo CD rolled it out before any canary."""
     image = workflow["jobs"]["image"]
-    build = next(
-        step for step in image["steps"] if step.get("uses", "").startswith("docker/build-push-action@")
-    )
-    assert build["with"]["push"] is True
+    push = next(s for s in image["steps"] if s.get("id") == "push")
+    assert push["with"]["push"] is True
     assert "id-token" in image["permissions"]
-    bump = "\n".join(step.get("run", "") for step in workflow["jobs"]["gitops-bump"]["steps"])
-    assert 'kustomize edit set image "skyway=${IMAGE}"' in bump
+    assert image["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
+    text = WORKFLOW.read_text()
+    assert "git push" not in text
+    release = workflow["jobs"]["release-pr"]
+    bump = "\n".join(step.get("run", "") for step in release["steps"])
+    assert 'kustomize edit set image "skyway=${NAME}:${GITHUB_REF_NAME}@${DIGEST}"' in bump
     assert "release.env" in bump
-    assert "git push origin HEAD:main" in bump
-    assert workflow["jobs"]["gitops-bump"]["permissions"] == {"contents": "write"}
+    opened = next(
+        s for s in release["steps"] if s.get("uses", "").startswith("peter-evans/create-pull-request@")
+    )
+    assert opened["with"]["add-paths"] == "k8s/overlays/eks"
+    assert opened["with"]["branch"].startswith("release/")
+    assert release["permissions"] == {"contents": "write", "pull-requests": "write"}
     for service in ("flights", "reservations", "gateway"):
+        overlay = (ROOT / "k8s" / "overlays" / "eks" / service / "kustomization.yaml").read_text()
+        assert "newName: registry.from-params.invalid/skyway" in overlay  # what the bump writes back
         assert (ROOT / "k8s" / "overlays" / "eks" / service / "release.env").exists()
 
 
