@@ -13,7 +13,7 @@ export DEBUG ?= 1
 # settings.test (pytest-django lets the environment override pyproject's setting).
 
 .PHONY: help install run run-split stop test test-mysql lint format schema diagrams shell migrate seed \
-        serve-flights serve-reservations serve-gateway bench faults rollout clean
+        serve-flights serve-reservations serve-gateway bench faults rollout terraform-check clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -106,6 +106,10 @@ faults: install  ## fault runs under load: kill services, stop Redis, slow upstr
 
 rollout: install  ## canary / blue-green / rollback against real local processes
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest -m rollout
+
+terraform-check: install  ## terraform fmt -check and checkov over terraform/ (offline; plan/apply need AWS)
+	terraform fmt -check -recursive terraform
+	.venv-checkov/bin/checkov -d terraform --framework terraform --quiet --compact
 
 clean:  ## remove local state (databases, embedded Redis data)
 	-$(PY) manage.py embedded_redis stop --all

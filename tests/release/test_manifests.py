@@ -5,6 +5,7 @@ reviewer checks by hand (probes, resources, non-root read-only containers, no se
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import re
 import shutil
@@ -112,23 +113,44 @@ def test_every_kustomization_renders_to_named_resources(directory: Path) -> None
         assert doc.get("metadata", {}).get("name")
 
 
+def pod_template_doc(rollout: dict) -> dict:
+    """A Rollout's pod template as a core PodTemplate, so Kubernetes' own schema checks it strictly."""
+    return {
+        "apiVersion": "v1",
+        "kind": "PodTemplate",
+        "metadata": {"name": rollout["metadata"]["name"]},
+        "template": rollout["spec"]["template"],
+    }
+
+
 @pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=rel)
 def test_every_resource_validates_against_its_schema(directory: Path) -> None:
     for doc in render(directory):
         schema = SCHEMAS.get((doc["apiVersion"], doc["kind"]))
         if schema is not None:
             jsonschema.validate(doc, schema)
+            if doc["kind"] == "Rollout":
+                kubernetes_validate.validate(pod_template_doc(doc), KUBERNETES_VERSION, strict=True)
+            for metric in doc["spec"].get("metrics", []) if doc["kind"] == "AnalysisTemplate" else []:
+                if "job" in metric["provider"]:
+                    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": metric["name"]}}
+                    job["spec"] = metric["provider"]["job"]["spec"]
+                    kubernetes_validate.validate(job, KUBERNETES_VERSION, strict=True)
             continue
         # A kind with neither a Kubernetes schema nor ours fails here (SchemaNotFoundError).
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
 def test_strict_validation_catches_a_misspelled_field() -> None:
-    deployment = of_kind(render(K8S / "base"), "Deployment")[0]
-    broken = yaml.safe_load(yaml.safe_dump(deployment))
+    rollout = of_kind(render(K8S / "base"), "Rollout")[0]
+    broken = yaml.safe_load(yaml.safe_dump(rollout))
     broken["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = {}
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+        kubernetes_validate.validate(pod_template_doc(broken), KUBERNETES_VERSION, strict=True)
+    broken_steps = yaml.safe_load(yaml.safe_dump(rollout))
+    broken_steps["spec"]["strategy"]["canary"]["steps"][1] = {"setWeigth": 10}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken_steps, SCHEMAS[("argoproj.io/v1alpha1", "Rollout")])
     route = of_kind(render(K8S / "base"), "HTTPRoute")[0]
     broken_route = yaml.safe_load(yaml.safe_dump(route))
     broken_route["spec"]["rules"][0]["backendRefs"][0]["wieght"] = 5
@@ -148,38 +170,78 @@ def test_routes_send_traffic_only_to_services_that_exist_with_sane_weights(direc
         for parent in route["spec"]["parentRefs"]:
             assert parent["name"] in (gateways if parent.get("kind") == "Gateway" else services), parent
         rules = {rule["name"]: rule for rule in route["spec"]["rules"]}
+        assert set(rules) == {"traffic"}, "the preview rule is the Rollout's managed header route"
         traffic = rules["traffic"]["backendRefs"]
         assert [ref["name"] for ref in traffic] == [f"{name}-stable", f"{name}-canary"]
         weights = [ref["weight"] for ref in traffic]
-        assert all(isinstance(w, int) and 0 <= w <= 100 for w in weights), weights
-        assert sum(weights) == 100, f"{name}: weights {weights} are not percentages"
-        assert [ref["name"] for ref in rules["preview"]["backendRefs"]] == [f"{name}-canary"]
-        assert rules["preview"]["matches"][0]["headers"][0]["name"] == "X-Skyway-Preview"
-        for rule in route["spec"]["rules"]:
-            for ref in rule["backendRefs"]:
-                assert ref["name"] in services, f"{name} routes to missing Service {ref['name']}"
+        assert weights == [100, 0], f"{name}: git holds the resting weights, {weights}"
+        for ref in traffic:
+            assert ref["name"] in services, f"{name} routes to missing Service {ref['name']}"
 
 
 @pytest.mark.parametrize("directory", FULL_RENDERS, ids=rel)
-def test_track_services_select_exactly_their_track(directory: Path) -> None:
+def test_every_rollout_canaries_through_its_route_with_background_analysis(directory: Path) -> None:
+    docs = render(directory)
+    templates = {t["metadata"]["name"] for t in of_kind(docs, "AnalysisTemplate")}
+    rollouts = of_kind(docs, "Rollout")
+    assert {r["metadata"]["name"] for r in rollouts} == {"flights", "reservations", "gateway"}
+    assert not of_kind(docs, "Deployment"), "a Deployment beside the Rollout would be a second owner"
+    for rollout in rollouts:
+        name = rollout["metadata"]["name"]
+        canary = rollout["spec"]["strategy"]["canary"]
+        assert (canary["stableService"], canary["canaryService"]) == (f"{name}-stable", f"{name}-canary")
+        assert canary["stableMetadata"]["labels"] == {"skyway.io/track": "stable"}
+        assert canary["canaryMetadata"]["labels"] == {"skyway.io/track": "canary"}
+        plugin = canary["trafficRouting"]["plugins"]["argoproj-labs/gatewayAPI"]
+        assert plugin["httpRoutes"] == [{"name": name, "useHeaderRoutes": True}]
+        assert canary["trafficRouting"]["managedRoutes"] == [{"name": "preview"}]
+        steps = canary["steps"]
+        assert steps[0]["setHeaderRoute"]["match"][0]["headerName"] == "X-Skyway-Preview"
+        weights = [s["setWeight"] for s in steps if "setWeight" in s]
+        assert weights == sorted(weights), weights
+        assert 0 < weights[0] < 100, weights
+        for before, after in itertools.pairwise(steps):
+            if "setWeight" in before:
+                assert "pause" in after, f"{name}: a weight with no observation window"
+        analysis = canary["analysis"]
+        assert analysis["startingStep"] == next(i for i, s in enumerate(steps) if "setWeight" in s)
+        assert analysis["args"] == [{"name": "service", "value": name}]
+        assert analysis["templates"][0]["templateName"] in templates
+
+
+def test_the_analysis_pauses_a_quiet_canary_instead_of_failing_it() -> None:
+    template = of_kind(render(K8S / "base"), "AnalysisTemplate")[0]
+    args = {a["name"]: a.get("value") for a in template["spec"]["args"]}
+    assert int(args["min-requests"]) >= 10
+    for metric in template["spec"]["metrics"]:
+        query = metric["provider"]["prometheus"]["query"]
+        # An empty vector (fewer than min-requests) meets neither condition: Inconclusive → paused.
+        assert "and on()" in query
+        assert ">= {{args.min-requests}}" in query
+        assert 'track="canary"' in query
+        assert metric["successCondition"].startswith("len(result) > 0 && ")
+        assert metric["failureCondition"].startswith("len(result) > 0 && ")
+        assert metric["inconclusiveLimit"] == 0
+
+
+@pytest.mark.parametrize("directory", FULL_RENDERS, ids=rel)
+def test_track_services_select_the_rollouts_pods(directory: Path) -> None:
+    """Argo Rollouts adds each track's pod-template hash to the stable and canary selectors; in git they
+    select the Rollout's pods, and nothing else."""
     docs = render(directory)
     services = {doc["metadata"]["name"]: doc for doc in of_kind(docs, "Service")}
-    for deployment in of_kind(docs, "Deployment"):
-        name = deployment["metadata"]["name"]
-        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
-        assert pod_labels["skyway.io/track"] == "stable"
-        assert selects(services[name]["spec"]["selector"], pod_labels)
-        assert selects(services[f"{name}-stable"]["spec"]["selector"], pod_labels)
-        assert not selects(services[f"{name}-canary"]["spec"]["selector"], pod_labels)
-        assert selects(
-            services[f"{name}-canary"]["spec"]["selector"], {**pod_labels, "skyway.io/track": "canary"}
-        )
+    for rollout in of_kind(docs, "Rollout"):
+        name = rollout["metadata"]["name"]
+        pod_labels = rollout["spec"]["template"]["metadata"]["labels"]
+        assert selects(rollout["spec"]["selector"]["matchLabels"], pod_labels)
+        for service in (name, f"{name}-stable", f"{name}-canary"):
+            assert services[service]["spec"]["selector"] == rollout["spec"]["selector"]["matchLabels"]
 
 
 @pytest.mark.parametrize("directory", FULL_RENDERS, ids=rel)
 def test_every_deployment_has_pdb_hpa_and_a_deny_by_default_network(directory: Path) -> None:
     docs = render(directory)
-    for deployment in of_kind(docs, "Deployment"):
+    for deployment in of_kind(docs, "Rollout"):
         name = deployment["metadata"]["name"]
         pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert any(
@@ -214,6 +276,7 @@ def test_internal_services_accept_traffic_only_from_the_gateway_and_monitoring(s
     gateway_pods = [
         {"app.kubernetes.io/name": "gateway"},
         {"app.kubernetes.io/name": "gateway-seat-move-recovery"},
+        {"skyway.io/role": "smoke"},  # the canary's smoke Job (AnalysisTemplate skyway-smoke)
     ]
     for peer in sources:
         allowed_pods = peer.get("podSelector", {}).get("matchLabels") in gateway_pods
@@ -279,13 +342,13 @@ def test_no_secret_value_is_committed(directory: Path) -> None:
 
 def test_each_deployable_runs_its_own_settings_and_the_gateway_calls_the_routed_services() -> None:
     docs = render(EKS)
-    for deployment in of_kind(docs, "Deployment"):
+    for deployment in of_kind(docs, "Rollout"):
         name = deployment["metadata"]["name"]
         env = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["DJANGO_SETTINGS_MODULE"]["value"] == f"settings.{name}"
         assert (ROOT / "settings" / f"{name}.py").exists()
         assert "configMapKeyRef" in env["RELEASE_ID"]["valueFrom"]
-    gateway = next(d for d in of_kind(docs, "Deployment") if d["metadata"]["name"] == "gateway")
+    gateway = next(d for d in of_kind(docs, "Rollout") if d["metadata"]["name"] == "gateway")
     env = {v["name"]: v.get("value") for v in gateway["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["FLIGHTS_URL"] == "http://flights:8000"
     assert env["RESERVATIONS_URL"] == "http://reservations:8000"
@@ -486,7 +549,7 @@ def test_per_account_values_come_from_the_one_params_file(tmp_path: Path) -> Non
         assert stale not in rendered, f"{stale} left in a render"
     assert "kind: ConfigMap\nmetadata:\n  annotations:\n    config.kubernetes.io/local-config" not in rendered
     assert "skyway-params" not in rendered, "the params object must not reach the cluster"
-    images = set(re.findall(r"image: (\S+)", rendered))
+    images = {image for image in re.findall(r"image: (\S+)", rendered) if "/skyway:" in image}
     assert images == {"210987654321.dkr.ecr.us-east-2.amazonaws.com/skyway:v0.1.0"}, images
 
 
@@ -511,12 +574,12 @@ def test_the_gateway_api_version_is_stated_and_checked_before_a_rollout() -> Non
         (ROOT / "deploy" / "inventories" / "eks" / "group_vars" / "all.yml").read_text()
     )
     assert inventory["gateway_api_min_version"] == "v1.4.0"
-    preflight = yaml.safe_load((ROOT / "deploy" / "tasks" / "preflight.yml").read_text())
-    check = next(
-        task for task in preflight if "Gateway API" in task["name"] and "ansible.builtin.assert" in task
+    check = yaml.safe_load((ROOT / "deploy" / "check-cluster.yml").read_text())[0]["tasks"]
+    version = next(
+        task for task in check if "Gateway API" in task["name"] and "ansible.builtin.assert" in task
     )
-    assert "version(gateway_api_min_version, '>=')" in " ".join(check["ansible.builtin.assert"]["that"])
-    assert "gateway.networking.k8s.io/bundle-version" in check["vars"]["preflight_gateway_api_version"]
+    assert "version(gateway_api_min_version, '>=')" in " ".join(version["ansible.builtin.assert"]["that"])
+    assert "gateway.networking.k8s.io/bundle-version" in version["vars"]["check_gateway_api_version"]
     assert "Gateway API v1.4" in (ROOT / "docs" / "deploying.md").read_text()
 
 

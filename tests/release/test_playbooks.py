@@ -27,7 +27,13 @@ def ansible_env() -> dict[str, str]:
 
 
 def test_there_is_a_playbook_per_rollout() -> None:
-    assert set(PLAYBOOKS) == {"deploy.yml", "canary.yml", "blue-green.yml", "rollback.yml"}
+    assert set(PLAYBOOKS) == {
+        "deploy.yml",
+        "canary.yml",
+        "blue-green.yml",
+        "rollback.yml",
+        "check-cluster.yml",
+    }
 
 
 @pytest.mark.parametrize("inventory", INVENTORIES)
@@ -42,7 +48,7 @@ def test_playbook_passes_syntax_check(playbook: str, inventory: str) -> None:
 
 
 def test_inventories_resolve_platform_and_router() -> None:
-    expected = {"local": ("local", "gateway_file"), "eks": ("eks", "k8s")}
+    expected = {"local": ("local", "gateway_file"), "eks": ("eks", "argo-rollouts")}
     for inventory, (platform, router) in expected.items():
         result = subprocess.run(
             [str(VENV_BIN / "ansible-inventory"), "-i", f"inventories/{inventory}", "--host", "localhost"],
@@ -63,20 +69,38 @@ def test_ansible_lint_production_profile_is_clean() -> None:
 
 
 @pytest.mark.parametrize("service", ["flights", "reservations", "gateway"])
-def test_eks_smoke_paths_are_the_services_own_paths(service: str) -> None:
+def test_the_canary_smoke_paths_are_the_services_own_paths(service: str) -> None:
     """Finding 3: the flights smoke path was a gateway path, 404 (or 401) on flights itself."""
     import yaml
     from django.urls import Resolver404, resolve
 
-    inventory = yaml.safe_load((DEPLOY / "inventories" / "eks" / "group_vars" / "all.yml").read_text())
-    paths = inventory["smoke_paths"][service]
-    assert paths
-    for path in paths:
+    rollout = next(
+        d for d in yaml.safe_load_all((ROOT / "k8s" / "base" / service / "rollout.yaml").read_text()) if d
+    )
+    smoke = next(
+        step["analysis"]
+        for step in rollout["spec"]["strategy"]["canary"]["steps"]
+        if "analysis" in step and step["analysis"]["templates"][0]["templateName"] == "skyway-smoke"
+    )
+    args = {arg["name"]: arg["value"] for arg in smoke["args"]}
+    assert args["service"] == service
+    for path in args["paths"].split():
         try:
             resolve(path.split("?", 1)[0], urlconf=f"settings.urls.{service}")
         except Resolver404:
             pytest.fail(f"{service} has no view for its smoke path {path}")
-    if service != "gateway":
-        smoke = (DEPLOY / "roles" / "release" / "tasks" / "smoke_k8s.yml").read_text()
-        assert "X-Service-Token" in smoke
-        assert "SERVICE_TOKENS" in smoke
+    job = (ROOT / "k8s" / "base" / "shared" / "smoke-template.yaml").read_text()
+    assert "X-Service-Token" in job
+    assert "SERVICE_TOKENS" in job
+
+
+def test_the_rollout_playbooks_refuse_eks_where_argo_rollouts_owns_releases() -> None:
+    """Finding 1: the playbooks' promote/rollback patches were a second owner that Argo CD reverted."""
+    result = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", "inventories/eks", "canary.yml",
+         "-e", "service=flights", "-e", "image=skyway:v2"],
+        cwd=DEPLOY, env=ansible_env(), capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "On EKS a release starts when its pull request" in result.stdout
+    assert not list((DEPLOY / "roles" / "release" / "tasks").glob("*_k8s.yml"))

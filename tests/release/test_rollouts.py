@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.release.rollout_files import k8s_with_rollout
 from tests.support.live import ROOT, LiveService, base_env, free_port, run_manage
 
 pytestmark = [pytest.mark.rollout, pytest.mark.timeout(240)]
@@ -158,13 +159,15 @@ def live_release_of(stack: Stack) -> str:
     return httpx.get(f"{url}/health", timeout=5).json()["releaseId"]
 
 
-def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack) -> None:
+def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack, tmp_path: Path) -> None:
+    # Driven by the Kubernetes files: steps, pause and min-requests come from the Rollout and its
+    # AnalysisTemplate (a copy with short pauses), not from command-line options.
+    k8s = k8s_with_rollout(
+        tmp_path, "flights", weights=[25, 50], pause="3s", analysis_args={"min-requests": "10"}
+    )
     stack.load.start()
     try:
-        result = stack.deploy(
-            "canary", "--service", "flights", "--image", "skyway:v2",
-            "--steps", "25,50,100", "--step-seconds", "3", "--min-requests", "10",
-        )  # fmt: skip
+        result = stack.deploy("canary", "--service", "flights", "--image", "skyway:v2", "--k8s-dir", str(k8s))
     finally:
         stack.load.stop()
     counts = stack.load.counts()
@@ -185,14 +188,17 @@ def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack) 
     assert not [kind for kind in counts if kind.startswith("conn:")]
 
 
-def test_b_canary_of_a_bad_build_is_rolled_back_at_the_first_step(stack: Stack) -> None:
+def test_b_canary_of_a_bad_build_is_rolled_back_at_the_first_step(stack: Stack, tmp_path: Path) -> None:
+    k8s = k8s_with_rollout(
+        tmp_path, "flights", weights=[10, 50], pause="5s", analysis_args={"min-requests": "10"}
+    )
     stack.load.results.clear()
     stack.load.start()
     started = time.monotonic()
     try:
         result = stack.deploy(
             "canary", "--service", "flights", "--image", "skyway:v3", "--env", f"FAULT_ERROR_RATE={FAULT_RATE}",
-            "--steps", "10,50,100", "--step-seconds", "5", "--min-requests", "10",
+            "--k8s-dir", str(k8s),
         )  # fmt: skip
     finally:
         stack.load.stop()

@@ -29,7 +29,7 @@ def test_triggers_cover_pull_requests_main_and_version_tags(workflow: dict) -> N
 
 def test_jobs_form_the_pipeline_lint_test_image_release_pr(workflow: dict) -> None:
     jobs = workflow["jobs"]
-    assert list(jobs) == ["lint", "test", "image", "release-pr"]
+    assert list(jobs) == ["lint", "terraform", "test", "image", "release-pr"]
     for name, job in jobs.items():
         assert job["runs-on"].startswith("ubuntu-"), name
         assert job["steps"], name
@@ -116,3 +116,12 @@ def test_expressions_refer_to_steps_jobs_and_outputs_that_exist(workflow: dict) 
                 assert step_id in step_ids, f"{name}: unknown step {step_id} in {expression}"
             for job_id, output in re.findall(r"needs\.([\w-]+)\.outputs\.([\w-]+)", expression):
                 assert output in jobs[job_id].get("outputs", {}), f"{name}: {job_id} has no output {output}"
+
+
+def test_the_environment_is_checked_on_every_push(workflow: dict) -> None:
+    job = workflow["jobs"]["terraform"]
+    assert "if" not in job
+    runs = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "terraform fmt -check -recursive terraform" in runs
+    assert "checkov==3.3.30" in runs
+    assert "checkov -d terraform" in runs

@@ -1,0 +1,124 @@
+"""The rollout the local executor runs, read from the Kubernetes files Argo Rollouts runs on EKS.
+
+One set of steps and thresholds for both executors (docs/adr/0088): the canary steps are the `setWeight`
+steps of ``k8s/base/<service>/rollout.yaml`` (then 100 %, as Argo Rollouts does after the last step),
+each step observed for its `pause` duration, and the thresholds are the args of the AnalysisTemplate the
+Rollout's background analysis names (``k8s/base/shared/analysis-template.yaml``), with the Rollout's own
+args over the template's defaults.
+
+    python -m deploy.spec flights [--k8s-dir k8s/base]      → JSON {steps, step_seconds, thresholds, …}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+K8S_DIR = Path(__file__).resolve().parent.parent / "k8s" / "base"
+DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
+UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+# AnalysisTemplate arg → the local analysis' threshold (deploy.analysis.Thresholds) and its type.
+THRESHOLD_ARGS = {
+    "max-error-rate": ("max_error_rate", float),
+    "max-error-rate-increase": ("max_error_rate_increase", float),
+    "max-latency-ratio": ("max_latency_ratio", float),
+    "min-requests": ("min_requests", int),
+}
+
+
+class SpecError(ValueError):
+    """The Kubernetes files do not describe a rollout the local executor can run."""
+
+
+def duration_seconds(text: str) -> float:
+    match = DURATION.match(str(text))
+    if not match:
+        raise SpecError(f"pause duration {text!r} is not like 30s, 2m or 500ms")
+    return int(match.group(1)) * UNIT_SECONDS[match.group(2)]
+
+
+def document_of_kind(path: Path, kind: str, name: str | None = None) -> dict[str, Any]:
+    for doc in yaml.safe_load_all(path.read_text()):
+        if doc and doc.get("kind") == kind and (name is None or doc["metadata"]["name"] == name):
+            return doc
+    raise SpecError(f"{path}: no {kind}{' ' + name if name else ''}")
+
+
+def analysis_template(k8s_dir: Path, name: str) -> dict[str, Any]:
+    for path in sorted(k8s_dir.rglob("*.yaml")):
+        if "AnalysisTemplate" not in path.read_text():
+            continue
+        try:
+            return document_of_kind(path, "AnalysisTemplate", name)
+        except SpecError:
+            continue
+    raise SpecError(f"{k8s_dir}: no AnalysisTemplate {name}")
+
+
+def rollout_spec(service: str, k8s_dir: Path = K8S_DIR) -> dict[str, Any]:
+    """Steps (percent, rising, ending at 100), seconds per step and thresholds for `service`'s canary."""
+    rollout = document_of_kind(k8s_dir / service / "rollout.yaml", "Rollout")
+    canary = rollout["spec"]["strategy"].get("canary")
+    if canary is None:
+        raise SpecError(f"{service}: the Rollout has no canary strategy")
+    steps: list[int] = []
+    pauses: list[float] = []
+    for step in canary["steps"]:
+        if "setWeight" in step:
+            steps.append(int(step["setWeight"]))
+        elif "pause" in step and steps:
+            if "duration" not in step["pause"]:
+                raise SpecError(f"{service}: an indefinite pause cannot run unattended on one machine")
+            pauses.append(duration_seconds(step["pause"]["duration"]))
+    if not steps or steps != sorted(steps) or not all(0 < s <= 100 for s in steps):
+        raise SpecError(f"{service}: setWeight steps {steps} must rise within 1..100")
+    if len(pauses) != len(steps):
+        raise SpecError(f"{service}: every setWeight needs a pause after it (the step's observation window)")
+    if steps[-1] != 100:
+        steps.append(100)  # Argo Rollouts sends all traffic to the canary after the last step
+        pauses.append(pauses[-1])
+    analysis = canary.get("analysis", {})
+    templates = [ref["templateName"] for ref in analysis.get("templates", [])]
+    if not templates:
+        raise SpecError(f"{service}: the Rollout names no background analysis")
+    template = analysis_template(k8s_dir, templates[0])
+    args = {arg["name"]: arg.get("value") for arg in template["spec"].get("args", [])}
+    args.update({arg["name"]: arg.get("value") for arg in analysis.get("args", [])})
+    thresholds = {}
+    for arg, (name, kind) in THRESHOLD_ARGS.items():
+        if args.get(arg) is None:
+            raise SpecError(f"AnalysisTemplate {templates[0]}: arg {arg} has no value")
+        thresholds[name] = kind(args[arg])
+    return {
+        "service": service,
+        "steps": steps,
+        # The local loop observes every step for one window; the Rollout's first pause is it.
+        "step_seconds": pauses[0],
+        "step_seconds_each": pauses,
+        "thresholds": thresholds,
+        "analysis_template": templates[0],
+        "source": str(k8s_dir / service / "rollout.yaml"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.spec", description=__doc__.splitlines()[0])
+    parser.add_argument("service")
+    parser.add_argument("--k8s-dir", type=Path, default=K8S_DIR)
+    args = parser.parse_args(argv)
+    try:
+        print(json.dumps(rollout_spec(args.service, args.k8s_dir)))
+    except SpecError as exc:
+        print(f"deploy.spec: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

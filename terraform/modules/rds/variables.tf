@@ -1,0 +1,48 @@
+variable "name" {
+  description = "Identifier of the instance and its companions."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "The VPC of the instance."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets of the DB subnet group."
+  type        = list(string)
+}
+
+variable "client_security_group_id" {
+  description = "The only security group allowed to connect (the EKS cluster's)."
+  type        = string
+}
+
+variable "engine_version" {
+  description = "MySQL engine version."
+  type        = string
+  default     = "8.4"
+}
+
+variable "instance_class" {
+  description = "Instance class."
+  type        = string
+  default     = "db.m7g.large"
+}
+
+variable "allocated_storage_gb" {
+  description = "Initial storage; autoscaling up to five times this."
+  type        = number
+  default     = 50
+}
+
+variable "kms_key_arn" {
+  description = "KMS key of storage, the master secret and Performance Insights."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags on every resource."
+  type        = map(string)
+  default     = {}
+}

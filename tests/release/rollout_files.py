@@ -1,0 +1,40 @@
+"""A copy of k8s/base whose Rollout and AnalysisTemplate say what a test wants (steps, pauses, args)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+K8S_BASE = Path(__file__).resolve().parents[2] / "k8s" / "base"
+
+
+def k8s_with_rollout(
+    tmp_path: Path,
+    service: str,
+    *,
+    weights: list[int],
+    pause: str,
+    analysis_args: dict[str, str] | None = None,
+) -> Path:
+    """Copy k8s/base under tmp_path, give `service`'s Rollout these setWeight steps (each followed by
+    `pause`) and the AnalysisTemplate these arg values; return the copy's directory."""
+    copy = tmp_path / "k8s-base"
+    shutil.copytree(K8S_BASE, copy)
+    rollout_path = copy / service / "rollout.yaml"
+    rollout = next(doc for doc in yaml.safe_load_all(rollout_path.read_text()) if doc)
+    steps = rollout["spec"]["strategy"]["canary"]["steps"]
+    head = [step for step in steps if "setWeight" not in step and "pause" not in step]
+    rollout["spec"]["strategy"]["canary"]["steps"] = head + [
+        item for weight in weights for item in ({"setWeight": weight}, {"pause": {"duration": pause}})
+    ]
+    rollout_path.write_text(yaml.safe_dump(rollout, sort_keys=False))
+    if analysis_args:
+        template_path = copy / "shared" / "analysis-template.yaml"
+        template = next(doc for doc in yaml.safe_load_all(template_path.read_text()) if doc)
+        for arg in template["spec"]["args"]:
+            if arg["name"] in analysis_args:
+                arg["value"] = analysis_args[arg["name"]]
+        template_path.write_text(yaml.safe_dump(template, sort_keys=False))
+    return copy

@@ -1,0 +1,114 @@
+"""The local executor's steps and thresholds are the Kubernetes Rollout's and AnalysisTemplate's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deploy.__main__ import extravars_from, parse_args
+from deploy.spec import SpecError, rollout_spec
+from tests.release.rollout_files import K8S_BASE, k8s_with_rollout
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.mark.parametrize("service", ["flights", "reservations", "gateway"])
+def test_the_spec_is_the_rollouts_weights_then_100_and_the_templates_thresholds(service: str) -> None:
+    rollout = next(d for d in yaml.safe_load_all((K8S_BASE / service / "rollout.yaml").read_text()) if d)
+    weights = [s["setWeight"] for s in rollout["spec"]["strategy"]["canary"]["steps"] if "setWeight" in s]
+    template = next(
+        d for d in yaml.safe_load_all((K8S_BASE / "shared" / "analysis-template.yaml").read_text()) if d
+    )
+    args = {a["name"]: a.get("value") for a in template["spec"]["args"]}
+    spec = rollout_spec(service)
+    assert spec["steps"] == [*weights, 100]
+    assert spec["step_seconds"] == 30
+    assert spec["thresholds"] == {
+        "max_error_rate": float(args["max-error-rate"]),
+        "max_error_rate_increase": float(args["max-error-rate-increase"]),
+        "max_latency_ratio": float(args["max-latency-ratio"]),
+        "min_requests": int(args["min-requests"]),
+    }
+
+
+def test_a_changed_step_weight_in_the_rollout_file_changes_the_local_run(tmp_path: Path) -> None:
+    """Through Ansible, as `python -m deploy canary` runs it: vars/rollout.yml + the preflight lookup."""
+    k8s = k8s_with_rollout(
+        tmp_path, "flights", weights=[15, 40], pause="7s", analysis_args={"min-requests": "12"}
+    )
+    preflight = yaml.safe_load((DEPLOY / "tasks" / "preflight.yml").read_text())
+    load = next(task for task in preflight if task["name"].startswith("Read the rollout of"))
+    playbook = tmp_path / "show.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Show the rollout the canary playbook would run",
+                    "hosts": "localhost",
+                    "connection": "local",
+                    "gather_facts": False,
+                    "vars_files": [str(DEPLOY / "vars" / "rollout.yml")],
+                    "tasks": [
+                        load,
+                        {
+                            "name": "Show",
+                            "ansible.builtin.debug": {
+                                "msg": "{{ {'steps': steps, 'step_seconds': step_seconds,"
+                                " 'min_requests': min_requests, 'max_error_rate': max_error_rate} | to_json }}"
+                            },
+                        },
+                    ],
+                }
+            ]
+        )
+    )
+    argv = parse_args(["canary", "--service", "flights", "--image", "skyway:v9", "--k8s-dir", str(k8s)])
+    extravars = extravars_from(argv)
+    assert extravars["k8s_dir"] == str(k8s.resolve())
+    assert "steps" not in extravars  # the file decides, not a CLI default
+    result = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", str(playbook),
+         "-e", json.dumps({**extravars, "repo_root": str(ROOT), "ansible_python_interpreter": sys.executable})],
+        cwd=DEPLOY, capture_output=True, text=True, check=False, timeout=120,
+        env={**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+             "ANSIBLE_CONFIG": str(DEPLOY / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+             "ANSIBLE_STDOUT_CALLBACK": "json"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    shown = next(
+        json.loads(task["hosts"]["localhost"]["msg"])
+        for play in json.loads(result.stdout)["plays"]
+        for task in play["tasks"]
+        if task["task"]["name"] == "Show"
+    )
+    assert shown["steps"] == [15, 40, 100]
+    assert float(shown["step_seconds"]) == 7
+    assert int(shown["min_requests"]) == 12
+    assert float(shown["max_error_rate"]) == 0.05
+
+
+def test_command_line_options_still_override_the_files() -> None:
+    extravars = extravars_from(
+        parse_args(["canary", "--service", "flights", "--image", "skyway:v9", "--steps", "50,100"])
+    )
+    assert extravars["steps"] == [50, 100]
+
+
+@pytest.mark.parametrize(
+    ("weights", "pause", "message"),
+    [([50, 10], "5s", "must rise"), ([10], "soon", "pause duration")],
+)
+def test_files_the_local_executor_cannot_run_are_refused(
+    tmp_path: Path, weights: list[int], pause: str, message: str
+) -> None:
+    k8s = k8s_with_rollout(tmp_path, "flights", weights=weights, pause=pause)
+    with pytest.raises(SpecError, match=message):
+        rollout_spec("flights", k8s)
