@@ -1,7 +1,10 @@
-"""`python -m deploy <deploy|canary|blue-green|rollback|check> --service S [--image skyway:TAG] …`
+"""`python -m deploy <deploy|canary|blue-green|rollback|check|status|promote|pause|abort|undo> --service S …`
 
-Runs deploy/<playbook>.yml through ansible-runner with this Python as the interpreter, prints one line of
-progress per task, and exits 0 when the rollout did what was asked (1 when it failed or rolled back).
+Rollouts (deploy, canary, blue-green, rollback) run deploy/<playbook>.yml through ansible-runner with this
+Python as the interpreter, print one line of progress per task, and exit 0 when the rollout did what was
+asked (1 when it failed or rolled back, 130 when interrupted: Ctrl-C aborts a rollout cleanly, all
+traffic back to the live version). The controls mirror `kubectl argo rollouts`: `status [--watch]`,
+`promote [--full]`, `pause`, `abort` act on a running local canary (deploy/control.py); `undo` is rollback.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -24,13 +28,15 @@ PLAYBOOKS = {
     "blue-green": "blue-green.yml",
     "rollback": "rollback.yml",
     "check": "check-cluster.yml",
+    "undo": "rollback.yml",
 }
+CONTROLS = ("status", "promote", "pause", "abort")
 INVENTORIES = ("local", "eks")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=sorted(PLAYBOOKS))
+    parser.add_argument("command", choices=sorted([*PLAYBOOKS, *CONTROLS]))
     parser.add_argument("--service", choices=["flights", "reservations", "gateway"])
     parser.add_argument(
         "--image", help="image reference with an explicit tag, e.g. skyway:v2 (tag = release id)"
@@ -66,10 +72,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--gateway-url", help="local inventory: the gateway whose /metrics the analysis reads"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the outcome")
+    parser.add_argument("--watch", action="store_true", help="status: follow the rollout until its decision")
+    parser.add_argument(
+        "--timeout", type=float, default=900, help="status --watch: give up after this many s"
+    )
+    parser.add_argument("--full", action="store_true", help="promote: skip the remaining steps (to 100 %%)")
     args = parser.parse_args(argv)
     if args.command != "check" and not args.service:
         parser.error(f"{args.command} needs --service")
-    if args.command not in {"rollback", "check"} and not args.image:
+    if args.command not in {"rollback", "undo", "check", *CONTROLS} and not args.image:
         parser.error(f"{args.command} needs --image")
     return args
 
@@ -151,12 +162,39 @@ def runner_envvars() -> dict[str, str]:
     }
 
 
+def control(args: argparse.Namespace, state_dir: Path) -> int:
+    """status / promote / pause / abort on the local state dir (no playbook: a canary may be running)."""
+    from deploy import control as controls
+
+    if args.command == "status":
+        if args.watch:
+            snapshot = controls.status_watch(
+                state_dir=state_dir, service=args.service, timeout=args.timeout,
+                out=lambda line: print(line, flush=True),
+            )  # fmt: skip
+            return 0 if snapshot["outcome"] != "rolled_back" else 1
+        for line in controls.status_lines(
+            controls.status_snapshot(state_dir=state_dir, service=args.service)
+        ):
+            print(line)
+        return 0
+    if controls.status_snapshot(state_dir=state_dir, service=args.service)["candidate"] is None:
+        print(f"FAILED: no {args.service} rollout is running on {state_dir}", flush=True)
+        return 1
+    action = "promote-full" if args.command == "promote" and args.full else args.command
+    controls.control_write(state_dir, args.service, action)
+    print(f"OK: {action} requested for {args.service}; the canary acts on it within a second", flush=True)
+    return 0
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run one rollout; return the process exit code (2: another rollout holds the state dir)."""
     args = parse_args(argv)
     extravars = extravars_from(args)
     state_dir = Path(extravars.get("deploy_state_dir", REPO_ROOT / "var" / "deploy"))
     state_dir.mkdir(parents=True, exist_ok=True)
+    if args.command in CONTROLS:
+        return control(args, state_dir)
     # One rollout at a time per state dir: two would fight over the routes file and state.json.
     with open(state_dir / "deploy.lock", "w") as lock:
         try:
@@ -176,17 +214,35 @@ def run_locked(args: argparse.Namespace, extravars: dict[str, Any], state_dir: P
     private_data_dir.mkdir(parents=True, exist_ok=True)
     progress = Progress(args.quiet)
     progress.line(f"{args.command} {args.service} {args.image or ''} (inventory {args.inventory})")
-    result = ansible_runner.run(
-        private_data_dir=str(private_data_dir),
-        project_dir=str(DEPLOY_DIR),
-        playbook=str(DEPLOY_DIR / PLAYBOOKS[args.command]),
-        inventory=str(DEPLOY_DIR / "inventories" / args.inventory),
-        extravars=extravars,
-        envvars=runner_envvars(),
-        event_handler=progress,
-        quiet=True,
-        rotate_artifacts=5,
-    )
+    # Ctrl-C (SIGINT) or SIGTERM: stop the playbook (ansible-runner kills its process group), then put
+    # the service back as it was before this rollout, instead of leaving a candidate with traffic.
+    interrupted: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: interrupted.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    try:
+        result = ansible_runner.run(
+            private_data_dir=str(private_data_dir),
+            project_dir=str(DEPLOY_DIR),
+            playbook=str(DEPLOY_DIR / PLAYBOOKS[args.command]),
+            inventory=str(DEPLOY_DIR / "inventories" / args.inventory),
+            extravars=extravars,
+            envvars=runner_envvars(),
+            event_handler=progress,
+            cancel_callback=lambda: bool(interrupted),
+            settings={"pexpect_timeout": 0.5},  # how often the cancel callback is asked
+            quiet=True,
+            rotate_artifacts=5,
+        )
+        if interrupted and args.inventory == "local" and args.service:
+            from deploy.control import abort_now
+
+            aborted = abort_now(state_dir=state_dir, service=args.service, reason="interrupted (Ctrl-C)")
+            print(f"ABORTED: interrupted; {args.service} {aborted['live']} takes all traffic"
+                  f"{', candidate ' + aborted['aborted'] + ' stopped' if aborted['aborted'] else ''}", flush=True)  # fmt: skip
+            return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     ok = result.status == "successful" and result.rc == 0
     outcome = progress.messages[-1] if progress.messages else result.status
     print(f"{'OK' if ok else 'FAILED'}: {outcome}", flush=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import signal
 import subprocess
 import sys
 import threading
@@ -23,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploy.localproc import pid_alive
 from tests.release.rollout_files import k8s_with_rollout
 from tests.support.live import ROOT, LiveService, base_env, free_port, run_manage
 
@@ -93,6 +95,14 @@ class Stack:
         )  # fmt: skip
         print(result.stdout[-6000:], result.stderr[-3000:])
         return result
+
+    def watch(self) -> subprocess.Popen:
+        """`python -m deploy status --watch` in the background, as an operator runs it beside a rollout."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "deploy", "status", "--service", "flights", "--watch", "--timeout", "150",
+             "--state-dir", str(self.state_dir)],
+            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
 
     def flights_state(self) -> dict:
         return json.loads((self.state_dir / "state.json").read_text())["services"]["flights"]
@@ -165,6 +175,7 @@ def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack, 
     k8s = k8s_with_rollout(
         tmp_path, "flights", weights=[25, 50], pause="3s", analysis_args={"min-requests": "10"}
     )
+    watch = stack.watch()
     stack.load.start()
     try:
         result = stack.deploy("canary", "--service", "flights", "--image", "skyway:v2", "--k8s-dir", str(k8s))
@@ -173,6 +184,15 @@ def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack, 
     counts = stack.load.counts()
     print("canary v2 client counts:", dict(counts))
     assert result.returncode == 0, result.stdout
+    # `python -m deploy status --watch` followed it step by step, and ended with the decision.
+    watched, _ = watch.communicate(timeout=60)
+    print(watched)
+    assert watch.returncode == 0
+    assert "flights: live v1, candidate v2; traffic: v1 75 %, v2 25 %" in watched
+    assert "flights: live v1, candidate v2; traffic: v1 50 %, v2 50 %" in watched
+    for weight in (25, 50, 100):
+        assert f"  step {weight} %: pass — canary " in watched, weight
+    assert watched.rstrip().endswith("decision: PROMOTED v2")
     assert "PROMOTED" in result.stdout
     state = stack.flights_state()
     assert state["live"] == "v2"
@@ -231,6 +251,67 @@ def test_b_canary_of_a_bad_build_is_rolled_back_at_the_first_step(stack: Stack, 
     assert total > 100
     assert errors / total <= bound
     assert time.monotonic() - started < 90
+
+
+def leftover_processes(state_dir: Path) -> list[str]:
+    """Command lines of playbook or control processes of this state dir that are still alive."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(state_dir) in cmdline and ("ansible" in cmdline or "deploy.control" in cmdline):
+            found.append(cmdline)
+    return found
+
+
+def test_b2_ctrl_c_mid_canary_leaves_stable_at_100_and_no_process_behind(
+    stack: Stack, tmp_path: Path
+) -> None:
+    k8s = k8s_with_rollout(
+        tmp_path, "flights", weights=[10, 50], pause="60s", analysis_args={"min-requests": "10"}
+    )
+    stack.load.results.clear()
+    stack.load.start()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "deploy", "canary", "--service", "flights", "--image", "skyway:v3i",
+             "--k8s-dir", str(k8s), "--state-dir", str(stack.state_dir), "--gateway-url", stack.gateway.url],
+            cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
+            targets = stack.routes().get("flights", [])
+            if len(targets) == 2 and targets[1]["weight"] == 10:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"the canary never reached 10 %: {process.communicate(timeout=30)[0]}")
+        candidate_pid = stack.flights_state()["releases"]["v3i"]["pid"]
+        process.send_signal(signal.SIGINT)  # what Ctrl-C in the operator's terminal sends
+        output, _ = process.communicate(timeout=90)
+    finally:
+        stack.load.stop()
+    print(output[-4000:])
+    counts = stack.load.counts()
+    print("interrupted canary v3i client counts:", dict(counts))
+    assert process.returncode == 130
+    assert "ABORTED: interrupted; flights v2 takes all traffic, candidate v3i stopped" in output
+    state = stack.flights_state()
+    assert state["live"] == "v2"
+    assert not state["releases"]["v3i"]["running"]
+    assert not pid_alive(candidate_pid), "the candidate's gunicorn is still running"  # a zombie has exited
+    assert [t["url"] for t in stack.routes()["flights"]] == [state["releases"]["v2"]["url"]]
+    assert stack.routes()["flights"][0]["weight"] == 100
+    assert leftover_processes(stack.state_dir) == []
+    decision = json.loads((stack.state_dir / "decisions.jsonl").read_text().splitlines()[-1])
+    assert decision["action"] == "rolled_back"
+    assert decision["evidence"]["reason"] == "interrupted (Ctrl-C)"
+    assert counts["ok"] > 20
+    assert sum(counts.values()) == counts["ok"], "clients saw a failed request"
 
 
 def test_c_blue_green_switch_loses_no_request(stack: Stack) -> None:
