@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `manage.py check --deploy --fail-level WARNING` for each deployable under its production environment:
-# what k8s/base/<name>/deployment.yaml and the skyway-config ConfigMap give it, secrets replaced by
+# what k8s/base/<name>/rollout.yaml and the skyway-config ConfigMap give it, secrets replaced by
 # throwaway values (nothing connects: the checks only read settings). Nothing is inherited from the
 # caller's environment (env -i), so a developer's DEBUG=1 or a test run's SECURE_TRANSPORT=0 cannot
 # make it pass. Usage: scripts/check_deploy.sh [flights|reservations|gateway|platform ...]
@@ -10,7 +10,7 @@ PY="${PY:-.venv/bin/python}"
 var_dir="$(mktemp -d)"
 trap 'rm -rf "$var_dir"' EXIT
 
-# Per deployable, the production variables beyond the shared ones (mirrors k8s/base/*/deployment.yaml;
+# Per deployable, the production variables beyond the shared ones (mirrors k8s/base/*/rollout.yaml;
 # platform is not deployed to the cluster: it gets what the gateway and reservations get together).
 declare -A EXTRA=(
   [flights]="FLIGHTS_DATABASE_URL=mysql://flights:x@db.invalid:3306/flights LOGIN_REDIS_URL=redis://redis.invalid:6379/1"

@@ -354,7 +354,7 @@ def test_each_deployable_runs_its_own_settings_and_the_gateway_calls_the_routed_
     assert env["RESERVATIONS_URL"] == "http://reservations:8000"
     # What scripts/check_deploy.sh assumes production sets (docs/adr/0065, 0066).
     assert env["TRUSTED_PROXY_COUNT"] == "1"
-    for deployment in of_kind(docs, "Deployment"):
+    for deployment in of_kind(docs, "Rollout"):
         names = {v["name"] for v in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
         wanted = {"gateway": "LOGIN_REDIS_URL", "flights": "LOGIN_REDIS_URL", "reservations": "REDIS_URL"}
         assert wanted[deployment["metadata"]["name"]] in names, deployment["metadata"]["name"]
