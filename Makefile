@@ -74,7 +74,7 @@ test-mysql: install  ## the SQL/Redis-sensitive suites against MariaDB and Redis
 		GATEWAY_DATABASE_URL=$${GATEWAY_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_gateway} \
 		REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/13} REDIS_KEY_PREFIX=skyway-ci: \
 		$(VENV)/bin/pytest -m 'not browser and not rollout and not faults' \
-		tests/platform tests/flights tests/reservations tests/gateway
+		tests/platform tests/flights tests/reservations tests/gateway tests/security tests/contract
 
 lint: install  ## ruff lint + format check
 	$(VENV)/bin/ruff check .
