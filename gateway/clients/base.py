@@ -5,7 +5,7 @@
   `manage.py runserver` alone). Both answer with httpx.Response and raise httpx's errors.
 - settings.GATEWAY_ROUTES_FILE, when set, picks a weighted target per request (canary / blue-green).
 - Every call has connect and read timeouts; idempotent reads retry with jittered exponential backoff
-  (tenacity); every (service, target) has a circuit breaker (pybreaker); X-Request-ID travels along.
+  (tenacity); every (service, target) has a circuit breaker (ours, ADR 104); X-Request-ID travels along.
 - Deadlines (skyway.deadline, ADR 80): inside a request, each try's timeouts are cut to what is
   left of the request's budget, a retry happens only when the rest still holds a full try after
   its backoff, the rest travels as X-Request-Budget-Ms, and a spent budget raises at once.
@@ -14,17 +14,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
-import pybreaker
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler, get_script_name
 from django.urls import set_script_prefix
@@ -114,69 +112,92 @@ def in_process_host() -> str:
     return allowed[0]
 
 
-class Breaker(pybreaker.CircuitBreakerListener):
-    """A pybreaker CircuitBreaker used for its state machine only.
+class Breaker:
+    """One upstream target's circuit breaker, on one clock and one lock (ADR 104).
 
-    pybreaker's own `call()` holds the breaker's lock for the whole guarded call, which would
-    serialise every request to an upstream; so the HTTP call runs outside, and only its outcome
-    is fed through `call()` (see ADR 0030).
+    closed → open after ``fail_max`` consecutive failures; open rejects calls for ``reset_seconds``
+    (``time.monotonic()``); then half-open admits **one** probe at a time (ADR 80) — the others keep
+    being refused until its outcome is known, or until ``probe_seconds`` (a full try) pass without
+    one; the probe's success closes the breaker, its failure re-opens it. The lock covers the state
+    transitions only, never the HTTP call, so calls to a healthy upstream never queue behind each other.
     """
 
-    def __init__(self, name: str, fail_max: int, reset_seconds: float, probe_seconds: float = 0.0) -> None:
+    CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
+
+    def __init__(
+        self,
+        name: str,
+        fail_max: int,
+        reset_seconds: float,
+        probe_seconds: float = 0.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.name = name
-        self._opened_at = 0.0
-        # Half-open: one probe at a time; the others keep being refused until its outcome is known
-        # (or until probe_seconds, a full try, have passed without one).
+        self._clock = clock  # None: time.monotonic, looked up per call (tests freeze it)
+        self.fail_max = max(1, fail_max)
+        self.reset_seconds = reset_seconds
         self.probe_seconds = probe_seconds
+        self._state = self.CLOSED
+        self._failures = 0
+        self._opened_at = 0.0
         self._probe_until = 0.0
-        self._probe_lock = threading.Lock()
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=fail_max, reset_timeout=reset_seconds, name=name, listeners=[self]
-        )
+        self._lock = threading.Lock()
 
     @property
     def state(self) -> str:
-        return self.breaker.current_state
+        return self._state
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else time.monotonic()
 
     def open_for(self) -> float:
         """Seconds this breaker still rejects calls; 0 when a call may go through (closed, or the probe)."""
-        if self.breaker.current_state != pybreaker.STATE_OPEN:
+        if self._state == self.CLOSED:
             return 0.0
-        now = time.monotonic()
-        wait = self._opened_at + self.breaker.reset_timeout - now
-        if wait > 0:
-            return wait
-        with self._probe_lock:
-            if now >= self._probe_until:  # this caller is the probe
-                self._probe_until = now + self.probe_seconds
-                return 0.0
-            return self._probe_until - now
+        with self._lock:
+            now = self._now()
+            if self._state == self.OPEN:
+                wait = self._opened_at + self.reset_seconds - now
+                if wait > 0:
+                    return wait
+                self._transition(self.HALF_OPEN)
+            if self._state == self.HALF_OPEN:
+                if now >= self._probe_until:  # this caller is the probe
+                    self._probe_until = now + self.probe_seconds
+                    return 0.0
+                return self._probe_until - now
+            return 0.0
 
     def record_success(self) -> None:
-        self._probe_until = 0.0
-        # CircuitBreakerError: another thread re-opened it meanwhile; its reset timer decides.
-        with contextlib.suppress(pybreaker.CircuitBreakerError):
-            self.breaker.call(_noop)
+        """A call went well: closed stays closed (count reset); the probe's success closes it.
+
+        A late answer to a call made before the breaker opened does not end the open period.
+        """
+        with self._lock:
+            if self._state == self.OPEN:
+                return
+            self._failures = 0
+            self._probe_until = 0.0
+            if self._state == self.HALF_OPEN:
+                self._transition(self.CLOSED)
 
     def record_failure(self, exc: BaseException) -> None:
-        self._probe_until = 0.0
-        with contextlib.suppress(pybreaker.CircuitBreakerError, type(exc)):
-            self.breaker.call(_raise, exc)
+        """A call failed: the ``fail_max``-th in a row opens the breaker, a failed probe re-opens it."""
+        with self._lock:
+            if self._state == self.OPEN:
+                return  # a late failure neither stretches nor restarts the open period
+            self._failures += 1
+            self._probe_until = 0.0
+            if self._state == self.HALF_OPEN or self._failures >= self.fail_max:
+                self._opened_at = self._now()
+                self._transition(self.OPEN)
 
-    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
-        if new_state.name == pybreaker.STATE_OPEN:
-            self._opened_at = time.monotonic()
+    def _transition(self, state: str) -> None:
+        self._state = state
+        if state == self.OPEN:
             logger.warning("circuit breaker %s opened", self.name)
-        elif old_state is not None:
-            logger.info("circuit breaker %s is %s", self.name, new_state.name)
-
-
-def _noop() -> None:
-    return None
-
-
-def _raise(exc: BaseException) -> None:
-    raise exc
+        else:
+            logger.info("circuit breaker %s is %s", self.name, state)
 
 
 def _credential_headers() -> dict[str, str]:
