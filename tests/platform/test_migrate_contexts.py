@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.support.live import base_env, run_manage
+from tests.faults.deployment import private_env
+from tests.support.live import run_manage
 
 
 def test_the_flights_deployable_alone_runs_on_the_platforms_database_file(tmp_path: Path) -> None:
     """`make run` then `make run-split` in one checkout: flights alone migrates, seeds and reads its
     admin's tables from the file the platform created — and the platform still migrates after it."""
-    env = base_env(SKYWAY_VAR_DIR=str(tmp_path / "var"))
+    env = private_env(tmp_path / "var")  # the checkout's own SQLite files, whatever CI points at
     run_manage("settings.platform", "migrate_contexts", env=env)
     run_manage("settings.platform", "seed_flights", "--days", "1", env=env)
     for _ in range(2):  # back and forth between the modes
@@ -32,7 +33,7 @@ def test_the_flights_deployable_alone_runs_on_the_platforms_database_file(tmp_pa
 
 def test_a_checkout_migrated_the_old_way_heals_itself(tmp_path: Path) -> None:
     """Before ADR 100 the flights file *recorded* Django's apps as applied without their tables."""
-    env = base_env(SKYWAY_VAR_DIR=str(tmp_path / "var"))
+    env = private_env(tmp_path / "var")  # the checkout's own SQLite files, whatever CI points at
     run_manage("settings.platform", "migrate_contexts", env=env)
     flights_db = tmp_path / "var" / "flights.sqlite3"
     with sqlite3.connect(flights_db) as db:  # what the old router left behind
