@@ -1,0 +1,337 @@
+"""One way to start a deployable: granian in front, the request body buffered before a thread runs Django.
+
+    python -m skyway.serve --settings settings.gateway [--host 0.0.0.0] [--port 8000]
+                           [--workers N] [--threads N] [--graceful-timeout S] [-- granian flags…]
+
+The Dockerfile's CMD, `make serve-*` and `make run-split` (the Procfile), the local rollout executor
+(deploy/localproc.py), the benches and the test fixtures all start a deployable through this module;
+every server flag lives here (docs/adr/0060). Environment: PORT, WEB_WORKERS, WEB_THREADS,
+WEB_GRACEFUL_TIMEOUT; flags given on the command line win. Everything else in the environment
+(DJANGO_SETTINGS_MODULE, SERVICE_TOKENS, database URLs…) passes through to the app untouched.
+
+Why an ASGI front for a WSGI app: a WSGI server hands the socket to a thread as soon as the headers
+are in, and the thread then waits for the body; N slow-body clients hold N threads, and a 17th
+request (a /ping) waits behind them. Here granian's event loop reads the whole body (bounded in
+size and time) while costing one coroutine, and only a complete request takes one of the `threads`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from asgiref.wsgi import WsgiToAsgiInstance
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_APP = "settings.wsgi:application"
+# Per-deployable sizing when neither a flag nor WEB_WORKERS/WEB_THREADS says otherwise. The gateway
+# runs ONE worker with threads: its breakers and upstream metrics are per process (docs/adr/0035).
+SIZING = {"settings.gateway": (1, 16)}
+DEFAULT_SIZING = (2, 4)
+GRACEFUL_TIMEOUT = 20  # seconds a stopping/reloading worker gets before it is killed
+HEADER_READ_TIMEOUT_MS = 10_000  # a client that has not sent its headers by then is dropped (Rust side)
+BODY_READ_TIMEOUT = 30.0  # seconds to receive a whole body; then 408 (a coroutine, not a thread, waits)
+MAX_BODY_BYTES = 1024 * 1024  # bodies over this get 413 unread; Django's own limit is lower still
+# The request line and headers share hyper's read buffer: over this size the server answers 431/414
+# before any Python runs (gunicorn's 4094-byte request-line limit is gone; see docs/adr/0060).
+HTTP1_BUFFER_SIZE = 16384
+# Env names the app side of the launcher reads (set by the launcher for granian's workers).
+_APP_ENV = "SKYWAY_WSGI_APP"
+_THREADS_ENV = "WEB_THREADS"
+
+
+# ---- the app side: a WSGI app behind a buffering ASGI front -----------------------------------------
+
+
+def _plain(status: int, text: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    return status, [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")], text.encode()
+
+
+class BufferedWsgi:
+    """An ASGI app (granian's asginl interface) serving `wsgi_app` on a pool of `threads` threads.
+
+    The event loop receives the whole body (at most MAX_BODY_BYTES, within BODY_READ_TIMEOUT); a
+    thread then runs the WSGI app and collects its response, which the loop sends. The responses of
+    these APIs are small JSON documents, so collecting them costs less than a thread hop per chunk.
+    """
+
+    def __init__(self, wsgi_app: Callable, threads: int) -> None:
+        self.wsgi_app = wsgi_app
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return
+        received = await self._receive_body(scope, receive)
+        if received is None:
+            return  # the client went away before its body was in: nothing to run, no one to answer
+        if isinstance(received, tuple):
+            status, headers, body = received
+        else:
+            loop = asyncio.get_running_loop()
+            status, headers, body = await loop.run_in_executor(self.executor, self.run, scope, received)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    async def _receive_body(scope: dict, receive: Callable) -> io.BytesIO | tuple | None:
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return _plain(413, f"Request body over {MAX_BODY_BYTES} bytes.")
+        body = io.BytesIO()
+        try:
+            async with asyncio.timeout(BODY_READ_TIMEOUT):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        return None
+                    body.write(message.get("body", b""))
+                    if body.tell() > MAX_BODY_BYTES:
+                        return _plain(413, f"Request body over {MAX_BODY_BYTES} bytes.")
+                    if not message.get("more_body"):
+                        break
+        except TimeoutError:
+            return _plain(408, f"Request body not received within {BODY_READ_TIMEOUT:.0f}s.")
+        body.seek(0)
+        return body
+
+    def run(self, scope: dict, body: io.BytesIO) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """In a pool thread: the WSGI call, its response collected, close() called (request_finished)."""
+        try:
+            # asgiref's ASGI scope → WSGI environ translation (the one Django's own adapters use).
+            translator = WsgiToAsgiInstance(self.wsgi_app)
+            translator.scope = scope
+            environ = translator.build_environ(scope, body)
+        except ValueError:
+            return _plain(400, "Bad Request: too many duplicate headers.")
+        response: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+            if exc_info is not None and response:
+                raise exc_info[1].with_traceback(exc_info[2])
+            response["status"] = int(status.split(" ", 1)[0])
+            response["headers"] = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            return chunks.append  # the legacy write() callable
+
+        result = self.wsgi_app(environ, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return response["status"], response["headers"], b"".join(chunks)
+
+
+def load(target: str) -> Any:
+    """'package.module:attribute' → the object."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute or "application")
+
+
+def asgi_application() -> BufferedWsgi:
+    """granian's factory (run in every worker): the WSGI app the launcher named, behind the buffer."""
+    return BufferedWsgi(load(os.environ.get(_APP_ENV, DEFAULT_APP)), int(os.environ.get(_THREADS_ENV, "4")))
+
+
+# ---- the launcher -----------------------------------------------------------------------------------
+
+
+def sizing(settings_module: str | None, env: dict[str, str]) -> tuple[int, int]:
+    """(workers, threads): WEB_WORKERS/WEB_THREADS, else the deployable's default."""
+    workers, threads = SIZING.get(settings_module or "", DEFAULT_SIZING)
+    return int(env.get("WEB_WORKERS") or workers), int(env.get("WEB_THREADS") or threads)
+
+
+def server_command(*, host: str, port: int, workers: int, graceful_timeout: float,
+                   extra_args: list[str] | None = None) -> list[str]:  # fmt: skip
+    """granian's argv: every server flag of every deployable is here."""
+    return [
+        sys.executable, "-m", "granian",
+        "--interface", "asginl",  # ASGI without lifespan: BufferedWsgi has no startup work
+        "--factory", "skyway.serve:asgi_application",
+        "--host", host,
+        "--port", str(port),
+        "--workers", str(workers),
+        "--http", "1",
+        "--no-ws",
+        "--http1-keep-alive",  # the gateway's urllib3 pool and load balancers reuse connections
+        "--http1-header-read-timeout", str(HEADER_READ_TIMEOUT_MS),
+        "--http1-buffer-size", str(HTTP1_BUFFER_SIZE),
+        "--workers-kill-timeout", str(max(1, round(graceful_timeout))),
+        "--respawn-interval", "1",  # SIGHUP: a new worker serves for 1 s before the old one drains
+        "--log-level", "info",
+        "--access-log",
+        "--access-log-fmt", '%(addr)s - "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).3fms',
+        *(extra_args or []),
+    ]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse, export what the workers need and exec granian (same pid: signals reach the server)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        extra = argv[argv.index("--") + 1 :]
+        argv = argv[: argv.index("--")]
+    parser = argparse.ArgumentParser(prog="python -m skyway.serve", description=__doc__.splitlines()[0])
+    parser.add_argument("--settings", help="DJANGO_SETTINGS_MODULE of the deployable (default: the env's)")
+    parser.add_argument("--app", default=DEFAULT_APP, help="the WSGI app, module:attribute")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--graceful-timeout", type=float,
+                        default=float(os.environ.get("WEB_GRACEFUL_TIMEOUT") or GRACEFUL_TIMEOUT))  # fmt: skip
+    parser.add_argument("--print", action="store_true", help="print granian's command line and exit")
+    args = parser.parse_args(argv)
+    env = dict(os.environ)
+    if args.settings:
+        env["DJANGO_SETTINGS_MODULE"] = args.settings
+    workers, threads = sizing(env.get("DJANGO_SETTINGS_MODULE"), env)
+    workers, threads = args.workers or workers, args.threads or threads
+    env[_APP_ENV] = args.app
+    env[_THREADS_ENV] = str(threads)
+    command = server_command(
+        host=args.host,
+        port=args.port,
+        workers=workers,
+        graceful_timeout=args.graceful_timeout,
+        extra_args=extra,
+    )
+    if args.print:
+        print(" ".join(command))
+        return
+    os.chdir(ROOT)
+    os.execve(command[0], command, env)  # noqa: S606 - our own argv, no shell
+
+
+# ---- processes for tools: rollouts, benches, tests ---------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pin_to(cpus: frozenset[int]) -> Callable[[], None]:
+    """A preexec_fn pinning the child (and so every worker it starts) to `cpus`."""
+
+    def pin() -> None:
+        os.sched_setaffinity(0, cpus)
+
+    return pin
+
+
+@dataclass
+class ServerProcess:
+    """One launcher process on loopback. `settings_module` None serves a plain WSGI `app` (no Django)."""
+
+    settings_module: str | None
+    port: int
+    env: dict[str, str]
+    workers: int = 2
+    threads: int = 1
+    log_path: Path | None = None
+    extra_args: list[str] = field(default_factory=list)  # granian flags (after the launcher's own)
+    process: subprocess.Popen | None = None
+    app: str = DEFAULT_APP
+    ready_path: str = "/ping"
+    cpus: frozenset[int] | None = None  # pin master and workers to these CPUs (Linux; benches)
+    host: str = "127.0.0.1"
+    graceful_timeout: float = 5.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "skyway.serve", "--app", self.app, "--host", self.host,
+                   "--port", str(self.port), "--workers", str(self.workers), "--threads", str(self.threads),
+                   "--graceful-timeout", str(self.graceful_timeout)]  # fmt: skip
+        if self.settings_module:
+            command += ["--settings", self.settings_module]
+        return [*command, "--", *self.extra_args] if self.extra_args else command
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # stopped as a group: the master and every worker
+                preexec_fn=_pin_to(self.cpus) if self.cpus else None,
+            )
+        finally:
+            if log is not subprocess.DEVNULL:
+                log.close()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.settings_module or self.app} exited with {self.process.returncode}; log: {self.log_path}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}{self.ready_path}", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise TimeoutError(
+            f"{self.settings_module or self.app} on :{self.port} not ready after {timeout}s; log: {self.log_path}"
+        )
+
+    def reload(self) -> None:
+        """SIGHUP: new workers start on the same socket, then the old ones drain and stop."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGHUP)
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM to the master), SIGKILL to the group if it lingers."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.kill(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=self.graceful_timeout + 10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """kill -9 of the master and every worker: a crash, not a shutdown."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def restart(self, timeout: float = 30.0) -> ServerProcess:
+        self.stop()
+        return self.start(timeout)
+
+
+if __name__ == "__main__":
+    main()
