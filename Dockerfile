@@ -26,9 +26,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=settings.platform \
     SKYWAY_VAR_DIR=/tmp/skyway \
     RELEASE_ID=${RELEASE_ID} \
-    PORT=8000 \
-    GUNICORN_WORKERS=2 \
-    GUNICORN_THREADS=4
+    PORT=8000
 # libmariadb3 is the only native library mysqlclient needs at run time.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libmariadb3=1:10.11.* \
@@ -53,5 +51,6 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ping' % os.environ.get('PORT', '8000'), timeout=2)"]
-# Shell form on purpose: ${PORT} and the worker counts come from the environment at start.
-CMD ["sh", "-c", "exec gunicorn settings.wsgi:application --bind 0.0.0.0:${PORT:-8000} --workers ${GUNICORN_WORKERS:-2} --threads ${GUNICORN_THREADS:-4} --access-logfile - --graceful-timeout 20 --timeout 30"]
+# The one launcher (docs/adr/0060): it reads PORT, WEB_WORKERS, WEB_THREADS and WEB_GRACEFUL_TIMEOUT
+# from the environment (defaults per deployable) and execs the server, which then gets the signals.
+CMD ["python", "-m", "skyway.serve", "--host", "0.0.0.0"]

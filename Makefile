@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FLIGHTS_PORT ?= 8001
 RESERVATIONS_PORT ?= 8002
-GUNICORN_WORKERS ?= 2
+WEB_WORKERS ?= 2
 # The developer's machine runs the dev settings; deployments set DEBUG=0 and a SECRET_KEY.
 export DEBUG ?= 1
 # No DJANGO_SETTINGS_MODULE here: manage.py defaults to settings.platform, and pytest must keep its
@@ -46,25 +46,37 @@ run: seed  ## the whole platform in one process on $(HOST):$(PORT)
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-run-split: install  ## flights, reservations and gateway as three gunicorn processes
-	$(PY) scripts/run_split.py --host $(HOST) --gateway-port $(PORT) \
-		--flights-port $(FLIGHTS_PORT) --reservations-port $(RESERVATIONS_PORT) --workers $(GUNICORN_WORKERS)
+run-split: install  ## flights, reservations and gateway as three processes (Procfile, honcho); Ctrl-C stops all
+	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py migrate_contexts
+	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py seed_flights
+	DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py migrate_contexts
+	@if DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py help seed_demo_customers >/dev/null 2>&1; then \
+		DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py seed_demo_customers; fi
+	@echo ""
+	@echo "Skyway split mode (Ctrl-C stops all three; \`make stop\` ends the embedded Redis):"
+	@echo "  gateway        http://$(HOST):$(PORT)/   (API under /api/, Swagger /schema/swagger-ui/, /metrics)"
+	@echo "  flights        http://$(HOST):$(FLIGHTS_PORT)/flights?flight_no=AA2532&departure_date_time=2020-05-17T13:20"
+	@echo "  reservations   http://$(HOST):$(RESERVATIONS_PORT)/reservations?flight_id=<flight_id>"
+	@echo ""
+	PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) GATEWAY_PORT=$(PORT) FLIGHTS_PORT=$(FLIGHTS_PORT) \
+		RESERVATIONS_PORT=$(RESERVATIONS_PORT) UPSTREAM_WORKERS=$(WEB_WORKERS) \
+		$(VENV)/bin/honcho start --no-prefix -f Procfile
 
 stop:  ## stop this checkout's embedded Redis servers (test runs' too) and any whose checkout is gone
 	-$(PY) manage.py embedded_redis stop --all
 
-serve-flights: install  ## only the flights deployable under gunicorn on $(FLIGHTS_PORT)
+serve-flights: install  ## only the flights deployable on $(FLIGHTS_PORT) (skyway.serve, as in the image)
 	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py migrate_contexts
 	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py seed_flights
-	DJANGO_SETTINGS_MODULE=settings.flights $(VENV)/bin/gunicorn settings.wsgi -b $(HOST):$(FLIGHTS_PORT) -w $(GUNICORN_WORKERS)
+	$(PY) -m skyway.serve --settings settings.flights --host $(HOST) --port $(FLIGHTS_PORT) --workers $(WEB_WORKERS)
 
-serve-reservations: install  ## only the reservations deployable under gunicorn on $(RESERVATIONS_PORT)
-	DJANGO_SETTINGS_MODULE=settings.reservations $(VENV)/bin/gunicorn settings.wsgi -b $(HOST):$(RESERVATIONS_PORT) -w $(GUNICORN_WORKERS)
+serve-reservations: install  ## only the reservations deployable on $(RESERVATIONS_PORT)
+	$(PY) -m skyway.serve --settings settings.reservations --host $(HOST) --port $(RESERVATIONS_PORT) --workers $(WEB_WORKERS)
 
-serve-gateway: install  ## only the gateway deployable under gunicorn on $(PORT) (set FLIGHTS_URL, RESERVATIONS_URL)
+serve-gateway: install  ## only the gateway deployable on $(PORT) (set FLIGHTS_URL, RESERVATIONS_URL)
 	DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py migrate_contexts
-	@# one worker, many threads: breakers and upstream metrics must cover the whole process (docs/adr/0035)
-	DJANGO_SETTINGS_MODULE=settings.gateway $(VENV)/bin/gunicorn settings.wsgi -b $(HOST):$(PORT) -w 1 --threads 16
+	@# the launcher's gateway sizing: one worker, 16 threads (breakers and metrics per process, docs/adr/0035)
+	$(PY) -m skyway.serve --settings settings.gateway --host $(HOST) --port $(PORT)
 
 test: install  ## the whole suite on embedded defaults (SQLite, embedded Redis): no servers needed
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest

@@ -1,6 +1,6 @@
 """Contention: thousands of customers race for the same few seats; exactly one wins each seat.
 
-Starts the reservations service under gunicorn on a private Redis (AOF, appendfsync always), fires
+Starts the reservations service through the launcher (skyway.serve) on a private Redis (AOF, appendfsync always), fires
 --attempts concurrent PUT /reservations from distinct customers at --seats seats of one flight (every
 seat wanted by attempts/seats customers at once), then reads Redis and the event stream directly:
 
@@ -33,8 +33,8 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
 from bench.measure import BENCH_SERVICE_TOKEN, SERVICE_HEADERS  # noqa: E402
+from skyway.serve import ServerProcess, free_port  # noqa: E402
 from tests.faults.deployment import private_env  # noqa: E402
-from tests.support.live import start_service  # noqa: E402
 from tests.support.load import PrivateRedis, log_replay, seat_numbers, store_snapshot  # noqa: E402
 
 
@@ -80,7 +80,13 @@ def run(*, attempts: int = 2000, seats: int = 100, workers: int = 4, concurrency
                 LOG_LEVEL="ERROR",
                 SERVICE_TOKENS=BENCH_SERVICE_TOKEN,
             )
-            service = start_service("settings.reservations", env=env, workers=workers, log_dir=root)
+            service = ServerProcess(
+                settings_module="settings.reservations",
+                port=free_port(),
+                env=env,
+                workers=workers,
+                log_path=root / "reservations.log",
+            ).start()
             started = time.perf_counter()
             outcomes = asyncio.run(_fire(service.url, flight_id, seat_ids, attempts, concurrency))
             elapsed = time.perf_counter() - started
@@ -138,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Many customers, few seats: exactly one winner per seat.")
     parser.add_argument("--attempts", type=int, default=2000)
     parser.add_argument("--seats", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of the reservations service")
+    parser.add_argument("--workers", type=int, default=4, help="server workers of the reservations service")
     parser.add_argument("--concurrency", type=int, default=200, help="open client connections at once")
     args = parser.parse_args(argv)
     result = run(attempts=args.attempts, seats=args.seats, workers=args.workers, concurrency=args.concurrency)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tests.support.live import LiveService
+    from skyway.serve import ServerProcess
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 # The service credential of the processes a bench starts (SERVICE_TOKENS), and the header the gateway
@@ -82,8 +82,8 @@ def cpu_summary(cpu_ms_per_request: dict[str, float], sep: str = "  ") -> str:
     return sep.join(f"{server} {ms:.2f}" for server, ms in cpu_ms_per_request.items() if ms >= 0.01)
 
 
-def worker_cpu_seconds(server: LiveService) -> float:
-    """User + system CPU a gunicorn master's workers have used so far (Linux /proc; 0 elsewhere).
+def worker_cpu_seconds(server: ServerProcess) -> float:
+    """User + system CPU a server master's workers have used so far (Linux /proc; 0 elsewhere).
 
     Robust to a busy machine where wall-clock figures are not: CPU per request is what a change to
     the code moves.

@@ -1,6 +1,6 @@
 """Reservations throughput and latency next to a bare-WSGI baseline, measured in one run.
 
-Starts (a) settings.reservations and (b) bench/baseline_app.py under gunicorn with identical flags
+Starts (a) settings.reservations and (b) bench/baseline_app.py through the launcher (skyway.serve) with identical flags
 on loopback, drives both with wrk (PUT: a distinct seat and customer per request; GET: a flight
 with 150 seats taken) and prints ``scenario req_s p50_ms p99_ms ratio_to_baseline``. Writes
 bench/results/reservations.json. Bounded: ``--duration`` seconds per scenario, loopback only.
@@ -23,7 +23,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 import redis
@@ -33,9 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.measure import BENCH_SERVICE_TOKEN, SERVICE_HEADERS, combine, worker_cpu_seconds, wrk  # noqa: E402
-
-if TYPE_CHECKING:
-    from tests.support.live import LiveService
+from skyway.serve import ServerProcess, free_port  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "reservations.json"
@@ -58,20 +55,17 @@ end
 """
 
 
-def _gunicorn(app: str, settings_module: str | None, env: dict[str, str], workers: int, log: Path,
-              ready_path: str) -> LiveService:  # fmt: skip
-    """The same gunicorn flags for the service and the baseline: sync workers, a deep accept backlog."""
-    sys.path.insert(0, str(ROOT))
-    from tests.support.live import LiveService, free_port
-
-    return LiveService(
+def _server(app: str, settings_module: str | None, env: dict[str, str], workers: int, log: Path,
+            ready_path: str) -> ServerProcess:  # fmt: skip
+    """The same launcher flags for the service and the baseline: one thread a worker, a deep backlog."""
+    return ServerProcess(
         settings_module=settings_module,
         port=free_port(),
         env=env,
         workers=workers,
         threads=1,
         log_path=log,
-        extra_args=["--worker-class", "sync", "--backlog", "2048"],
+        extra_args=["--backlog", "2048"],
         app=app,
         ready_path=ready_path,
     ).start()
@@ -136,9 +130,9 @@ def run(
         LOG_LEVEL="ERROR",  # the 403 warnings of django.request are not what we measure
     )
     work = Path(tempfile.mkdtemp(prefix="reservations-bench-"))
-    service = _gunicorn("settings.wsgi:application", "settings.reservations", env, workers, work / "service.log", "/ping")  # fmt: skip
+    service = _server("settings.wsgi:application", "settings.reservations", env, workers, work / "service.log", "/ping")  # fmt: skip
     try:
-        baseline = _gunicorn("bench.baseline_app:application", None, env, workers, work / "baseline.log", "/reservations?flight_id=warmup")  # fmt: skip
+        baseline = _server("bench.baseline_app:application", None, env, workers, work / "baseline.log", "/reservations?flight_id=warmup")  # fmt: skip
     except BaseException:
         service.stop()
         raise

@@ -1,7 +1,7 @@
 """`make bench`: every Skyway benchmark in one run, one table, one JSON file.
 
 1. reservations  reserve/list throughput and p50/p99 of the service next to a bare-WSGI baseline doing
-                 the same HSETNX under the same gunicorn flags (bench/reservations_bench.py).
+                 the same HSETNX under the same server flags (bench/reservations_bench.py).
 2. seat chart    seat-chart latency through the gateway next to the direct upstream calls on the split
                  deployment (bench/seat_chart_bench.py).
 3. contention    --attempts concurrent reserves from distinct customers at --seats seats, checked in

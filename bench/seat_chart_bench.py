@@ -1,7 +1,7 @@
 """Seat-chart latency through the gateway next to the direct upstream calls, measured in one run.
 
-Starts the split deployment (scripts/run_split.py's split_start) with the same budget for every
-deployable: one gunicorn gthread worker with --threads threads (4: the image's GUNICORN_THREADS),
+Starts the split deployment (skyway.split's split_start) with the same budget for every
+deployable: one launcher worker (skyway.serve) with --threads threads (4: the image's WEB_THREADS),
 each pinned to a core of its own when the machine has two (gateway on CPU 0, flights and
 reservations on CPU 1; only one of those two is ever busy, see below), as pods with a CPU each
 would be. It reserves a realistic share of one flight's seats, then drives each scenario with wrk
@@ -31,7 +31,6 @@ scenario flights is idle and reservations has CPU 1 to itself.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -54,18 +53,12 @@ from bench.measure import (  # noqa: E402
     worker_cpu_seconds,
     wrk,
 )
+from skyway.split import split_start  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "seat_chart.json"
 TARGET_RATIO = 1.5
 TAKEN_SEATS = 60
 DEPLOYABLES = ("gateway", "flights", "reservations")
-
-
-def _split_module():
-    spec = importlib.util.spec_from_file_location("run_split", ROOT / "scripts" / "run_split.py")
-    module = sys.modules.setdefault("run_split", importlib.util.module_from_spec(spec))
-    spec.loader.exec_module(module)
-    return module
 
 
 def _cpu_plan(pin: bool) -> dict[str, frozenset[int]] | None:
@@ -119,10 +112,9 @@ def run(
     """Start the split deployment, measure the three scenarios, stop it; return (and write) the figures."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (scripts/bootstrap.sh installs it: apt-get install wrk)")
-    run_split = _split_module()
     cpus = _cpu_plan(pin)
     with tempfile.TemporaryDirectory(prefix="skyway-seat-bench-") as var_dir:
-        stack = run_split.split_start(
+        stack = split_start(
             var_dir=Path(var_dir),
             workers=1,
             gateway_workers=1,
@@ -185,7 +177,7 @@ def run(
         "connections": connections,
         "duration_s": duration,
         "rounds": rounds,
-        "deployables": f"1 gunicorn gthread worker x {threads} threads each",
+        "deployables": f"1 worker x {threads} threads each (skyway.serve)",
         "pinned": {name: sorted(cpu) for name, cpu in cpus.items()} if cpus else None,
         "scenarios": figures,
         "ratio_p50": round(figures["gateway"]["p50_ms"] / upstream_p50, 2),

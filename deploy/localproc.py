@@ -1,4 +1,4 @@
-"""The local "process manager": versions of a service as gunicorn processes on loopback ports.
+"""The local "process manager": versions of a service as launcher processes (skyway.serve) on loopback.
 
 A release is this checkout's code started with a release id (RELEASE_ID, reported by /health) and
 an environment (e.g. FAULT_ERROR_RATE for a bad build). State — which release runs where, which one is
@@ -27,6 +27,8 @@ from typing import Any
 
 import httpx
 
+from skyway.serve import ServerProcess
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SETTINGS = {
@@ -38,8 +40,8 @@ SETTINGS = {
 RELEASE_ENV_ALLOWED = {
     "FAULT_ERROR_RATE",
     "FAULT_LATENCY_MS",
-    "GUNICORN_WORKERS",
-    "GUNICORN_THREADS",
+    "WEB_WORKERS",
+    "WEB_THREADS",
     "LOG_LEVEL",
 }
 COLOURS = ("blue", "green")
@@ -202,13 +204,14 @@ def release_start(
     env = process_env(state_dir, service, release, release_env)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"), "settings.wsgi:application",
-                "--bind", f"127.0.0.1:{port}",
-                "--workers", release_env.get("GUNICORN_WORKERS", str(workers)),
-                "--threads", release_env.get("GUNICORN_THREADS", str(threads)),
-                "--timeout", "30", "--graceful-timeout", "10", "--keep-alive", "5",
-            ],
+            ServerProcess(
+                settings_module=SETTINGS[service],
+                port=port,
+                env=env,
+                workers=int(release_env.get("WEB_WORKERS", workers)),
+                threads=int(release_env.get("WEB_THREADS", threads)),
+                graceful_timeout=10,
+            ).command(),
             cwd=REPO_ROOT,
             env=env,
             stdout=log,

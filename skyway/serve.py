@@ -198,7 +198,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--graceful-timeout", type=float,
                         default=float(os.environ.get("WEB_GRACEFUL_TIMEOUT") or GRACEFUL_TIMEOUT))  # fmt: skip
-    parser.add_argument("--print", action="store_true", help="print granian's command line and exit")
+    parser.add_argument(
+        "--print",
+        action="store_true",
+        help="print the workers' app and threads and granian's command line, then exit",
+    )
     args = parser.parse_args(argv)
     env = dict(os.environ)
     if args.settings:
@@ -215,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         extra_args=extra,
     )
     if args.print:
-        print(" ".join(command))
+        print(f"{_APP_ENV}={args.app} {_THREADS_ENV}={threads}", " ".join(command))
         return
     os.chdir(ROOT)
     os.execve(command[0], command, env)  # noqa: S606 - our own argv, no shell
@@ -246,8 +250,8 @@ class ServerProcess:
     settings_module: str | None
     port: int
     env: dict[str, str]
-    workers: int = 2
-    threads: int = 1
+    workers: int | None = 2  # None: the launcher's sizing for the deployable (as in the image)
+    threads: int | None = 1
     log_path: Path | None = None
     extra_args: list[str] = field(default_factory=list)  # granian flags (after the launcher's own)
     process: subprocess.Popen | None = None
@@ -263,8 +267,11 @@ class ServerProcess:
 
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "skyway.serve", "--app", self.app, "--host", self.host,
-                   "--port", str(self.port), "--workers", str(self.workers), "--threads", str(self.threads),
-                   "--graceful-timeout", str(self.graceful_timeout)]  # fmt: skip
+                   "--port", str(self.port), "--graceful-timeout", str(self.graceful_timeout)]  # fmt: skip
+        if self.workers is not None:
+            command += ["--workers", str(self.workers)]
+        if self.threads is not None:
+            command += ["--threads", str(self.threads)]
         if self.settings_module:
             command += ["--settings", self.settings_module]
         return [*command, "--", *self.extra_args] if self.extra_args else command

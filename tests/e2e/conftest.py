@@ -1,17 +1,15 @@
-"""The split deployment for end-to-end tests: flights, reservations and gateway as gunicorn processes.
+"""The split deployment for end-to-end tests: flights, reservations and gateway as launcher processes.
 
-One stack per session (temp SQLite files, its own embedded Redis), started by scripts/run_split.py's
-split_start — the same code as `make run-split`. Faults are real: processes are stopped and restarted,
+One stack per session (temp SQLite files, its own embedded Redis), started by skyway.split's
+split_start — the same launcher (skyway.serve) as the image, `make run-split` and the benches. Faults are real: processes are stopped and restarted,
 or a proxy on the wire between gateway and reservations fails chosen requests.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,12 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from skyway.split import split_start
 from tests.gateway.wsgi_servers import wsgi_server
-from tests.support.live import ROOT, SERVICE_HEADERS, LiveService, free_port
-
-_spec = importlib.util.spec_from_file_location("run_split", ROOT / "scripts" / "run_split.py")
-run_split = sys.modules.setdefault("run_split", importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(run_split)
+from tests.support.live import SERVICE_HEADERS, LiveService, base_env, free_port
 
 E2E_ENV = {
     "BREAKER_FAIL_MAX": "3",
@@ -73,8 +68,9 @@ def stack(tmp_path_factory) -> Iterator:
     var_dir = tmp_path_factory.mktemp("split")
     routes = var_dir / "routes.json"
     write_routes(routes, {})
-    running = run_split.split_start(
+    running = split_start(
         var_dir=var_dir,
+        base_env=base_env(),
         workers=1,
         isolated=True,
         env_overrides=E2E_ENV,

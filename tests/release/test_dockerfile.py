@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPILERS = re.compile(r"\b(build-essential|gcc|g\+\+|clang|make|cpp|libmariadb-dev|libc6-dev|pkg-config)\b")
 HADOLINT = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the container must bind (the pod network)
 SECRETISH = re.compile(
     r"(SECRET_KEY|PASSWORD|PASSWD|TOKEN|API_KEY|AWS_SECRET|DATABASE_URL)\s*=", re.IGNORECASE
 )
@@ -86,12 +89,31 @@ def test_healthcheck_probes_ping(final: Stage) -> None:
     assert "/ping" in checks[-1]
 
 
-def test_gunicorn_serves_the_shared_wsgi_entry_on_port_from_env(final: Stage) -> None:
-    cmd = final.all("CMD")[-1]
-    assert "gunicorn settings.wsgi:application" in cmd
-    assert "${PORT:-8000}" in cmd
-    assert "${GUNICORN_WORKERS" in cmd
-    assert "${GUNICORN_THREADS" in cmd
+def test_the_image_starts_the_one_launcher_in_exec_form(final: Stage) -> None:
+    """Exec form: the launcher (and the server it execs) is PID 1 and gets the stop signal itself."""
+    cmd = json.loads(final.all("CMD")[-1])
+    assert cmd[:3] == ["python", "-m", "skyway.serve"]
+    assert ALL_INTERFACES in cmd
+
+
+def test_the_images_command_serves_on_port_and_sizing_from_env(final: Stage) -> None:
+    """What the CMD runs with a Deployment's env (PORT, WEB_WORKERS, WEB_THREADS): granian's argv."""
+    cmd = json.loads(final.all("CMD")[-1])
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "settings.reservations",
+        "PORT": "8123",
+        "WEB_WORKERS": "3",
+        "WEB_THREADS": "7",
+    }
+    printed = subprocess.run(
+        [sys.executable, *cmd[1:], "--print"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert printed[printed.index("--host") + 1] == ALL_INTERFACES
+    assert printed[printed.index("--port") + 1] == "8123"
+    assert printed[printed.index("--workers") + 1] == "3"
+    assert "WEB_THREADS=7" in printed
+    assert "skyway.serve:asgi_application" in printed
 
 
 def test_static_files_are_collected_at_build_time(final: Stage) -> None:
