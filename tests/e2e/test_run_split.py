@@ -1,10 +1,11 @@
-"""`make run-split` (scripts/run_split.py): three servers up, URLs printed, Ctrl-C stops them all."""
+"""`make run-split` (the Procfile under honcho): three servers up, URLs printed, Ctrl-C stops them all."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
-import sys
 
 import httpx
 import pytest
@@ -22,38 +23,49 @@ def answers(url: str) -> bool:
         return False
 
 
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_run_split_serves_three_processes_and_ctrl_c_stops_them_all(tmp_path):
     ports = {name: free_port() for name in ("gateway", "flights", "reservations")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     log = open(tmp_path / "run_split.out", "w+b")  # noqa: SIM115 - read back after the process ends
+    env = base_env(DEBUG="1", SKYWAY_VAR_DIR=str(tmp_path / "var"))
+    for name in ("FLIGHTS_DATABASE_URL", "GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX"):
+        env.pop(name, None)
     process = subprocess.Popen(
         [
-            sys.executable,
-            "scripts/run_split.py",
-            "--gateway-port", str(ports["gateway"]),
-            "--flights-port", str(ports["flights"]),
-            "--reservations-port", str(ports["reservations"]),
-            "--workers", "1",
-            "--var-dir", str(tmp_path / "var"),
+            "make", "--no-print-directory", "-o", ".venv/.installed", "run-split",
+            f"PORT={ports['gateway']}",
+            f"FLIGHTS_PORT={ports['flights']}",
+            f"RESERVATIONS_PORT={ports['reservations']}",
+            "WEB_WORKERS=1",
         ],
         cwd=ROOT,
-        env=base_env(DEBUG="1"),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
     )  # fmt: skip
     try:
-        assert wait_until(lambda: all(answers(url) for url in urls.values()), timeout=90)
+        assert wait_until(lambda: all(answers(url) for url in urls.values()), timeout=120)
         token = httpx.post(
             f"{urls['gateway']}/api/auth/token",
             json={"username": "alice", "password": "skyway-demo"},
             timeout=10,
         )
         assert token.status_code == 200  # migrated, seeded (demo customers in DEBUG), gateway → upstreams
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        process.wait(timeout=60)
+        assert wait_until(lambda: not group_alive(process.pid), timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         from skyway import embedded_redis
 
         embedded_redis.stop(tmp_path / "var" / "redis")
