@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 
 from bench.measure import BENCH_SERVICE_TOKEN, SERVICE_HEADERS  # noqa: E402
 from skyway.serve import ServerProcess, free_port  # noqa: E402
-from tests.faults.deployment import private_env  # noqa: E402
+from skyway.split import local_env  # noqa: E402
 from tests.support.load import PrivateRedis, log_replay, seat_numbers, store_snapshot  # noqa: E402
 
 
@@ -74,12 +74,14 @@ def run(*, attempts: int = 2000, seats: int = 100, workers: int = 4, concurrency
         redis_server = PrivateRedis(root / "redis").start()
         service = None
         try:
-            env = private_env(
-                root / "var",
+            env = local_env(
+                SKYWAY_VAR_DIR=str(root / "var"),
                 REDIS_URL=redis_server.url,
                 LOG_LEVEL="ERROR",
                 SERVICE_TOKENS=BENCH_SERVICE_TOKEN,
             )
+            for shared in ("FLIGHTS_DATABASE_URL", "GATEWAY_DATABASE_URL", "REDIS_KEY_PREFIX"):
+                env.pop(shared, None)  # a private run: its own Redis, nothing of the caller's stores
             service = ServerProcess(
                 settings_module="settings.reservations",
                 port=free_port(),
