@@ -1,4 +1,4 @@
-"""WSGI entry of every deployable: `gunicorn settings.wsgi` with DJANGO_SETTINGS_MODULE choosing which."""
+"""WSGI entry of every deployable (served by `python -m skyway.serve`); DJANGO_SETTINGS_MODULE picks which."""
 
 import os
 

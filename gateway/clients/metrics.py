@@ -1,7 +1,7 @@
 """Prometheus metrics of upstream calls, in the default registry (django-prometheus exports it at /metrics).
 
 The release engineer's canary analysis reads these per target. Counters are per process: the
-gateway therefore runs one gunicorn worker with threads (see scripts/run_split.py and ADR 0035).
+gateway therefore runs one server worker with threads (see skyway/serve.py's SIZING and ADR 0035).
 """
 
 from __future__ import annotations

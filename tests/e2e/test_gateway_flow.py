@@ -1,4 +1,4 @@
-"""The customer API end to end over HTTP: gateway → flights + reservations, each its own gunicorn."""
+"""The customer API end to end over HTTP: gateway → flights + reservations, each its own process."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def split_env(tmp_path: Path) -> Iterator[Split]:
 
 @pytest.fixture
 def reservations_only(split_env: Split) -> Split:
-    """Reservations under gunicorn on the private Redis (faults that concern only this context)."""
+    """Reservations as a live process on the private Redis (faults that concern only this context)."""
     split_env.reservations = split_env.start("settings.reservations", workers=2)
     return split_env
 

@@ -94,7 +94,7 @@ def test_reservations_crash_loses_no_acknowledged_seat(split: Split) -> None:
 
 
 def test_graceful_reloads_of_reservations_lose_nothing(split: Split) -> None:
-    """Two gunicorn reloads (SIGHUP: new workers, old ones drain) under load through the gateway.
+    """Two graceful reloads (SIGHUP: new workers, old ones drain) under load through the gateway.
 
     What a config reload or in-place upgrade does. Requests that meet a booting worker may time out
     at the gateway (503, a clear refusal); nothing acknowledged may be lost and nothing may hang.

@@ -1,4 +1,4 @@
-"""settings.flights on its own, under gunicorn, serves the book's contract over HTTP."""
+"""settings.flights on its own, as a live process, serves the book's contract over HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The deployables the fuzzer talks to: flights, reservations and the gateway under gunicorn, seeded.
+"""The deployables the fuzzer talks to: flights, reservations and the gateway as live processes (skyway.serve), seeded.
 
 One split deployment per session (tests/faults/deployment.py) on a private Redis; the gateway's
 auth throttle is opened wide so the fuzzer measures the API, not the password brake (which

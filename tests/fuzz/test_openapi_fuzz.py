@@ -1,7 +1,7 @@
 """schemathesis against each deployable's own OpenAPI schema, served live: no 5xx, responses as documented.
 
 Runs the schemathesis CLI (examples, coverage and fuzzing phases; positive and negative data) against
-each deployable under gunicorn. Bounded: FUZZ_EXAMPLES cases per operation (default 25), a fixed seed
+each deployable as a live process. Bounded: FUZZ_EXAMPLES cases per operation (default 25), a fixed seed
 so a failure reproduces. Every operation of every schema runs, nothing is excluded: what the fuzzer
 finds is fixed in the code, not filtered here. (The pytest plugin form, schemathesis.pytest.from_fixture,
 fails on pytest 9: it reads the removed `Function._nodeid`.)

@@ -1,5 +1,5 @@
 """Real rollouts on this machine (pytest -m rollout): the same `python -m deploy …` users run, against
-gunicorn processes — a gateway routing by its routes file, flights versions beside each other — while a
+server processes — a gateway routing by its routes file, flights versions beside each other — while a
 steady client load goes through the gateway and every response is counted.
 
 The scenarios build on each other in file order, as releases do: v1 live → canary v2 promoted → canary

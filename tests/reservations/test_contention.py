@@ -1,4 +1,4 @@
-"""2,000 concurrent reserves from distinct customers at 100 seats, against gunicorn with 4 workers.
+"""2,000 concurrent reserves from distinct customers at 100 seats, against the live service with 4 workers.
 
 Exactly one customer may win each seat, every loser gets the book's 403, and Redis (hash, index,
 log) agrees with what the clients were told.

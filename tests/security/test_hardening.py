@@ -1,4 +1,4 @@
-"""Every deployable as deployed (gunicorn, DEBUG unset): no debug pages, secrets required, bodies bounded,
+"""Every deployable as deployed (skyway.serve, DEBUG unset): no debug pages, secrets required, bodies bounded,
 credential checks throttled."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ DEPLOYABLES = ("flights", "reservations", "gateway")
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LiveService]]:
-    """The three deployables under gunicorn with production-like settings (DEBUG unset)."""
+    """The three deployables through the launcher with production-like settings (DEBUG unset)."""
     root = tmp_path_factory.mktemp("hardening")
     env = private_env(root / "var", MAX_REQUEST_BYTES=str(LIMIT))
     run_manage("settings.gateway", "migrate_contexts", env=env)
@@ -112,8 +112,8 @@ def test_a_flights_write_with_a_huge_body_is_a_clear_4xx(deployed, name: str) ->
     [("flights", "/flights"), ("reservations", "/reservations"), ("gateway", "/api/flights")],
 )
 def test_a_query_string_with_1001_fields_is_a_400_with_a_message(deployed, name: str, path: str) -> None:
-    """As deployed (gunicorn, DEBUG off); tests/security/test_request_guards.py covers every guard."""
-    query = "&".join(["a"] * 1001)  # short enough for gunicorn's 4094-byte request line
+    """As deployed (skyway.serve, DEBUG off); tests/security/test_request_guards.py covers every guard."""
+    query = "&".join(["a"] * 1001)  # well inside the server's 16 KiB request head
     response = httpx.get(f"{deployed[name].url}{path}?{query}", headers=as_caller(name), timeout=10)
     assert response.status_code == 400, response.text[:300]
     assert "too many fields" in message_of(response).lower(), response.text[:300]
