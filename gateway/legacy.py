@@ -29,14 +29,14 @@ from skyway.request_id import HEADER as REQUEST_ID_HEADER
 from skyway.request_id import current_request_id
 
 _CHUNK = 64 * 1024
-# The serving layer (gunicorn) writes its own Date and Server on every response: the legacy system's
+# The serving layer (granian, ADR 60) writes its own Date and Server on every response: the legacy system's
 # would make a second Date line, which RFC 9110 §6.6.1 forbids. Those two are the only lines dropped.
 _SERVER_WRITTEN = frozenset({"date", "server"})
 _REPLACED = frozenset({"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-request-id"})
 
 
 def _request_target(request: HttpRequest) -> str:
-    """The path and query as the client sent them (gunicorn's RAW_URI), else rebuilt from the environ."""
+    """The path and query as the client sent them (RAW_URI, set by skyway.serve), else rebuilt from the environ."""
     raw = request.META.get("RAW_URI") or request.META.get("REQUEST_URI")
     if raw and raw.startswith("/"):
         return raw
@@ -48,13 +48,13 @@ def _request_target(request: HttpRequest) -> str:
 
 
 def _header_name(name: str) -> str:
-    # gunicorn hands names over upper-cased; send the conventional capitalisation (names are case-insensitive).
+    # skyway.serve hands names over upper-cased; send the conventional capitalisation (names are case-insensitive).
     return "-".join(part.capitalize() for part in name.split("-")) if name.isupper() else name
 
 
 def _incoming_headers(request: HttpRequest) -> list[tuple[str, str]]:
     lines = request.META.get(raw_headers.ENVIRON_KEY)
-    if lines is None:  # not under gunicorn: Django's view of the environ (repeats already merged)
+    if lines is None:  # not under skyway.serve: Django's view of the environ (repeats already merged)
         lines = list(request.headers.items())
     headers = [(_header_name(name), value) for name, value in lines]
     forwarded_for = request.META.get("REMOTE_ADDR", "")

@@ -5,13 +5,9 @@ import os
 from django.apps import apps
 from django.core.wsgi import get_wsgi_application
 
-from skyway import raw_headers
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.platform")
 
 application = get_wsgi_application()
-raw_headers.install()  # the strangler forward sends repeated request headers as separate lines (ADR 81)
-
 if apps.is_installed("gateway"):
     # A serving gateway process finishes the seat moves a crashed one left (docs/adr/0055).
     from gateway.seat_moves import seat_moves_recover_in_background

@@ -36,6 +36,8 @@ from typing import Any
 
 from asgiref.wsgi import WsgiToAsgiInstance
 
+from skyway import raw_headers
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_APP = "settings.wsgi:application"
 # Per-deployable sizing when neither a flag nor WEB_WORKERS/WEB_THREADS says otherwise. The gateway
@@ -65,8 +67,9 @@ class BufferedWsgi:
     """An ASGI app (granian's asginl interface) serving `wsgi_app` on a pool of `threads` threads.
 
     The event loop receives the whole body (at most MAX_BODY_BYTES, within BODY_READ_TIMEOUT); a
-    thread then runs the WSGI app and collects its response, which the loop sends. The responses of
-    these APIs are small JSON documents, so collecting them costs less than a thread hop per chunk.
+    thread then runs the WSGI app and collects its response, which the loop sends: these APIs answer
+    small JSON documents, and one hand-over costs less than a thread hop per chunk. Streaming
+    responses are pushed from the thread as they are produced.
     """
 
     def __init__(self, wsgi_app: Callable, threads: int) -> None:
@@ -80,10 +83,20 @@ class BufferedWsgi:
         if received is None:
             return  # the client went away before its body was in: nothing to run, no one to answer
         if isinstance(received, tuple):
-            status, headers, body = received
+            collected = received
         else:
             loop = asyncio.get_running_loop()
-            status, headers, body = await loop.run_in_executor(self.executor, self.run, scope, received)
+
+            async def send_on_loop(message: dict) -> None:  # granian's send is an awaitable, not a coroutine
+                await send(message)
+
+            def push(message: dict) -> None:  # from the pool thread: send on the loop, wait for it
+                asyncio.run_coroutine_threadsafe(send_on_loop(message), loop).result()
+
+            collected = await loop.run_in_executor(self.executor, self.run, scope, received, push)
+            if collected is None:
+                return  # a streaming response: the thread has sent it all
+        status, headers, body = collected
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -109,13 +122,17 @@ class BufferedWsgi:
         body.seek(0)
         return body
 
-    def run(self, scope: dict, body: io.BytesIO) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """In a pool thread: the WSGI call, its response collected, close() called (request_finished)."""
+    def run(
+        self, scope: dict, body: io.BytesIO, push: Callable[[dict], None]
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """In a pool thread: the WSGI call and its response, then close() (Django's request_finished).
+
+        A response Django marks as streaming (the strangler forward's, ADR 81) is pushed chunk by
+        chunk from this thread as it is produced (None is returned); any other is collected and
+        returned for the loop to send in one piece.
+        """
         try:
-            # asgiref's ASGI scope → WSGI environ translation (the one Django's own adapters use).
-            translator = WsgiToAsgiInstance(self.wsgi_app)
-            translator.scope = scope
-            environ = translator.build_environ(scope, body)
+            environ = self.environ(scope, body)
         except ValueError:
             return _plain(400, "Bad Request: too many duplicate headers.")
         response: dict[str, Any] = {}
@@ -130,12 +147,37 @@ class BufferedWsgi:
 
         result = self.wsgi_app(environ, start_response)
         try:
-            chunks.extend(result)
+            if not getattr(result, "streaming", False):
+                chunks.extend(result)
+                return response["status"], response["headers"], b"".join(chunks)
+            push(
+                {"type": "http.response.start", "status": response["status"], "headers": response["headers"]}
+            )
+            for chunk in result:
+                if chunk:
+                    push({"type": "http.response.body", "body": chunk, "more_body": True})
+            push({"type": "http.response.body", "body": b""})
+            return None
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        return response["status"], response["headers"], b"".join(chunks)
+
+    def environ(self, scope: dict, body: io.BytesIO) -> dict[str, Any]:
+        """asgiref's ASGI scope → WSGI environ (the translation Django's own adapters use), plus the
+        request target as sent (RAW_URI, as gunicorn had it) and the header lines unmerged
+        (skyway.raw_headers: the strangler forward repeats them line by line, ADR 81)."""
+        translator = WsgiToAsgiInstance(self.wsgi_app)
+        translator.scope = scope
+        environ = translator.build_environ(scope, body)
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        query = scope.get("query_string") or b""
+        environ["RAW_URI"] = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
+        environ[raw_headers.ENVIRON_KEY] = [
+            (name.decode("latin-1").upper(), value.decode("latin-1"))
+            for name, value in scope.get("headers", [])
+        ]
+        return environ
 
 
 def load(target: str) -> Any:
