@@ -108,6 +108,7 @@ def split_start(
         embedded_dir = var_dir / "redis"
         redis_url = embedded_redis.ensure_running(embedded_dir)
     env = {**(base_env if base_env is not None else local_env())}
+    env.setdefault("SECURE_TRANSPORT", "0")  # plain HTTP on loopback: no HTTPS redirect (docs/adr/0066)
     env.update(SKYWAY_VAR_DIR=str(var_dir), REDIS_URL=redis_url, **(env_overrides or {}))
     if isolated:
         for name in (

@@ -60,6 +60,7 @@ def gateway(tmp_path) -> Iterator[LiveService]:
         # The attacker spreads over many addresses; a per-address throttle must not be what saves us.
         GATEWAY_AUTH_THROTTLE_RATE="100000/min",
         LOG_LEVEL="WARNING",
+        SECURE_TRANSPORT="0",  # plain HTTP on loopback: no HTTPS redirect (docs/adr/0066)
     )
     for name in ("GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "GATEWAY_ROUTES_FILE"):
         env.pop(name, None)
