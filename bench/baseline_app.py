@@ -3,7 +3,7 @@
 PUT /reservations parses the same JSON body and does one HSETNX on the same Redis key; GET
 /reservations?flight_id= does one HGETALL and renders the same sorted JSON. No validation beyond
 what it needs to build the key, no middleware, no framework: the floor a Python service on the
-same gunicorn settings can reach. Configured by REDIS_URL and REDIS_KEY_PREFIX (bench only).
+same server settings can reach. Configured by REDIS_URL and REDIS_KEY_PREFIX (bench only).
 """
 
 from __future__ import annotations
