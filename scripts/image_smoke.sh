@@ -9,7 +9,7 @@ DATA=$(mktemp -d) && chmod 0777 "$DATA"
 # Plain HTTP on loopback (in k8s the ALB terminates TLS): SECURE_TRANSPORT=0, as the local inventory runs.
 common=(--network host --read-only --tmpfs /tmp --user 10001:10001 -v "$DATA:/data"
         -e SECRET_KEY=image-smoke-not-secret -e DEBUG=0 -e SERVICE_TOKENS="$TOKEN"
-        -e ALLOWED_HOSTS=127.0.0.1,localhost -e GUNICORN_WORKERS=1 -e SECURE_TRANSPORT=0
+        -e ALLOWED_HOSTS=127.0.0.1,localhost -e WEB_WORKERS=1 -e SECURE_TRANSPORT=0
         -e FLIGHTS_DATABASE_URL=sqlite:////data/flights.sqlite3
         -e GATEWAY_DATABASE_URL=sqlite:////data/gateway.sqlite3
         -e REDIS_URL=redis://127.0.0.1:6379/15)
