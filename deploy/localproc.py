@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from skyway.procs import pid_alive
 from skyway.serve import ServerProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -90,22 +91,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped) is not alive for our purposes.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    return True
 
 
 def secret_key(state_dir: Path) -> str:

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import redis
 
+from skyway.procs import pid_alive
+
 SOCKET_NAME = "redis.sock"
 _DELETED = " (deleted)"
 _started: set[Path] = set()
@@ -88,27 +90,12 @@ def servers() -> list[Server]:
     return found
 
 
-def is_alive(pid: int) -> bool:
-    """True while the process runs (a zombie, exited but not reaped, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (an exited child not yet reaped) counts as gone.
-    with contextlib.suppress(OSError):
-        if (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
-
-
 def _terminate(server: Server, timeout: float = 10.0) -> None:
     # SIGTERM: redis-server flushes its append-only file and exits (its socket is gone with it).
     with contextlib.suppress(ProcessLookupError):
         os.kill(server.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while is_alive(server.pid) and time.monotonic() < deadline:
+    while pid_alive(server.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from skyway import embedded_redis
+from skyway.procs import pid_alive
 from tests.support.internal import internal_client
 
 
@@ -19,7 +20,7 @@ def _stop_embedded_redis_at_exit(tmp_path_factory):
     yield
     roots = [settings.VAR_DIR, tmp_path_factory.getbasetemp()]
     pids = {pid for root in roots for pid in embedded_redis.stop_under(root)}
-    survivors = sorted(pid for pid in pids if embedded_redis.is_alive(pid))
+    survivors = sorted(pid for pid in pids if pid_alive(pid))
     if settings.VAR_DIR.name.startswith("run-"):  # this run's own state directory (settings.test)
         shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
     assert not survivors, f"embedded Redis servers of this test run still running: pids {survivors}"

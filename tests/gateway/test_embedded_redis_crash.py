@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from settings._redis import reservations_cache
 from skyway import embedded_redis
+from skyway.procs import pid_alive
 from tests.gateway.conftest import GATEWAY_DBS
 from tests.gateway.test_api import reserve
 
@@ -41,7 +42,7 @@ def test_a_sigkilled_embedded_redis_is_restarted_by_the_next_request_and_loses_n
     crashed = _pid(own_embedded_redis)
 
     os.kill(crashed, signal.SIGKILL)
-    while embedded_redis.is_alive(crashed):  # wait for the kill to land, not for a guessed time
+    while pid_alive(crashed):  # wait for the kill to land, not for a guessed time
         pass
     after = reserve(alice, flight_id, "15B")
     mine = alice.get("/api/reservations")

@@ -5,6 +5,7 @@ import shutil
 import redis
 
 from skyway import embedded_redis
+from skyway.procs import pid_alive
 
 
 def test_it_starts_once_is_shared_and_stops(tmp_path):
@@ -50,7 +51,7 @@ def test_a_server_whose_directory_is_gone_is_never_reused_and_is_reaped_by_the_n
     try:
         embedded_redis.ensure_running(fresh)
 
-        assert not embedded_redis.is_alive(orphan)
+        assert not pid_alive(orphan)
         assert int((fresh / "redis.pid").read_text()) != orphan
     finally:
         embedded_redis.stop(fresh)
@@ -67,7 +68,7 @@ def test_stop_all_of_a_checkout_stops_every_server_under_it_and_nothing_else(tmp
         stopped = set(embedded_redis.stop_under(checkout))
 
         assert stopped == pids
-        assert not any(embedded_redis.is_alive(pid) for pid in pids)
+        assert not any(pid_alive(pid) for pid in pids)
         assert embedded_redis.is_running(elsewhere)
     finally:
         embedded_redis.stop(elsewhere)
