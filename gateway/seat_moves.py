@@ -36,6 +36,7 @@ from gateway.errors import (
     InvalidInput,
     NotYourReservation,
     ReservationNotFound,
+    SeatLimitReached,
     SeatMoveFailed,
     SeatMoveIncomplete,
     SeatMoveInProgress,
@@ -304,6 +305,10 @@ def _check(saga: SeatMove) -> None:
                 f"You already hold seat {saga.to_seat} on that flight; cancel {saga.from_seat} instead."
             )
         services.seat_require_on_map(flight_id=saga.to_flight_id, seat=saga.to_seat)
+        # Neither flight may have departed (ADR 76).
+        services.flight_require_open(flight_id=saga.from_flight_id)
+        if saga.to_flight_id != saga.from_flight_id:
+            services.flight_require_open(flight_id=saga.to_flight_id)
     except GatewayError as exc:
         if exc.status_code >= 500:
             raise
@@ -320,7 +325,13 @@ def _reserve_target(saga: SeatMove, reservations: clients.ReservationsClient, *,
             seat=saga.to_seat,
             customer_id=saga.customer_id,
             operation=saga.operation,
+            # Within one flight the source is released next: it does not count towards the seat
+            # limit, so a customer at the limit can still move (ADR 75).
+            replaces=saga.from_seat if saga.to_flight_id == saga.from_flight_id else None,
         )
+    except SeatLimitReached as exc:
+        _advance(saga, State.FAILED, detail=exc.detail)
+        raise SeatLimitReached(f"{exc.detail} You keep {saga.from_seat}.", holds=keep) from exc
     except SeatTaken as exc:
         _advance(saga, State.FAILED, detail=f"Seat {saga.to_seat} is already reserved.")
         raise SeatTaken(

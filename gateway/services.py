@@ -11,13 +11,22 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.utils import timezone
 
 from gateway import clients, idempotency
 from gateway.clients import Flight, SeatHolder, SeatMap
-from gateway.errors import GatewayError, InvalidInput, SeatNotFound, UpstreamUnavailable
+from gateway.errors import (
+    FlightClosed,
+    GatewayError,
+    InvalidInput,
+    SeatNotFound,
+    UpstreamError,
+    UpstreamUnavailable,
+)
 from gateway.idempotency import Outcome
 from gateway.local_cache import LocalTTLCache
 
@@ -69,10 +78,16 @@ class SeatChart:
     flight_id: str
     degraded: bool
     cabins: list[dict[str, Any]]
+    closed: bool = False  # departed (or past the booking cut-off): nothing can be reserved any more
 
     def as_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies ~170 seat dicts (≈9 ms, most of the hot path).
-        return {"flight_id": self.flight_id, "degraded": self.degraded, "cabins": self.cabins}
+        return {
+            "flight_id": self.flight_id,
+            "degraded": self.degraded,
+            "closed": self.closed,
+            "cabins": self.cabins,
+        }
 
 
 def _characteristics(
@@ -154,7 +169,12 @@ def seat_chart_skeleton(seat_map: SeatMap) -> list[dict[str, Any]]:
 
 
 def seat_chart_merge(
-    *, flight_id: str, skeleton: list[dict[str, Any]], holders: list[SeatHolder] | None, customer_id: str
+    *,
+    flight_id: str,
+    skeleton: list[dict[str, Any]],
+    holders: list[SeatHolder] | None,
+    customer_id: str,
+    closed: bool = False,
 ) -> SeatChart:
     """Skeleton ⊕ reservations: every seat marked free / taken / yours (unknown without reservations).
 
@@ -182,7 +202,7 @@ def seat_chart_merge(
         }
         for cabin in skeleton
     ]
-    return SeatChart(flight_id=flight_id, degraded=holders is None, cabins=cabins)
+    return SeatChart(flight_id=flight_id, degraded=holders is None, cabins=cabins, closed=closed)
 
 
 def _in_context(fn: Any, *args: Any) -> Any:
@@ -191,40 +211,58 @@ def _in_context(fn: Any, *args: Any) -> Any:
     return _executor.submit(context.run, fn, *args)
 
 
+class FlightEntry(NamedTuple):
+    """What the gateway keeps per flight: its seat map, the chart skeleton, and the flight (departure)."""
+
+    seat_map: SeatMap
+    skeleton: list[dict[str, Any]]
+    flight: Flight
+    departure: datetime
+
+
 class _SeatMapCache:
-    """Per-process TTL cache of seat maps (and their chart skeletons) by flight id; bounded."""
+    """Per-process TTL cache of each flight's seat map, chart skeleton and departure; bounded.
+
+    The departure rides along with the seat map (one entry, one TTL): a reserve, cancel or move of a
+    flight whose chart was just read needs no further flights call, and the departed-flight guard
+    compares the cached departure with the clock on every call, so caching never keeps a departed
+    flight open (only a rescheduled departure is seen up to one TTL late; ADR 0076).
+    """
 
     MAX_ENTRIES = 2048
 
     def __init__(self) -> None:
-        self._cache: LocalTTLCache[tuple[SeatMap, list[dict[str, Any]]]] = LocalTTLCache(self.MAX_ENTRIES)
+        self._cache: LocalTTLCache[FlightEntry] = LocalTTLCache(self.MAX_ENTRIES)
 
     def get(self, flight_id: str) -> SeatMap:
-        return self._entry(flight_id)[0]
+        return self.entry(flight_id).seat_map
 
-    def skeleton(self, flight_id: str) -> list[dict[str, Any]]:
-        return self._entry(flight_id)[1]
-
-    def fresh_skeleton(self, flight_id: str) -> list[dict[str, Any]] | None:
-        """The cached skeleton while it is fresh, else None (no upstream call)."""
-        cached = self._fresh(flight_id)
-        return cached[1] if cached else None
-
-    def _fresh(self, flight_id: str) -> tuple[SeatMap, list[dict[str, Any]]] | None:
+    def fresh(self, flight_id: str) -> FlightEntry | None:
+        """The cached entry while it is fresh, else None (no upstream call)."""
         return self._cache.get(flight_id) if settings.GATEWAY_SEAT_MAP_TTL > 0 else None
 
-    def _entry(self, flight_id: str) -> tuple[SeatMap, list[dict[str, Any]]]:
-        cached = self._fresh(flight_id)
+    def entry(self, flight_id: str) -> FlightEntry:
+        cached = self.fresh(flight_id)
         if cached is not None:
             return cached
-        seat_map = clients.flights().seat_map_get(flight_id)  # unknown flights are not cached
-        entry = (seat_map, seat_chart_skeleton(seat_map))
+        flights = clients.flights()
+        seat_map = flights.seat_map_get(flight_id)  # unknown flights are not cached
+        flight = flights.flight_get(flight_id)
+        entry = FlightEntry(seat_map, seat_chart_skeleton(seat_map), flight, _departure_of(flight))
         if settings.GATEWAY_SEAT_MAP_TTL > 0:
             self._cache.put(flight_id, entry, settings.GATEWAY_SEAT_MAP_TTL)
         return entry
 
     def clear(self) -> None:
         self._cache.clear()
+
+
+def _departure_of(flight: Flight) -> datetime:
+    try:
+        departure = datetime.fromisoformat(flight["departure"])
+    except ValueError as exc:
+        raise UpstreamError("flights", "The flights service sent a departure that is not a date.") from exc
+    return departure if departure.tzinfo else departure.replace(tzinfo=UTC)
 
 
 seat_maps = _SeatMapCache()
@@ -240,16 +278,22 @@ def seat_chart_build(*, flight_id: str, customer_id: str) -> SeatChart:
     reservations read (Redis only) runs on the pool.
     """
     flight_id = flight_id_clean(flight_id)
-    skeleton = seat_maps.fresh_skeleton(flight_id)
-    if skeleton is not None:
+    entry = seat_maps.fresh(flight_id)
+    if entry is not None:
         holders = _holders_or_none(flight_id)
     else:
         holders_future = _in_context(_holders_or_none, flight_id)
         try:
-            skeleton = seat_maps.skeleton(flight_id)
+            entry = seat_maps.entry(flight_id)
         finally:
             holders = holders_future.result()
-    return seat_chart_merge(flight_id=flight_id, skeleton=skeleton, holders=holders, customer_id=customer_id)
+    return seat_chart_merge(
+        flight_id=flight_id,
+        skeleton=entry.skeleton,
+        holders=holders,
+        customer_id=customer_id,
+        closed=timezone.now() >= flight_closes_at(entry.departure),
+    )
 
 
 def _holders_or_none(flight_id: str) -> list[SeatHolder] | None:
@@ -276,6 +320,37 @@ def seat_require_on_map(*, flight_id: str, seat: str) -> None:
         raise SeatNotFound(f"Seat {seat} does not exist on this flight.")
 
 
+def flight_closes_at(departure: datetime) -> datetime:
+    """When a flight stops taking reserves, cancels and moves: its departure minus the cut-off."""
+    return departure - timedelta(minutes=settings.BOOKING_CUTOFF_MINUTES)
+
+
+def flight_require_open(*, flight_id: str) -> None:
+    """Unknown flight → FlightNotFound; departed (or past the booking cut-off) → FlightClosed.
+
+    "Now" is django.utils.timezone.now() on every call (the departure may come from the cache).
+    """
+    entry = seat_maps.entry(flight_id)
+    now = timezone.now()
+    if now < flight_closes_at(entry.departure):
+        return
+    flight_no, departure = entry.flight["flight_no"], entry.departure
+    when = departure.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if now >= departure:
+        detail = f"Flight {flight_no} departed at {when}"
+    else:
+        detail = (
+            f"Flight {flight_no} departs at {when} and closed for changes "
+            f"{settings.BOOKING_CUTOFF_MINUTES} minutes before departure"
+        )
+    raise FlightClosed(
+        f"{detail}: its seats can no longer be reserved, moved or cancelled.",
+        flight_id=flight_id,
+        flight_no=flight_no,
+        departure=departure.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+    )
+
+
 # -- reserve / release -------------------------------------------------------------------------
 
 
@@ -286,7 +361,8 @@ class SeatReserved:
 
 
 def seat_reserve(*, flight_id: str, seat: str, customer_id: str) -> SeatReserved:
-    """Reserve a seat on the map; someone else's → SeatTaken.
+    """Reserve a seat on the map of an open flight; someone else's → SeatTaken; past the customer's
+    seat limit on the flight → SeatLimitReached; departed flight → FlightClosed.
 
     Reserving a seat you already hold succeeds again (the reservations contract makes a repeated
     PUT by the holder a 200), so the answer is the same 201 and nothing changes. A reserve whose
@@ -295,6 +371,7 @@ def seat_reserve(*, flight_id: str, seat: str, customer_id: str) -> SeatReserved
     Idempotency-Key converges on it (docs/adr/0057).
     """
     flight_id, seat = flight_id_clean(flight_id), seat_clean(seat)
+    flight_require_open(flight_id=flight_id)
     seat_require_on_map(flight_id=flight_id, seat=seat)
     reservations = clients.reservations()
     try:
@@ -321,8 +398,10 @@ def _reserve_confirmed(*, flight_id: str, seat: str, customer_id: str) -> bool:
 
 
 def seat_release(*, flight_id: str, seat: str, customer_id: str) -> None:
-    """Release one of the customer's seats. Another's → NotYourReservation; none → ReservationNotFound."""
+    """Release one of the customer's seats. Another's → NotYourReservation; none → ReservationNotFound;
+    departed flight → FlightClosed."""
     flight_id, seat = flight_id_clean(flight_id), seat_clean(seat)
+    flight_require_open(flight_id=flight_id)
     clients.reservations().seat_release(flight_id=flight_id, seat=seat, customer_id=customer_id)
     logger.info("seat released", extra={"flight_id": flight_id, "seat": seat, "customer_id": customer_id})
 

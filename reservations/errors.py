@@ -35,6 +35,14 @@ class SeatAlreadyReserved(ReservationsError):
     default_detail = "Seat already reserved. Cannot double-book"  # the book's exact text
 
 
+class SeatLimitReached(ReservationsError):
+    """The customer already holds as many seats on the flight as one customer may (an extension)."""
+
+    status_code = 409  # not the book's 403: that one means "this seat is taken", and stays as it is
+    title = "Seat Limit Reached"
+    default_description = "The customer already holds the most seats one customer may hold on this flight"
+
+
 class SeatHeldByAnotherCustomer(ReservationsError):
     status_code = 403
     default_code = "Forbidden"

@@ -5,34 +5,58 @@ Callers pass ids already checked by ``reservations.validation`` (the API does).
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from reservations import store
 from reservations.errors import (
     SeatAlreadyReserved,
     SeatHeldByAnotherCustomer,
     SeatHeldOtherwise,
+    SeatLimitReached,
     SeatNotReserved,
 )
 from reservations.store import RebuildReport, ReleaseResult, ReserveResult
 
 
 def seat_reserve(
-    *, flight_id: str, seat_no: str, customer_id: str, operation: str | None = None
+    *,
+    flight_id: str,
+    seat_no: str,
+    customer_id: str,
+    operation: str | None = None,
+    replaces: str | None = None,
 ) -> ReserveResult:
     """Give the seat to the customer, or raise SeatAlreadyReserved if someone else holds it.
 
     Reserving a seat you already hold succeeds again (ALREADY_YOURS) and logs no second event, so a
     client may safely retry a reserve whose response it lost. With an ``operation`` token (a saga's
     step) only that operation's own reservation counts as success: a seat the customer holds
-    otherwise raises SeatHeldOtherwise, so a saga never mistakes it for its own.
+    otherwise raises SeatHeldOtherwise, so a saga never mistakes it for its own. A customer who
+    already holds ``MAX_SEATS_PER_CUSTOMER_PER_FLIGHT`` seats on the flight gets SeatLimitReached; a
+    seat of theirs named in ``replaces`` (a move within the flight, released next) is not counted.
     """
+    cap = settings.MAX_SEATS_PER_CUSTOMER_PER_FLIGHT
     result = store.reservation_add(
-        flight_id=flight_id, seat_no=seat_no, customer_id=customer_id, operation=operation
+        flight_id=flight_id,
+        seat_no=seat_no,
+        customer_id=customer_id,
+        operation=operation,
+        cap=cap,
+        replaces=replaces,
     )
     if result is ReserveResult.TAKEN:
         raise SeatAlreadyReserved()
     if result is ReserveResult.YOURS_OTHERWISE:
         raise SeatHeldOtherwise()
+    if result is ReserveResult.LIMIT_REACHED:
+        raise SeatLimitReached(seat_limit_description(cap))
     return result
+
+
+def seat_limit_description(cap: int) -> str:
+    """The refusal's text: the gateway shows it to the customer, so it says what to do."""
+    seats = "seat" if cap == 1 else "seats"
+    return f"A customer may hold at most {cap} {seats} on one flight; cancel one to reserve another"
 
 
 def seat_release(*, flight_id: str, seat_no: str, customer_id: str, operation: str | None = None) -> None:

@@ -38,11 +38,40 @@ EVENT_SEAT_RELEASED = "SeatReleased"
 
 # KEYS: flight hash, customer index, event stream, operations hash (the flight's keys are those of
 # ONE flight: a move across flights is two scripts, never one).
-# ARGV: flight_id, seat_no, customer_id, operation ('' = none).
-# HSETNX decides; only the winner touches the index, the operation and the log. Returns {status, id}:
-# 1 reserved, 2 already yours (through this operation, or with none given), 3 yours but not through
-# this operation, 0 someone else's.
+# ARGV: flight_id, seat_no, customer_id, operation ('' = none), cap (seats one customer may hold on
+# the flight; 0 = no cap), replaces (a seat of this flight the caller releases next, or '').
+# The seat's holder decides first, so a retry at the cap still succeeds. Then the cap: the customer's
+# seats are counted in this flight's own hash (no other key: the step stays in the flight's slot); a
+# seat being replaced by a move counts as gone (ADR 75). Only then does HSETNX write; only the winner
+# touches the index, the operation and the log. Returns {status, id}: 1 reserved, 2 already yours
+# (through this operation, or with none given), 3 yours but not through this operation, 0 someone
+# else's, 4 the customer's seat limit on this flight reached.
 _RESERVE_LUA = """
+local holder = redis.call('HGET', KEYS[1], ARGV[2])
+if holder then
+  if holder ~= ARGV[3] then
+    return {0, ''}
+  end
+  if ARGV[4] == '' or redis.call('HGET', KEYS[4], ARGV[2]) == ARGV[4] then
+    return {2, ''}
+  end
+  return {3, ''}
+end
+local cap = tonumber(ARGV[5])
+if cap > 0 then
+  local held = 0
+  for _, customer in ipairs(redis.call('HVALS', KEYS[1])) do
+    if customer == ARGV[3] then
+      held = held + 1
+    end
+  end
+  if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], ARGV[6]) == ARGV[3] then
+    held = held - 1
+  end
+  if held >= cap then
+    return {4, tostring(held)}
+  end
+end
 if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
   redis.call('SADD', KEYS[2], ARGV[1] .. '|' .. ARGV[2])
   local id
@@ -56,12 +85,6 @@ if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
       'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3])
   end
   return {1, id}
-end
-if redis.call('HGET', KEYS[1], ARGV[2]) == ARGV[3] then
-  if ARGV[4] == '' or redis.call('HGET', KEYS[4], ARGV[2]) == ARGV[4] then
-    return {2, ''}
-  end
-  return {3, ''}
 end
 return {0, ''}
 """
@@ -100,6 +123,7 @@ class ReserveResult(Enum):
     ALREADY_YOURS = "already_yours"
     YOURS_OTHERWISE = "yours_otherwise"  # held by the customer, but not through the given operation
     TAKEN = "taken"
+    LIMIT_REACHED = "limit_reached"  # the customer holds the most seats one may on the flight (ADR 75)
 
 
 class ReleaseResult(Enum):
@@ -204,16 +228,25 @@ def _text(value: bytes | str) -> str:
 
 
 def reservation_add(
-    *, flight_id: str, seat_no: str, customer_id: str, operation: str | None = None
+    *,
+    flight_id: str,
+    seat_no: str,
+    customer_id: str,
+    operation: str | None = None,
+    cap: int = 0,
+    replaces: str | None = None,
 ) -> ReserveResult:
     """HSETNX the seat; the winner also indexes it and logs SeatReserved (one Lua script).
 
     With an ``operation`` token the reservation remembers it: the same operation reserving again is
-    ALREADY_YOURS, while the customer holding the seat otherwise is YOURS_OTHERWISE.
+    ALREADY_YOURS, while the customer holding the seat otherwise is YOURS_OTHERWISE. A customer who
+    already holds ``cap`` seats on the flight (0 = no cap) gets LIMIT_REACHED; ``replaces``, a seat of
+    the same flight the caller releases next (a seat move), does not count.
     """
     status, _event_id = _supervised(
         lambda conn: conn.reserve(
-            keys=_keys(conn, flight_id, customer_id), args=[flight_id, seat_no, customer_id, operation or ""]
+            keys=_keys(conn, flight_id, customer_id),
+            args=[flight_id, seat_no, customer_id, operation or "", max(0, cap), replaces or ""],
         )
     )
     return _RESERVE_RESULTS[status]
@@ -224,6 +257,7 @@ _RESERVE_RESULTS = {
     2: ReserveResult.ALREADY_YOURS,
     3: ReserveResult.YOURS_OTHERWISE,
     0: ReserveResult.TAKEN,
+    4: ReserveResult.LIMIT_REACHED,
 }
 _RELEASE_RESULTS = {
     1: ReleaseResult.RELEASED,

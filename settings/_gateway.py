@@ -1,5 +1,7 @@
 """Gateway settings shared by settings.gateway and settings.platform."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from skyway.env import env_bool, env_float, env_int, env_str
 
 REST_FRAMEWORK_GATEWAY_AUTH = [
@@ -21,6 +23,11 @@ LEGACY_UPSTREAM_URL = env_str("LEGACY_UPSTREAM_URL")  # strangler fig: off when 
 # Seat maps change only when an aircraft layout does: the gateway keeps each flight's map this many
 # seconds (0 = off). Reservations are never cached. See docs/adr/0036.
 GATEWAY_SEAT_MAP_TTL = env_float("GATEWAY_SEAT_MAP_TTL", 30.0)
+# A flight stops taking reserves, cancels and moves this many minutes before its departure (0 = at
+# departure). See docs/adr/0076.
+BOOKING_CUTOFF_MINUTES = env_int("BOOKING_CUTOFF_MINUTES", 0)
+if BOOKING_CUTOFF_MINUTES < 0:
+    raise ImproperlyConfigured("BOOKING_CUTOFF_MINUTES must be 0 (at departure) or more")
 # Token → user answers kept per process this many seconds (0 = off); a token deleted or a user changed
 # here is dropped at once, elsewhere within the TTL. See docs/adr/0038.
 GATEWAY_TOKEN_CACHE_TTL = env_float("GATEWAY_TOKEN_CACHE_TTL", 10.0)

@@ -122,6 +122,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 64 * 1024)
 REDIS_URL = env_str("REDIS_URL")
 EMBEDDED_REDIS_DIR = None if REDIS_URL else VAR_DIR / "redis"
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "")
+# Seats one customer may hold on one flight (the usual party limit; 0 = no cap). Enforced atomically
+# by the reservations store's reserve script. See docs/adr/0075.
+MAX_SEATS_PER_CUSTOMER_PER_FLIGHT = env_int("MAX_SEATS_PER_CUSTOMER_PER_FLIGHT", 9)
+if MAX_SEATS_PER_CUSTOMER_PER_FLIGHT < 0:
+    raise ImproperlyConfigured("MAX_SEATS_PER_CUSTOMER_PER_FLIGHT must be 0 (no cap) or more")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Keep pooled Redis connections across requests (also spares django-redis a settings lookup per request).
 DJANGO_REDIS_CLOSE_CONNECTION = False

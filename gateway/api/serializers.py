@@ -113,6 +113,9 @@ class CabinOutput(serializers.Serializer):
 class SeatChartOutput(serializers.Serializer):
     flight_id = serializers.CharField()
     degraded = serializers.BooleanField(help_text="true: reservations unavailable, every status is 'unknown'")
+    closed = serializers.BooleanField(
+        help_text="true: the flight has departed (or is past the booking cut-off); no reserve, cancel or move"
+    )
     cabins = CabinOutput(many=True)
 
 

@@ -6,7 +6,14 @@ from typing import TypedDict
 from urllib.parse import quote
 
 from gateway.clients.base import UpstreamClient
-from gateway.errors import InvalidInput, NotYourReservation, ReservationNotFound, SeatTaken, UpstreamError
+from gateway.errors import (
+    InvalidInput,
+    NotYourReservation,
+    ReservationNotFound,
+    SeatLimitReached,
+    SeatTaken,
+    UpstreamError,
+)
 
 
 class SeatHolder(TypedDict):
@@ -20,25 +27,40 @@ class Reservation(TypedDict):
     customer_id: str
 
 
+SEAT_LIMIT_REACHED = "Seat Limit Reached"  # the `error` of reservations' 409 for the seat limit
+
+
 class ReservationsClient(UpstreamClient):
     service = "reservations"
     url_setting = "RESERVATIONS_URL"
 
     def seat_reserve(
-        self, *, flight_id: str, seat: str, customer_id: str, operation: str | None = None
+        self,
+        *,
+        flight_id: str,
+        seat: str,
+        customer_id: str,
+        operation: str | None = None,
+        replaces: str | None = None,
     ) -> bool:
         """PUT /reservations; a seat someone holds → SeatTaken (the holder is not told to us).
 
         True when the customer holds the seat now. With an `operation` token (a saga step) the call is
         idempotent for that operation and is retried on outages like a read; False then means the
         customer holds the seat, but not through this operation (the saga must not count it as its own).
+        The customer's seat limit on the flight reached → SeatLimitReached (``replaces``, a seat of the
+        same flight released right after, does not count; ADR 75).
         """
         body = {"flight_id": flight_id, "customer_id": customer_id, "seat_num": seat}
         if operation:
             body["operation"] = operation
+        if replaces is not None:
+            body["replaces"] = replaces
         response = self.request("PUT", "/reservations", json=body, idempotent=bool(operation))
         if response.status_code == 403:
             raise SeatTaken(f"Seat {seat} is already reserved.")
+        if response.status_code == 409 and self.error_of(response) == SEAT_LIMIT_REACHED:
+            raise SeatLimitReached(f"Seat {seat} was not reserved: {self.description_of(response)}.")
         if response.status_code == 409 and operation:
             return False
         if response.status_code >= 400:
@@ -69,6 +91,15 @@ class ReservationsClient(UpstreamClient):
         if response.status_code >= 400:
             raise InvalidInput(self.description_of(response))
         return True
+
+    @staticmethod
+    def error_of(response) -> str:
+        """The `error` member of the book's envelope, or '' (other 409s carry `Conflict`)."""
+        try:
+            body = response.json()
+        except ValueError:
+            return ""
+        return str(body.get("error", "")) if isinstance(body, dict) else ""
 
     def seat_held_by(self, *, flight_id: str, seat: str, customer_id: str) -> bool:
         """Whether the customer holds the seat now: one attempt, no retries (it follows a failed write,

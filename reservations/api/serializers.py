@@ -22,6 +22,15 @@ class SeatReserveBodySerializer(serializers.Serializer):
         required=False,
         help_text="Optional token of the saga step reserving the seat (docs/adr/0055).",
     )
+    replaces = serializers.RegexField(
+        validation.SEAT_PATTERN,
+        max_length=4,
+        required=False,
+        help_text=(
+            "Extension: a seat of this flight the customer holds and releases next (a seat move); "
+            "it does not count towards the per-customer seat limit."
+        ),
+    )
 
 
 class ReservationStatusSerializer(serializers.Serializer):

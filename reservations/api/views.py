@@ -122,7 +122,10 @@ class ReservationsView(ReservationsAPIView):
             "Gives the seat to the customer unless someone else holds it. Reserving a seat you already "
             "hold answers 200 again and logs no second event, so a lost response can be retried. "
             "With an optional `operation` token (a saga step) the reservation remembers it: the same "
-            "operation again is 200, a seat the customer holds otherwise is 409."
+            "operation again is 200, a seat the customer holds otherwise is 409 `Conflict`. "
+            "Extension: a customer may hold at most `MAX_SEATS_PER_CUSTOMER_PER_FLIGHT` seats (default "
+            "9) on one flight; past that → 409 `Seat Limit Reached`. `replaces` (optional) names a seat "
+            "of this flight the customer holds and is about to release (a seat move): it does not count."
         ),
         request=s.SeatReserveBodySerializer,
         responses={
@@ -132,7 +135,21 @@ class ReservationsView(ReservationsAPIView):
             ),
             409: OpenApiResponse(
                 s.ReservationErrorSerializer,
-                description="With `operation`: the customer holds the seat, but not through it.",
+                description=(
+                    "`error` tells which: `Conflict`, with `operation`, the customer holds the seat but not "
+                    "through it; `Seat Limit Reached`, the customer already holds the most seats one "
+                    "customer may hold on this flight."
+                ),
+                examples=[
+                    OpenApiExample(
+                        "seat limit reached",
+                        value={
+                            "error": "Seat Limit Reached",
+                            "description": "A customer may hold at most 9 seats on one flight; "
+                            "cancel one to reserve another",
+                        },
+                    )
+                ],
             ),
             **ERRORS,
         },
@@ -151,6 +168,11 @@ class ReservationsView(ReservationsAPIView):
             seat_no=_clean("seat_num", payload.get("seat_num"), validation.seat_no_clean),
             customer_id=_clean("customer_id", payload.get("customer_id"), validation.customer_id_clean),
             operation=_clean("operation", payload.get("operation"), validation.operation_clean),
+            replaces=(
+                _clean("replaces", payload["replaces"], validation.seat_no_clean)
+                if "replaces" in payload
+                else None
+            ),
         )
         return success_response()
 
@@ -208,7 +230,21 @@ class ReservationView(ReservationsAPIView):
             404: OpenApiResponse(s.ReservationErrorSerializer, description="Seat is not reserved."),
             409: OpenApiResponse(
                 s.ReservationErrorSerializer,
-                description="With `operation`: the customer holds the seat, but not through it.",
+                description=(
+                    "`error` tells which: `Conflict`, with `operation`, the customer holds the seat but not "
+                    "through it; `Seat Limit Reached`, the customer already holds the most seats one "
+                    "customer may hold on this flight."
+                ),
+                examples=[
+                    OpenApiExample(
+                        "seat limit reached",
+                        value={
+                            "error": "Seat Limit Reached",
+                            "description": "A customer may hold at most 9 seats on one flight; "
+                            "cancel one to reserve another",
+                        },
+                    )
+                ],
             ),
             **ERRORS,
         },

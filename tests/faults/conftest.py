@@ -46,6 +46,9 @@ def split_env(tmp_path: Path) -> Iterator[Split]:
         # No seat-map cache: every request needs flights, the worst case for a flights fault. (The
         # cached case has its own run in test_flights_kill.py.)
         GATEWAY_SEAT_MAP_TTL="0",
+        # The runs deal every seat of a flight round-robin to six customers (dozens each): they test
+        # faults, not the per-customer seat limit, which tests/security checks on its own.
+        MAX_SEATS_PER_CUSTOMER_PER_FLIGHT="0",
     )
     split = Split(root=tmp_path, redis=redis_server, env=env)
     try:

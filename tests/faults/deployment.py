@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.flights import MARGIN, SEED_DAYS
 from tests.support.live import SERVICE_HEADERS, LiveService, base_env, run_manage, start_service
 from tests.support.load import PrivateRedis, Reserve, seat_map_seats
 
@@ -98,9 +99,13 @@ for i in range({n}):
 print("CUSTOMERS=" + json.dumps(out))
 """
 
+# Only flights still open for booking (the gateway refuses seats on departed flights), earliest first.
 _FLIGHT_IDS = """
+from datetime import timedelta
+from django.utils import timezone
 from flights.models import Flight
-print("FLIGHTS=" + ",".join(str(f) for f in Flight.objects.order_by("departure").values_list("flight_id", flat=True)[:{n}]))
+upcoming = Flight.objects.filter(departure__gt=timezone.now() + timedelta(seconds={margin}))
+print("FLIGHTS=" + ",".join(str(f) for f in upcoming.order_by("departure", "flight_no").values_list("flight_id", flat=True)[:{n}]))
 """
 
 
@@ -118,12 +123,17 @@ class Seeded:
     customers: list[Customer]
 
 
-def seed(var_dir: Path, *, days: int = 2, customers: int = CUSTOMERS, flights: int = 8) -> Seeded:
-    """Migrate and seed SQLite files under `var_dir`: flights (`days` of schedule) and customers with tokens."""
+def seed(var_dir: Path, *, days: int = SEED_DAYS, customers: int = CUSTOMERS, flights: int = 8) -> Seeded:
+    """Migrate and seed SQLite files under `var_dir`: flights (`days` of schedule) and customers with tokens.
+
+    `flight_ids` are the first `flights` flights still open for booking (at least MARGIN away); two
+    days of schedule always hold 8 of them, whatever the time of day.
+    """
     env = private_env(var_dir)
     run_manage("settings.flights", "migrate_contexts", env=env)
     run_manage("settings.flights", "seed_flights", "--days", str(days), env=env)
-    out = run_manage("settings.flights", "shell", "-c", _FLIGHT_IDS.format(n=flights), env=env)
+    script = _FLIGHT_IDS.format(n=flights, margin=int(MARGIN.total_seconds()))
+    out = run_manage("settings.flights", "shell", "-c", script, env=env)
     flight_ids = _marker_line(out, "FLIGHTS=").split(",")
     run_manage("settings.gateway", "migrate_contexts", env=env)
     out = run_manage("settings.gateway", "shell", "-c", _MAKE_CUSTOMERS.format(n=customers), env=env)

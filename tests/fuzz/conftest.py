@@ -20,7 +20,7 @@ from tests.support.load import PrivateRedis
 @pytest.fixture(scope="session")
 def fuzz_split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
     root = tmp_path_factory.mktemp("fuzz")
-    seeded = seed(root / "seed", days=1, customers=1)
+    seeded = seed(root / "seed", customers=1)
     split_on(seeded, root)
     redis_server = PrivateRedis(root / "redis", appendfsync="everysec").start()
     env = private_env(root / "var", REDIS_URL=redis_server.url, GATEWAY_AUTH_THROTTLE_RATE="100000/min")

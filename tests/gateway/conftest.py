@@ -5,13 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from gateway import clients
 from gateway.api.authentication import token_users
 from skyway import login_throttle
 from tests.support.customers import customer_client
+from tests.support.flights import seed_open_flights
 
 GATEWAY_DBS = ["default", "flights"]
 BOOK_FLIGHT_NO = "AA2532"
@@ -33,13 +33,21 @@ def _fresh_clients_and_cache():
 
 
 @pytest.fixture
-def seeded(db, django_db_blocker, redis_client):
-    """Flights seeded in the test database (one day of schedule + the book's AA2532) and an empty Redis."""
-    call_command("seed_flights", "--days", "1", stdout=None)
+def seeded(db, django_db_blocker, redis_client) -> list[dict]:
+    """Flights seeded in the test database (two days of schedule + the book's AA2532 of 2020) and an
+    empty Redis; the value is the flights still open for booking, earliest first."""
+    return seed_open_flights()
 
 
 @pytest.fixture
 def book_flight(seeded) -> dict:
+    """The book's flight number on its next departure still open for booking (today's or tomorrow's)."""
+    return next(flight for flight in seeded if flight["flight_no"] == BOOK_FLIGHT_NO)
+
+
+@pytest.fixture
+def departed_book_flight(seeded) -> dict:
+    """The book's own AA2532 of 2020-05-17: departed long ago, so closed for reserves, cancels, moves."""
     from flights.models import Flight
 
     flight = Flight.objects.get(flight_no=BOOK_FLIGHT_NO, departure__date=BOOK_DATE)
@@ -48,10 +56,7 @@ def book_flight(seeded) -> dict:
 
 @pytest.fixture
 def other_flight(seeded) -> dict:
-    from flights.models import Flight
-
-    flight = Flight.objects.exclude(flight_no=BOOK_FLIGHT_NO).order_by("departure").first()
-    return {"flight_id": str(flight.flight_id), "flight_no": flight.flight_no}
+    return next(flight for flight in seeded if flight["flight_no"] != BOOK_FLIGHT_NO)
 
 
 @pytest.fixture

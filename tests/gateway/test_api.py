@@ -93,17 +93,17 @@ def test_session_login_needs_csrf_and_then_authenticates(alice):
 # -- flights -------------------------------------------------------------------------------------
 
 
-def test_flight_lookup_by_number_and_date(alice, book_flight):
+def test_flight_lookup_by_number_and_date(alice, departed_book_flight):
     response = alice.get("/api/flights", {"flight_no": BOOK_FLIGHT_NO, "date": BOOK_DATE})
 
     assert response.status_code == 200
     [flight] = response.json()
-    assert flight["flight_id"] == book_flight["flight_id"]
+    assert flight["flight_id"] == departed_book_flight["flight_id"]
     assert flight["origin_code"] == "JFK"
     assert flight["destination_code"] == "LAX"
 
 
-def test_flight_lookup_by_route_and_date(alice, book_flight):
+def test_flight_lookup_by_route_and_date(alice, departed_book_flight):
     response = alice.get("/api/flights", {"origin_code": "jfk", "destination_code": "LAX", "date": BOOK_DATE})
 
     assert [f["flight_no"] for f in response.json()] == [BOOK_FLIGHT_NO]

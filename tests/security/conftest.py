@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from gateway import clients
 from skyway import login_throttle
 from tests.support.customers import customer_client
+from tests.support.flights import seed_open_flights
 
 DATABASES = ["default", "flights"]
 
@@ -41,9 +41,12 @@ def bob(db) -> APIClient:
 
 
 @pytest.fixture
-def flight_id(db, redis_client) -> str:
-    """A seeded flight's id (one day of schedule) over an empty Redis."""
-    from flights.models import Flight
+def open_flights(db, redis_client) -> list[dict]:
+    """The seeded flights still open for booking (two days of schedule), earliest first, over an empty Redis."""
+    return seed_open_flights()
 
-    call_command("seed_flights", "--days", "1", stdout=None)
-    return str(Flight.objects.order_by("departure").values_list("flight_id", flat=True).first())
+
+@pytest.fixture
+def flight_id(open_flights) -> str:
+    """A seeded flight still open for booking."""
+    return open_flights[0]["flight_id"]

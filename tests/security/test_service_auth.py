@@ -187,7 +187,7 @@ def test_a_rotation_with_overlap_then_a_refused_gateway_is_unready_and_says_503(
     from tests.faults.deployment import Split, private_env, seed, split_on
     from tests.support.load import PrivateRedis
 
-    seeded = seed(tmp_path / "seed", days=2, customers=1)
+    seeded = seed(tmp_path / "seed", customers=1)
     split_on(seeded, tmp_path)
     redis_server = PrivateRedis(tmp_path / "redis", appendfsync="everysec").start()
     split = Split(
