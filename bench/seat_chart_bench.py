@@ -76,15 +76,16 @@ def _cpu_plan(pin: bool) -> dict[str, frozenset[int]] | None:
 
 
 def _prepare(stack) -> tuple[str, str]:
-    """Alice's token and the book's flight with TAKEN_SEATS seats reserved (a few of them hers)."""
+    """Alice's token and an AA2532 with TAKEN_SEATS seats reserved (a few of them hers)."""
+    from tests.support.flights import open_flights_via_api
+
     with httpx.Client(base_url=stack.gateway.url, timeout=10) as gateway:
         token = gateway.post("/api/auth/token", json={"username": "alice", "password": "skyway-demo"}).json()[
             "token"
         ]
         gateway.headers["Authorization"] = f"Token {token}"
-        flight_id = gateway.get("/api/flights", params={"flight_no": "AA2532", "date": "2020-05-17"}).json()[
-            0
-        ]["flight_id"]
+        # The book's flight number on its next departure still open (a departed flight sells nothing).
+        flight_id = open_flights_via_api(gateway, flight_no="AA2532")[0]["flight_id"]
         chart = gateway.get(f"/api/flights/{flight_id}/seats").json()
         seats = [seat["seat"] for cabin in chart["cabins"] for row in cabin["rows"] for seat in row["seats"]]
         for index, seat in enumerate(seats[:: max(1, len(seats) // TAKEN_SEATS)][:TAKEN_SEATS]):

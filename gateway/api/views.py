@@ -182,7 +182,9 @@ class ReservationCreateApi(GatewayApiView):
         summary="Reserve a seat",
         description=(
             "201 when reserved (also when you already hold it: nothing changes); 404 for a seat the "
-            "aircraft does not have; 409 when someone else holds it. A 503 whose reserve may still land "
+            "aircraft does not have; 409 when someone else holds it (`seat-taken`), when you already "
+            "hold the most seats one customer may hold on the flight (`seat-limit-reached`, default 9) "
+            "or when the flight has departed (`flight-closed`). A 503 whose reserve may still land "
             "says so: retry with the same `Idempotency-Key` and the answer is the real outcome."
         ),
         parameters=[
@@ -209,7 +211,10 @@ class ReservationDeleteApi(GatewayApiView):
     @extend_schema(
         operation_id="reservations_cancel",
         summary="Cancel your seat",
-        description="204 when released; 404 when you hold no such seat; 403 when another customer holds it.",
+        description=(
+            "204 when released; 404 when you hold no such seat; 403 when another customer holds it; "
+            "409 `flight-closed` when the flight has departed."
+        ),
         parameters=[
             OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
             OpenApiParameter("seat", str, OpenApiParameter.PATH),
@@ -247,7 +252,9 @@ class SeatMoveApi(GatewayApiView):
             "is released again and the problem says what you hold (`holds`). A second move of the same "
             "seat while one runs → 409 `seat-move-in-progress` with `Retry-After`. A 503 "
             "`seat-move-incomplete` is finished by a retry with the same `Idempotency-Key` (or by the "
-            "recovery pass): you end with exactly one of the two seats."
+            "recovery pass): you end with exactly one of the two seats. Both flights must not have departed (409 `flight-closed`); a "
+            "move within one flight works at the seat limit, a move onto a flight where you hold the "
+            "most seats one customer may is 409 `seat-limit-reached`."
         ),
         parameters=[_IDEMPOTENCY_KEY, _REPLAYED_HEADER],
         request=s.MoveInput,

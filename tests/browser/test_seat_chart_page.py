@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.flights import open_flights_via_api
 from tests.support.live import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -15,13 +16,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshots" / "seat-chart.png"
 
 
-def log_in_and_open_book_flight(page: Page, url: str) -> None:
+def open_book_flight_date(customer) -> str:
+    """The day of the book's flight number's next open departure (the `flights` fixture's first flight)."""
+    return open_flights_via_api(customer.http, flight_no="AA2532")[0]["departure"][:10]
+
+
+def log_in_and_open_book_flight(page: Page, url: str, day: str) -> None:
     page.goto(url)
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", "skyway-demo")
     page.click("#login-form button[type=submit]")
     expect(page.locator("#whoami")).to_contain_text("alice")
-    page.fill("#search-form input[name=date]", "2020-05-17")
+    page.fill("#search-form input[name=date]", day)
     page.fill("#search-form input[name=origin_code]", "JFK")
     page.click("#search-form button[type=submit]")
     expect(page.locator("#flight-title")).to_contain_text("AA2532")
@@ -32,7 +38,7 @@ def test_reserve_and_cancel_a_seat_on_the_page(page: Page, stack, bob, flights, 
     for seat in ("3A", "3C", "9B", "9C", "9D", "20E", "22A"):  # other customers' seats: drawn as taken
         bob.reserve(book, seat)
     page.on("dialog", lambda dialog: dialog.accept())
-    log_in_and_open_book_flight(page, stack.gateway.url)
+    log_in_and_open_book_flight(page, stack.gateway.url, open_book_flight_date(bob))
 
     expect(page.locator('[data-seat="9B"]')).to_have_attribute("data-status", "taken")
     seat = page.locator(".cabin.economy button.seat.free").nth(4)
@@ -57,7 +63,7 @@ def test_reserve_and_cancel_a_seat_on_the_page(page: Page, stack, bob, flights, 
 
 
 def test_errors_are_shown_in_the_page(page: Page, stack, bob, flights):
-    log_in_and_open_book_flight(page, stack.gateway.url)
+    log_in_and_open_book_flight(page, stack.gateway.url, open_book_flight_date(bob))
     free = page.locator(".cabin.economy button.seat.free").nth(7)
     seat_id = free.get_attribute("data-seat")
     bob.reserve(flights[0], seat_id)  # taken after alice's page was drawn
@@ -68,6 +74,32 @@ def test_errors_are_shown_in_the_page(page: Page, stack, bob, flights):
     expect(page.locator("#error")).to_contain_text("already reserved")
     expect(page.locator(f'[data-seat="{seat_id}"]')).to_have_attribute("data-status", "taken")
     bob.cancel(flights[0], seat_id)
+
+
+def test_the_seat_limit_is_explained_in_the_page(page: Page, stack, alice, flights):
+    book = flights[0]
+    mine = ["23A", "23B", "23C", "23D", "23E", "23F", "24A", "24B", "24C"]  # nine: the limit
+    for seat in mine:
+        assert alice.reserve(book, seat).status_code == 201, seat
+    try:
+        log_in_and_open_book_flight(page, stack.gateway.url, open_book_flight_date(alice))
+        seat_id = page.locator(".cabin.economy button.seat.free").nth(3).get_attribute("data-seat")
+
+        page.click(f'[data-seat="{seat_id}"]')
+
+        expect(page.locator("#error")).to_contain_text("at most 9 seats on one flight")
+        expect(page.locator(f'[data-seat="{seat_id}"]')).to_have_attribute("data-status", "free")
+    finally:
+        for seat in mine:
+            alice.cancel(book, seat)
+
+
+def test_a_departed_flight_is_shown_closed(page: Page, stack, alice):
+    log_in_and_open_book_flight(page, stack.gateway.url, "2020-05-17")  # the book's own AA2532
+
+    expect(page.locator("#closed")).to_be_visible()
+    expect(page.locator("#closed")).to_contain_text("departed")
+    expect(page.locator(".cabin.economy button.seat.free").first).to_be_disabled()
 
 
 def test_wrong_password_is_reported(page: Page, stack):

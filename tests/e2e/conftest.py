@@ -19,6 +19,7 @@ import pytest
 
 from skyway.split import split_start
 from tests.gateway.wsgi_servers import wsgi_server
+from tests.support.flights import open_flights_via_api
 from tests.support.live import SERVICE_HEADERS, LiveService, base_env, free_port
 
 E2E_ENV = {
@@ -134,10 +135,14 @@ def bob(stack) -> Customer:
 
 @pytest.fixture(scope="session")
 def flights(alice) -> list[str]:
-    """The book's flight first, then two other flights of the seeded schedule."""
-    book = alice.http.get("/api/flights", params=BOOK_FLIGHT).json()[0]["flight_id"]
-    today = time.strftime("%Y-%m-%d", time.gmtime())
-    others = [f["flight_id"] for f in alice.http.get("/api/flights", params={"date": today}).json()]
+    """The book's flight number on its next open departure first, then two other open flights.
+
+    Open: departing at least an hour from now (the gateway refuses seats on departed flights), so
+    the suite does not depend on the time of day.
+    """
+    upcoming = open_flights_via_api(alice.http)
+    book = next(f["flight_id"] for f in upcoming if f["flight_no"] == BOOK_FLIGHT["flight_no"])
+    others = [f["flight_id"] for f in upcoming if f["flight_id"] != book]
     return [book, *others[:2]]
 
 

@@ -8,7 +8,7 @@ least `MARGIN` from now out of two seeded days, so the suite never depends on th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 # Far more than any test takes; tomorrow's first departure (06:10 UTC) is always further away than this.
 MARGIN = timedelta(hours=1)
@@ -48,10 +48,18 @@ def open_flights_of(flights: Iterable[dict]) -> list[dict]:
     return sorted(upcoming, key=lambda flight: (_departure(flight), flight["flight_no"]))
 
 
+def open_flights_via_api(client, flight_no: str | None = None) -> list[dict]:
+    """The open flights a gateway lists for today and tomorrow (optionally one flight number), earliest
+    first. ``client`` is an httpx.Client (or alike) with the gateway's base URL and a customer's token."""
+    found: list[dict] = []
+    for day in search_dates():
+        params = {"date": day, **({"flight_no": flight_no} if flight_no else {})}
+        response = client.get("/api/flights", params=params)
+        response.raise_for_status()
+        found.extend(response.json())
+    return open_flights_of(found)
+
+
 def _departure(flight: dict) -> datetime:
     value = datetime.fromisoformat(str(flight["departure"]))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def seed_start() -> date:
-    return datetime.now(UTC).date()

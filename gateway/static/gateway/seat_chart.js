@@ -111,6 +111,8 @@
     $("#chart-section").hidden = false;
     $("#flight-title").textContent = state.flight.flight_no ? flightLabel(state.flight) : flightId;
     $("#degraded").hidden = !chart.degraded;
+    $("#closed").hidden = !chart.closed;
+    state.closed = !!chart.closed;
     drawChart(chart);
     loadMySeats();
   }
@@ -168,7 +170,7 @@
     button.textContent = seat.seat;
     button.title = `${seat.seat} — ${seat.status}${seat.characteristics.length ? " · " + seat.characteristics.join(", ") : ""}`;
     button.setAttribute("aria-label", `Seat ${seat.seat}, ${seat.status}`);
-    if (seat.status === "taken") button.disabled = true;
+    if (seat.status === "taken" || state.closed) button.disabled = true; // a departed flight sells nothing
     button.addEventListener("click", () => onSeat(button, seat));
     return button;
   }
