@@ -139,7 +139,7 @@ def test_replaces_lets_a_customer_at_the_limit_move_within_the_flight(api, redis
     assert put(api, "1B", replaces="1a").status_code == 200
 
 
-@pytest.mark.parametrize("replaces", ["", "12Z", 12, ["1A"]])
+@pytest.mark.parametrize("replaces", ["", "12Z", 12, ["1A"], None])
 def test_a_malformed_replaces_is_a_400_naming_the_field(api, redis, replaces):
     response = put(api, "1A", replaces=replaces)
 
