@@ -40,14 +40,16 @@ LIST_SEATS = 150
 KEY_PREFIX = "skyway-bench:"
 
 # One wrk request per call: a fresh seat (row 1-999 x A-K) and customer every time, so every PUT
-# is a winning reserve on both servers (distinct flight prefixes keep the two apart).
+# is a winning reserve on both servers (distinct flight prefixes keep the two apart). A flight id
+# takes 180 seats, an aircraft's worth: the reserve script counts the customer's seats over the
+# flight's hash (the seat limit, ADR 75), which a 10,989-seat flight would make unrepresentative.
 _PUT_LUA = """
 local n = 0
 request = function()
   n = n + 1
   local seat = (n %% 999) + 1
   local letter = string.char(65 + (math.floor(n / 999) %% 11))
-  local flight = "%(flight)s-" .. math.floor(n / 10989)
+  local flight = "%(flight)s-" .. math.floor(n / 180)
   local body = '{"flight_id":"' .. flight .. '","customer_id":"c' .. n .. '","seat_num":"' .. seat .. letter .. '"}'
   return wrk.format("PUT", "/reservations", {["Content-Type"] = "application/json",
     ["X-Service-Token"] = "%(token)s"}, body)
