@@ -20,7 +20,7 @@ from prometheus_client import REGISTRY
 from gateway.clients.flights import FlightsClient
 from gateway.clients.reservations import ReservationsClient
 from gateway.clients.routes import RoutesFileInvalid, RouteTable, routes_parse
-from gateway.errors import CircuitOpen, FlightNotFound, SeatTaken, UpstreamUnavailable
+from gateway.errors import CircuitOpen, FlightNotFound, SeatLimitReached, SeatTaken, UpstreamUnavailable
 from skyway import request_id
 
 FAST = {
@@ -113,6 +113,23 @@ def test_business_answers_map_to_domain_errors_without_retrying():
     with pytest.raises(SeatTaken):
         client_for(ReservationsClient, reservations).seat_reserve(flight_id="f1", seat="1A", customer_id="c")
     assert len(flights.requests) == len(reservations.requests) == 1
+
+
+def test_the_seat_limit_answer_maps_to_its_own_error_and_replaces_is_sent_only_when_given():
+    description = "A customer may hold at most 9 seats on one flight; cancel one to reserve another"
+    reservations = Upstream(
+        httpx.Response(409, json={"error": "Seat Limit Reached", "description": description}),
+        httpx.Response(200, json={"status": "success"}),
+    )
+    client = client_for(ReservationsClient, reservations)
+
+    with pytest.raises(SeatLimitReached) as raised:
+        client.seat_reserve(flight_id="f1", seat="1A", customer_id="c")
+    client.seat_reserve(flight_id="f1", seat="1B", customer_id="c", replaces="1A")
+
+    assert raised.value.detail == f"Seat 1A was not reserved: {description}."
+    assert [json.loads(request.content).get("replaces") for request in reservations.requests] == [None, "1A"]
+    assert "replaces" not in json.loads(reservations.requests[0].content)
 
 
 def test_breaker_opens_after_failures_short_circuits_and_closes_after_reset(frozen_clock):
