@@ -65,7 +65,7 @@ class SeatLimitReached(GatewayError):
     """The customer already holds the most seats one customer may hold on the flight."""
 
     status_code = 409
-    code = "seat-limit-reached"
+    default_code = "seat-limit-reached"
     title = "Seat limit reached"
     default_detail = "You already hold the most seats one customer may hold on this flight."
 
@@ -74,7 +74,7 @@ class FlightClosed(GatewayError):
     """The flight has departed (or is past its booking cut-off): no reserve, cancel or move on it."""
 
     status_code = 409
-    code = "flight-closed"
+    default_code = "flight-closed"
     title = "Flight closed"
     default_detail = "This flight has departed; its seats can no longer be reserved, moved or cancelled."
 

@@ -39,8 +39,8 @@ class SeatLimitReached(ReservationsError):
     """The customer already holds as many seats on the flight as one customer may (an extension)."""
 
     status_code = 409  # not the book's 403: that one means "this seat is taken", and stays as it is
-    title = "Seat Limit Reached"
-    default_description = "The customer already holds the most seats one customer may hold on this flight"
+    default_code = "Seat Limit Reached"
+    default_detail = "The customer already holds the most seats one customer may hold on this flight"
 
 
 class SeatHeldByAnotherCustomer(ReservationsError):
