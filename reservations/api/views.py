@@ -163,6 +163,8 @@ class ReservationsView(ReservationsAPIView):
     )
     def put(self, request: Request) -> HttpResponse:
         payload = _json_object(request)
+        if "operation" in payload and payload["operation"] is None:  # the schema says: a string, or absent
+            raise InvalidInput("operation", "must be a string when given, not null")
         services.seat_reserve(
             flight_id=_clean("flight_id", payload.get("flight_id"), validation.flight_id_clean),
             seat_no=_clean("seat_num", payload.get("seat_num"), validation.seat_no_clean),
