@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
@@ -49,6 +50,17 @@ class GatewayApiView(APIView):
     def get_authenticators(self) -> list[BaseAuthentication]:
         classes = _authentication_classes(tuple(settings.REST_FRAMEWORK_GATEWAY_AUTH))
         return [cls() for cls in classes]
+
+
+class InputFormMixin:
+    """Exposes the view's Input serializer as ``get_serializer()``, so the browsable API draws a form
+    with real fields. The view itself still validates with its Input class; nothing else reads this."""
+
+    input_serializer: type[Serializer]
+
+    def get_serializer(self, *args: object, **kwargs: object) -> Serializer:
+        kwargs.setdefault("context", {"request": getattr(self, "request", None), "view": self})
+        return self.input_serializer(*args, **kwargs)
 
 
 def outcome_response(request: Request, outcome: Outcome) -> Response:

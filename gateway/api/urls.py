@@ -18,6 +18,7 @@ def legacy_patterns() -> list[URLPattern]:
 
 urlpatterns = [
     path("", seat_chart_page, name="seat-chart"),
+    path("api/", views.ApiRootApi.as_view(), name="api-root"),
     path("api/auth/token", views.TokenApi.as_view(), name="auth-token"),
     path("api/auth/session", views.SessionApi.as_view(), name="auth-session"),
     path("api/flights", views.FlightListApi.as_view(), name="flight-list"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from django.contrib.auth import authenticate, login, logout
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
@@ -13,7 +16,13 @@ from rest_framework.response import Response
 
 from gateway import seat_moves, services
 from gateway.api import serializers as s
-from gateway.api.base import AuthRateThrottle, GatewayApiView, customer_id_of, outcome_response
+from gateway.api.base import (
+    AuthRateThrottle,
+    GatewayApiView,
+    InputFormMixin,
+    customer_id_of,
+    outcome_response,
+)
 from gateway.errors import InvalidInput
 from skyway import login_throttle
 from skyway.errors import PROBLEM_CONTENT_TYPE
@@ -47,7 +56,8 @@ def _user_from(request: Request):
     return user
 
 
-class TokenApi(GatewayApiView):
+class TokenApi(GatewayApiView, InputFormMixin):
+    input_serializer = s.CredentialsInput
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [AuthRateThrottle]
@@ -114,6 +124,55 @@ class SessionApi(GatewayApiView):
         return Response(status=204)
 
 
+# The root's list: (name, URL name, path arguments as placeholders, what it does). Paths with an id are
+# URI templates; the browsable API links every absolute URL in the document.
+_ENDPOINTS = (
+    ("auth_token", "gateway:auth-token", {}, "POST username + password → an API token"),
+    ("auth_session", "gateway:auth-session", {}, "GET who is logged in; POST log in; DELETE log out"),
+    ("flights", "gateway:flight-list", {}, "GET ?flight_no=&date=&origin_code=&destination_code="),
+    ("seat_chart", "gateway:seat-chart-api", {"flight_id": "{flight_id}"}, "GET a flight's seat chart"),
+    ("reserve", "gateway:reserve", {"flight_id": "{flight_id}"}, "POST {seat} → reserve it"),
+    (
+        "cancel",
+        "gateway:reservation",
+        {"flight_id": "{flight_id}", "seat": "{seat}"},
+        "DELETE → cancel your seat",
+    ),
+    ("my_reservations", "gateway:my-reservations", {}, "GET your seats"),
+    ("move", "gateway:reservation-move", {}, "POST from/to flight and seat → move your seat"),
+)
+
+
+class ApiRootApi(GatewayApiView):
+    """The API's front door: every endpoint with its link, and where the schema and docs live."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="api_root", summary="Every endpoint of the API", responses={200: s.ApiRootOutput}
+    )
+    def get(self, request: Request) -> Response:
+        return Response(api_root_document(request))
+
+
+def api_root_document(request: Request) -> dict:
+    endpoints = {
+        name: {
+            "url": unquote(request.build_absolute_uri(reverse(url_name, kwargs=kwargs))),
+            "description": description,
+        }
+        for name, url_name, kwargs, description in _ENDPOINTS
+    }
+    docs = {name: request.build_absolute_uri(reverse(name)) for name in ("schema", "swagger-ui", "redoc")}
+    example = request.build_absolute_uri(reverse("gateway:flight-list") + "?flight_no=AA2532&date=2020-05-17")
+    return {
+        "endpoints": endpoints,
+        "example_search": example,
+        "docs": docs,
+        "authentication": "Token (POST auth_token, then `Authorization: Token …`) or a session (Log in, top right)",
+    }
+
+
 class FlightListApi(GatewayApiView):
     @extend_schema(
         operation_id="flights_search",
@@ -176,7 +235,9 @@ _KEY_ERRORS = {
 }
 
 
-class ReservationCreateApi(GatewayApiView):
+class ReservationCreateApi(GatewayApiView, InputFormMixin):
+    input_serializer = s.ReserveInput
+
     @extend_schema(
         operation_id="reservations_create",
         summary="Reserve a seat",
@@ -243,7 +304,9 @@ class MyReservationsApi(GatewayApiView):
         return Response(services.reservations_of_customer(customer_id=customer_id_of(request)))
 
 
-class SeatMoveApi(GatewayApiView):
+class SeatMoveApi(GatewayApiView, InputFormMixin):
+    input_serializer = s.MoveInput
+
     @extend_schema(
         operation_id="reservations_move",
         summary="Move a seat (same flight or another)",
