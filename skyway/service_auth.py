@@ -49,7 +49,8 @@ def service_tokens_validate(*, tokens: list[str], debug: bool, legacy_token: str
     if not tokens:
         raise ImproperlyConfigured(
             "SERVICE_TOKENS must be set when DEBUG is off: the internal services' credential "
-            "(comma-separated; the first is sent, all are accepted; docs/adr/0053)."
+            "(comma-separated; the first is sent, all are accepted; docs/adr/0053). For development set "
+            "DEBUG=1 instead, as `make run` does."
         )
     short = [index for index, token in enumerate(tokens, 1) if len(token) < MIN_TOKEN_LENGTH]
     if short:
