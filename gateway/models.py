@@ -84,3 +84,20 @@ class SeatMove(models.Model):
             f"move {self.customer_id}:{self.key} {self.from_flight_id}/{self.from_seat} → "
             f"{self.to_flight_id}/{self.to_seat}: {self.state}"
         )
+
+
+class SeatHolders(models.Model):
+    """No table: the admin's read-only "Seat holders" page hangs on it (gateway/admin.py).
+
+    Flights and reservations belong to other contexts; the page reads them through the gateway's
+    clients at request time, so nothing here is stored (docs/adr/0109).
+    """
+
+    class Meta:
+        managed = False
+        default_permissions = ("view",)
+        verbose_name = "seat holders of a flight"
+        verbose_name_plural = "seat holders"
+
+    def __str__(self) -> str:
+        return "seat holders"

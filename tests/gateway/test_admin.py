@@ -3,6 +3,7 @@ seat holders per flight (read through the clients), idempotency keys and seat-mo
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -44,3 +45,60 @@ def test_manage_py_outside_debug_says_exactly_what_to_set_without_a_traceback():
     assert "Traceback" not in result.stderr
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
     assert "DEBUG=1" in result.stderr
+
+
+@pytest.fixture
+def staff_browser(client):
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_superuser("ops", "ops@example.com", "ops-password-1")
+    client.force_login(staff)
+    return client
+
+
+def test_seat_holders_lists_flights_and_shows_who_holds_which_seat(staff_browser, alice, book_flight):
+    assert (
+        alice.post(f"/api/flights/{book_flight['flight_id']}/reservations", {"seat": "12C"}).status_code
+        == 201
+    )
+
+    listing = staff_browser.get("/admin/gateway/seatholders/", {"date": "2020-05-17", "flight_no": "AA2532"})
+    assert listing.status_code == 200
+    assert f"/admin/gateway/seatholders/{book_flight['flight_id']}/" in listing.content.decode()
+
+    page = staff_browser.get(f"/admin/gateway/seatholders/{book_flight['flight_id']}/").content.decode()
+    assert '<tr data-seat="12C"><td>12C</td><td>alice</td>' in page
+    assert re.search(r'class="seat[^"]* held" data-seat="12C" title="12C: alice"', page)  # in the picture too
+    assert page.count('class="seat') > 150  # the whole aircraft is drawn
+
+
+def test_seat_holders_of_an_unknown_flight_is_a_404_page(staff_browser, seeded):
+    response = staff_browser.get("/admin/gateway/seatholders/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert "No flight with id" in response.content.decode()
+
+
+def test_seat_holders_needs_staff(client, alice, seeded):
+    assert client.get("/admin/gateway/seatholders/").status_code == 302  # to the admin's login
+
+
+@pytest.mark.parametrize("model", ["idempotencykey", "seatmove"])
+def test_idempotency_keys_and_seat_moves_are_listed_read_only(staff_browser, alice, book_flight, model):
+    alice.post(
+        f"/api/flights/{book_flight['flight_id']}/reservations", {"seat": "14A"}, HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    alice.post(
+        "/api/reservations/move",
+        {
+            "from_flight_id": book_flight["flight_id"],
+            "from_seat": "14A",
+            "to_flight_id": book_flight["flight_id"],
+            "to_seat": "14B",
+        },
+        format="json",
+    )
+
+    listing = staff_browser.get(f"/admin/gateway/{model}/")
+    assert listing.status_code == 200
+    assert alice.customer_id in listing.content.decode()
+    assert staff_browser.get(f"/admin/gateway/{model}/add/").status_code == 403

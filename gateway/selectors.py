@@ -1,0 +1,57 @@
+"""The gateway's reads for operators (the admin): other contexts' data only through the clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from gateway import clients
+from gateway.clients.flights import Flight
+
+
+@dataclass(frozen=True)
+class Holder:
+    seat: str
+    customer_id: str
+    username: str | None  # None: no gateway user has this id (e.g. a reservation made behind the gateway)
+
+
+@dataclass(frozen=True)
+class FlightSeatHolders:
+    flight: Flight
+    seat_map: dict[str, Any]
+    holders: list[Holder] = field(default_factory=list)
+
+    def labels(self) -> dict[str, str]:
+        """Seat id → who holds it, as the picture names them."""
+        return {h.seat: h.username or f"customer {h.customer_id}" for h in self.holders}
+
+
+def _seat_sort_key(seat: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in seat if ch.isdigit())
+    return (int(digits) if digits else 0, seat)
+
+
+def flights_for_admin(*, date: str | None, flight_no: str | None) -> list[Flight]:
+    """Flights by date and/or number, read from the flights context (its own validation applies)."""
+    return clients.flights().flights_search(flight_no=flight_no or None, date=date or None)
+
+
+def flight_seat_holders(*, flight_id: str) -> FlightSeatHolders:
+    """One flight, its seat map and who holds which seat: usernames from the gateway's own users."""
+    flight = clients.flights().flight_get(flight_id)
+    seat_map = dict(clients.flights().seat_map_get(flight_id))
+    raw = clients.reservations().seats_by_flight(flight_id)
+    ids = {item["customer_id"] for item in raw}
+    numeric = [int(i) for i in ids if i.isdigit()]
+    names = {
+        str(pk): name
+        for pk, name in get_user_model().objects.filter(pk__in=numeric).values_list("pk", "username")
+    }
+    holders = sorted(
+        (Holder(item["seat_no"], item["customer_id"], names.get(item["customer_id"])) for item in raw),
+        key=lambda h: _seat_sort_key(h.seat),
+    )
+    return FlightSeatHolders(flight=flight, seat_map=seat_map, holders=holders)
