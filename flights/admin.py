@@ -1,4 +1,5 @@
-"""Admin for aircraft layouts (seat map JSON validated on save) and flights."""
+"""Admin for aircraft layouts (the seat map drawn as a picture; its JSON checked as typed and validated on
+save) and flights."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.forms.fields import InvalidJSONInput
 
 from flights.models import AircraftLayout, Flight
 from flights.rules import FLIGHT_NO_RULE, IATA_RULE, is_flight_no
+from skyway.seat_map_picture import seat_map_picture_html
 
 
 class PrettyJSONField(forms.JSONField):
@@ -32,13 +34,32 @@ class AircraftLayoutForm(forms.ModelForm):
             "seat_map": forms.Textarea(attrs={"rows": 30, "cols": 100, "style": "font-family: monospace"})
         }
 
+    class Media:
+        js = ["flights/seat_map_editor.js"]  # parses as you type; the server's check still decides
+
 
 @admin.register(AircraftLayout)
 class AircraftLayoutAdmin(admin.ModelAdmin):
     form = AircraftLayoutForm
     list_display = ["code", "aircraft_type", "seat_count", "updated_at"]
     search_fields = ["code", "aircraft_type"]
-    readonly_fields = ["seat_count", "created_at", "updated_at"]
+    fields = [
+        "code",
+        "aircraft_type",
+        "seat_map_picture",
+        "seat_map",
+        "seat_count",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["seat_map_picture", "seat_count", "created_at", "updated_at"]
+
+    @admin.display(description="seat map")
+    def seat_map_picture(self, obj: AircraftLayout | None) -> str:
+        """The saved seat map drawn row by row (edit the JSON below; the picture follows on save)."""
+        if obj is None or obj.pk is None:
+            return "Drawn once the layout is saved."
+        return seat_map_picture_html(obj.seat_map)
 
 
 class FlightForm(forms.ModelForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -89,3 +90,13 @@ def test_a_bad_flight_number_is_refused_in_the_admin(admin_client, layout):
     assert response.status_code == 200
     assert b"must look like AA2532" in response.content
     assert not Flight.objects.exists()
+
+
+def test_the_layout_form_draws_the_seat_map_and_checks_its_json_as_typed(admin_client, layout):
+    page = admin_client.get(f"/admin/flights/aircraftlayout/{layout.pk}/change/").content.decode()
+
+    drawn = re.findall(r'<td class="seat[^"]*" data-seat="(\w+)"', page)
+    assert len(drawn) == layout.seat_count
+    assert "1A" in drawn
+    assert '<script src="/static/flights/seat_map_editor.js"></script>' in page
+    assert admin_client.get("/static/flights/seat_map_editor.js").status_code == 200
