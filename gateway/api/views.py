@@ -146,6 +146,7 @@ _ENDPOINTS = (
 class ApiRootApi(GatewayApiView):
     """The API's front door: every endpoint with its link, and where the schema and docs live."""
 
+    name = "Skyway API"  # the browsable API's title (DRF would say "Api Root Api")
     permission_classes = [AllowAny]
 
     @extend_schema(

@@ -31,6 +31,8 @@ def test_browsable_api_links_to_a_login_page_that_logs_in():
     browser = Client(enforce_csrf_checks=True)
     page = browser.get("/api/", **HTML).content.decode()
     assert "href='/api/auth/login/?next=/api/'>Log in" in page
+    assert '<a href="http://testserver/api/flights" rel="nofollow">' in page
+    assert "<h1>Skyway API</h1>" in page
 
     form = browser.get("/api/auth/login/?next=/api/").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)

@@ -54,8 +54,11 @@
     check();
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function start() {
     const textarea = document.getElementById("id_seat_map");
     if (textarea) attach(textarea);
-  });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
