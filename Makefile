@@ -26,7 +26,7 @@ install: $(VENV)/.installed  ## system packages (if missing) + virtualenv
 migrate: install  ## migrate every context's database
 	$(PY) manage.py migrate_contexts
 
-seed: migrate  ## seed flights (idempotent) and the demo customers (DEBUG only)
+seed: migrate  ## seed flights (idempotent), the demo customers and the staff user (DEBUG only)
 	$(PY) manage.py seed_flights
 	@if $(PY) manage.py help seed_demo_customers >/dev/null 2>&1; then $(PY) manage.py seed_demo_customers; fi
 
@@ -35,14 +35,14 @@ run: seed  ## the whole platform in one process on $(HOST):$(PORT)
 	@echo ""
 	@echo "Skyway platform on http://$(HOST):$(PORT)"
 	@echo "  seat-chart page   http://$(HOST):$(PORT)/"
-	@echo "  gateway API       http://$(HOST):$(PORT)/api/"
+	@echo "  gateway API       http://$(HOST):$(PORT)/api/  (browsable; Log in as alice / skyway-demo)"
 	@echo "  flights API       http://$(HOST):$(PORT)/flights?flight_no=AA2532&departure_date_time=2020-05-17T13:20"
 	@echo "  seat map          http://$(HOST):$(PORT)/flights/AA2532/seat_map"
 	@echo "  reservations API  http://$(HOST):$(PORT)/reservations?flight_id=<flight_id>"
 	@echo "  Swagger UI        http://$(HOST):$(PORT)/schema/swagger-ui/"
 	@echo "  Redoc             http://$(HOST):$(PORT)/schema/redoc/"
 	@echo "  health / metrics  http://$(HOST):$(PORT)/health  http://$(HOST):$(PORT)/metrics"
-	@echo "  admin             http://$(HOST):$(PORT)/admin/"
+	@echo "  admin             http://$(HOST):$(PORT)/admin/  (staff / skyway-demo)"
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
