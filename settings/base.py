@@ -66,6 +66,7 @@ SERVICE_AUTH_REQUIRED_FOR: str | list[str] = "everything"
 REQUEST_BUDGET_SECONDS = env_float("REQUEST_BUDGET_SECONDS", 3.0)
 
 MIDDLEWARE_HEAD = [
+    "skyway.logs.AccessLogMiddleware",
     "skyway.debug_guard.LoopbackOnlyInDebugMiddleware",
     "skyway.request_id.RequestIdMiddleware",
     "skyway.deadline.DeadlineMiddleware",
@@ -166,6 +167,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# One logging setup (docs/adr/0111): every record, Django's included, leaves through one handler and one
+# formatter (skyway.logs): a colored line in development, JSON in production. One access line per request
+# comes from skyway.logs.AccessLogMiddleware, so the server's own access log stays off, django.server
+# (runserver's) is muted and django.request only logs 5xx: a 4xx is logged once.
+LOG_FORMAT = env_str("LOG_FORMAT", "console" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -173,19 +179,18 @@ LOGGING = {
         "request_id": {"()": "skyway.request_id.RequestIdLogFilter"},
         "request_guard": {"()": "skyway.errors.RequestGuardLogFilter"},
     },
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        }
-    },
+    "formatters": {"structured": {"()": "skyway.logs.formatter", "renderer": LOG_FORMAT}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["request_id"]},
+        "null": {"class": "logging.NullHandler"},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.server": {"level": "WARNING"},
+        # Replaces Django's default "django" handler (plain text, DEBUG only): Django's records reach
+        # the root handler once instead of twice in two formats.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"level": "ERROR"},
+        "django.server": {"handlers": ["null"], "propagate": False},
         # A tripped request-size guard is the client's doing: one WARNING line, no traceback (ADR 0070).
         **{
             f"django.security.{guard}": {"filters": ["request_guard"]}

@@ -46,7 +46,10 @@ class RequestIdMiddleware:
 
 class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        # django.request logs a 4xx/5xx after the middleware has unbound the id: take it from the request.
+        # The access line (skyway.logs) brings its own id; django.request logs a 5xx after the middleware
+        # has unbound the id: take it from the request.
+        if getattr(record, "request_id", None):
+            return True
         request = getattr(record, "request", None)
         record.request_id = _current.get() or getattr(request, "request_id", None) or "-"
         return True

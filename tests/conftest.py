@@ -1,6 +1,10 @@
 """Suite-wide fixtures. Per-context fixtures live in each context's conftest."""
 
+import io
+import json
+import logging
 import shutil
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
@@ -49,3 +53,15 @@ def client():
     Tests of the fence itself build a bare ``django.test.Client()``.
     """
     return internal_client()
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Callable[[], list[dict]]]:
+    """What the deployable's one log handler has written so far in the test, one JSON object per line."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        handler.setStream(previous)
