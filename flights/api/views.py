@@ -21,6 +21,23 @@ from flights.rules import FLIGHT_ID_SCHEMA_PATTERN, FLIGHT_NO_SCHEMA_PATTERN, fl
 _BAD_REQUEST = OpenApiResponse(
     ErrorSerializer, description="Malformed input; the description names the parameter."
 )
+_RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[503],
+    description="Seconds to wait before retrying.",
+)
+_FLIGHT = {
+    "flight_id": "a5b34aed-8f32-5790-921b-fd2d595e536a",
+    "flight_no": "AA2532",
+    "departure": "2020-05-17T13:20:00Z",
+    "origin_code": "JFK",
+    "destination_code": "LAX",
+    "aircraft": "Airbus A321",
+    "aircraft_layout": "A321-16J156Y",
+    "seat_count": 172,
+}
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such flight.")
 _UNAVAILABLE = OpenApiResponse(
     ErrorSerializer, description="The flights database is unreachable (Retry-After set)."
@@ -37,26 +54,9 @@ class FlightListApi(FlightsApiView):
             "by origin_code / destination_code / date. At least one filter is required; results are "
             f"ordered by departure and capped at {selectors.FLIGHT_FIND_LIMIT}. Unknown parameters are ignored."
         ),
-        parameters=[FlightListInputSerializer],
+        parameters=[FlightListInputSerializer, _RETRY_AFTER],
         responses={200: FlightOutputSerializer(many=True), 400: _BAD_REQUEST, 503: _UNAVAILABLE},
-        examples=[
-            OpenApiExample(
-                "The book's flight",
-                value=[
-                    {
-                        "flight_id": "a5b34aed-8f32-5790-921b-fd2d595e536a",
-                        "flight_no": "AA2532",
-                        "departure": "2020-05-17T13:20:00Z",
-                        "origin_code": "JFK",
-                        "destination_code": "LAX",
-                        "aircraft": "Airbus A321",
-                        "aircraft_layout": "A321-16J156Y",
-                        "seat_count": 172,
-                    }
-                ],
-                response_only=True,
-            )
-        ],
+        examples=[OpenApiExample("The book's flight", value=_FLIGHT, response_only=True)],
     )
     def get(self, request: Request) -> Response:
         params = FlightListInputSerializer(data=request.query_params)
@@ -72,9 +72,11 @@ class FlightDetailApi(FlightsApiView):
         parameters=[
             OpenApiParameter(
                 "flight_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The flight's id."
-            )
+            ),
+            _RETRY_AFTER,
         ],
         responses={200: FlightOutputSerializer, 400: _BAD_REQUEST, 404: _NOT_FOUND, 503: _UNAVAILABLE},
+        examples=[OpenApiExample("The book's flight", value=_FLIGHT, response_only=True)],
     )
     def get(self, request: Request, flight_id: str) -> Response:
         parsed = flight_id_parse(flight_id)
@@ -100,7 +102,15 @@ class SeatMapApi(FlightsApiView):
                 OpenApiParameter.PATH,
                 description="A flight number (AA2532) or a flight_id (uuid).",
                 pattern=f"{FLIGHT_NO_SCHEMA_PATTERN}|{FLIGHT_ID_SCHEMA_PATTERN}",
-            )
+            ),
+            OpenApiParameter(
+                "X-Flight-Id",
+                OpenApiTypes.UUID,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="The id of the flight whose seat map this is (the departure a flight number chose).",
+            ),
+            _RETRY_AFTER,
         ],
         responses={200: SeatMapSerializer, 400: _BAD_REQUEST, 404: _NOT_FOUND, 503: _UNAVAILABLE},
     )

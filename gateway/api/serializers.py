@@ -164,9 +164,22 @@ class ApiRootOutput(serializers.Serializer):
 class ProblemOutput(serializers.Serializer):
     """RFC 7807 problem details (application/problem+json)."""
 
-    type = serializers.URLField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    instance = serializers.CharField()
-    request_id = serializers.CharField(allow_null=True)
+    type = serializers.URLField(help_text="The problem type; its last segment is a stable code (seat-taken).")
+    title = serializers.CharField(help_text="A short summary of the problem type.")
+    status = serializers.IntegerField(help_text="The HTTP status.")
+    detail = serializers.CharField(help_text="What went wrong with this request, for a human.")
+    instance = serializers.CharField(help_text="The request path.")
+    request_id = serializers.CharField(allow_null=True, help_text="The request's X-Request-ID.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="400 invalid input: the messages per field.",
+    )
+    service = serializers.CharField(
+        required=False, help_text="503: the internal service that is unavailable."
+    )
+    holds = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        required=False,
+        help_text="seat-move-failed: the seats you hold now (flight_id, seat).",
+    )

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 from django.contrib.auth import authenticate, login, logout
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled
@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from gateway import seat_moves, services
+from gateway.api import schema as doc
 from gateway.api import serializers as s
 from gateway.api.base import (
     AuthRateThrottle,
@@ -25,16 +26,6 @@ from gateway.api.base import (
 )
 from gateway.errors import InvalidInput
 from skyway import login_throttle
-from skyway.errors import PROBLEM_CONTENT_TYPE
-
-# Errors are documented under the media type they are sent with (application/problem+json).
-_PROBLEM = OpenApiResponse(s.ProblemOutput, description="RFC 7807 problem details")
-_ERRORS = {
-    (400, PROBLEM_CONTENT_TYPE): _PROBLEM,
-    (401, PROBLEM_CONTENT_TYPE): _PROBLEM,
-    (404, PROBLEM_CONTENT_TYPE): _PROBLEM,
-    (503, PROBLEM_CONTENT_TYPE): _PROBLEM,
-}
 
 
 class BadCredentials(InvalidInput):
@@ -68,12 +59,15 @@ class TokenApi(GatewayApiView, InputFormMixin):
     @extend_schema(
         operation_id="auth_token",
         summary="Obtain an API token",
+        description="Send it on every call as `Authorization: Token <token>`.",
+        tags=doc.AUTH,
+        parameters=[*doc.REQUEST_HEADERS, doc.RETRY_AFTER],
         request=s.CredentialsInput,
         responses={
             200: s.TokenOutput,
-            (400, PROBLEM_CONTENT_TYPE): _PROBLEM,
-            (429, PROBLEM_CONTENT_TYPE): _PROBLEM,
+            **doc.errors(doc.bad_credentials("/api/auth/token"), doc.throttled("/api/auth/token")),
         },
+        examples=[doc.CREDENTIALS, doc.response_example("A token", {"token": doc.TOKEN})],
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -95,7 +89,10 @@ class SessionApi(GatewayApiView):
     @extend_schema(
         operation_id="auth_session_read",
         summary="Who is logged in",
-        responses={200: s.SessionOutput, (401, PROBLEM_CONTENT_TYPE): _PROBLEM},
+        tags=doc.AUTH,
+        parameters=doc.REQUEST_HEADERS,
+        responses={200: s.SessionOutput, **doc.errors(doc.not_authenticated("/api/auth/session"))},
+        examples=[doc.response_example("Logged in", doc.SESSION)],
     )
     def get(self, request: Request) -> Response:
         return Response({"username": request.user.get_username(), "customer_id": customer_id_of(request)})
@@ -103,13 +100,19 @@ class SessionApi(GatewayApiView):
     @extend_schema(
         operation_id="auth_session_login",
         summary="Log in with a session cookie",
+        description="For browsers: send the `csrftoken` cookie's value as `X-CSRFToken`.",
+        tags=doc.AUTH,
+        parameters=[*doc.REQUEST_HEADERS, doc.RETRY_AFTER],
         request=s.CredentialsInput,
         responses={
             200: s.SessionOutput,
-            (400, PROBLEM_CONTENT_TYPE): _PROBLEM,
-            (403, PROBLEM_CONTENT_TYPE): _PROBLEM,
-            (429, PROBLEM_CONTENT_TYPE): _PROBLEM,
+            **doc.errors(
+                doc.bad_credentials("/api/auth/session"),
+                doc.csrf_failed("/api/auth/session"),
+                doc.throttled("/api/auth/session"),
+            ),
         },
+        examples=[doc.CREDENTIALS, doc.response_example("Logged in", doc.SESSION)],
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -118,7 +121,16 @@ class SessionApi(GatewayApiView):
         login(request._request, user)
         return Response({"username": user.get_username(), "customer_id": str(user.pk)})
 
-    @extend_schema(operation_id="auth_session_logout", summary="Log out", responses={204: None})
+    @extend_schema(
+        operation_id="auth_session_logout",
+        summary="Log out",
+        tags=doc.AUTH,
+        parameters=doc.REQUEST_HEADERS,
+        responses={
+            204: None,
+            **doc.errors(doc.not_authenticated("/api/auth/session"), doc.csrf_failed("/api/auth/session")),
+        },
+    )
     def delete(self, request: Request) -> Response:
         logout(request._request)
         return Response(status=204)
@@ -179,8 +191,17 @@ class FlightListApi(GatewayApiView):
         operation_id="flights_search",
         summary="Find flights",
         description="By flight number (and date), or by date and/or route (origin_code, destination_code).",
-        parameters=[s.FlightSearchInput],
-        responses={200: s.FlightOutput(many=True), **_ERRORS},
+        tags=doc.FLIGHTS,
+        parameters=[s.FlightSearchInput, *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        responses={
+            200: s.FlightOutput(many=True),
+            **doc.errors(
+                doc.SEARCH_INVALID,
+                doc.not_authenticated("/api/flights"),
+                doc.unavailable("/api/flights", "flights"),
+            ),
+        },
+        examples=[doc.response_example("The book's flight", doc.FLIGHT)],
     )
     def get(self, request: Request) -> Response:
         params = s.FlightSearchInput(data=request.query_params)
@@ -196,44 +217,21 @@ class SeatChartApi(GatewayApiView):
             "The flight's seat map with every seat marked free / taken / yours. If reservations are "
             "unavailable the chart is still returned with `degraded: true` and status `unknown`."
         ),
-        parameters=[OpenApiParameter("flight_id", str, OpenApiParameter.PATH)],
-        responses={200: s.SeatChartOutput, **_ERRORS},
+        tags=doc.SEATS,
+        parameters=[doc.flight_id_path(), *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        responses={
+            200: s.SeatChartOutput,
+            **doc.errors(
+                doc.not_authenticated(doc.SEATS_PATH),
+                doc.flight_not_found(doc.SEATS_PATH),
+                doc.unavailable(doc.SEATS_PATH, "flights"),
+            ),
+        },
+        examples=[doc.response_example("One row of a seat chart", doc.SEAT_CHART)],
     )
     def get(self, request: Request, flight_id: str) -> Response:
         chart = services.seat_chart_build(flight_id=flight_id, customer_id=customer_id_of(request))
         return Response(chart.as_dict())
-
-
-_IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        "Makes the call safe to retry (1-255 printable characters, per customer, kept "
-        "IDEMPOTENCY_KEY_TTL_HOURS, 24 h by default). The same key with the same body replays the first "
-        "response with `Idempotent-Replayed: true`; with another body → 422; while the first request "
-        "still runs → 409 with `Retry-After`. An outage (503) does not use the key up: retry with it."
-    ),
-)
-_REPLAYED_HEADER = OpenApiParameter(
-    "Idempotent-Replayed",
-    str,
-    OpenApiParameter.HEADER,
-    response=True,
-    enum=["true"],
-    description="Present (`true`) when this response is the replay of an earlier one with the same key.",
-)
-_REPLAYED = OpenApiResponse(description="Also sent as a replay, with the header `Idempotent-Replayed: true`.")
-_KEY_ERRORS = {
-    (409, PROBLEM_CONTENT_TYPE): OpenApiResponse(
-        s.ProblemOutput,
-        description="Refused (e.g. seat taken), or the same Idempotency-Key is still in flight (Retry-After).",
-    ),
-    (422, PROBLEM_CONTENT_TYPE): OpenApiResponse(
-        s.ProblemOutput, description="The Idempotency-Key was used with a different request."
-    ),
-}
 
 
 class ReservationCreateApi(GatewayApiView, InputFormMixin):
@@ -249,13 +247,27 @@ class ReservationCreateApi(GatewayApiView, InputFormMixin):
             "or when the flight has departed (`flight-closed`). A 503 whose reserve may still land "
             "says so: retry with the same `Idempotency-Key` and the answer is the real outcome."
         ),
-        parameters=[
-            OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
-            _IDEMPOTENCY_KEY,
-            _REPLAYED_HEADER,
-        ],
+        tags=doc.RESERVATIONS,
+        parameters=[doc.flight_id_path(), *doc.IDEMPOTENT, *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
         request=s.ReserveInput,
-        responses={201: s.ReservationOutput, **_ERRORS, **_KEY_ERRORS},
+        responses={
+            201: s.ReservationOutput,
+            **doc.errors(
+                doc.invalid(doc.RESERVE_PATH, "seat"),
+                doc.not_authenticated(doc.RESERVE_PATH),
+                doc.seat_not_found(doc.RESERVE_PATH),
+                doc.flight_not_found(doc.RESERVE_PATH),
+                doc.seat_taken(doc.RESERVE_PATH),
+                doc.key_in_flight(doc.RESERVE_PATH),
+                doc.key_reused(doc.RESERVE_PATH),
+                doc.unavailable(doc.RESERVE_PATH, "reservations"),
+                e409="Someone else holds the seat, or the same Idempotency-Key is still running (`Retry-After`)",
+            ),
+        },
+        examples=[
+            doc.request_example("Seat 14A", {"seat": "14A"}),
+            doc.response_example("Reserved", doc.RESERVATION, status=201),
+        ],
     )
     def post(self, request: Request, flight_id: str) -> Response:
         data = s.ReserveInput(data=request.data)
@@ -277,13 +289,25 @@ class ReservationDeleteApi(GatewayApiView):
             "204 when released; 404 when you hold no such seat; 403 when another customer holds it; "
             "409 `flight-closed` when the flight has departed."
         ),
+        tags=doc.RESERVATIONS,
         parameters=[
-            OpenApiParameter("flight_id", str, OpenApiParameter.PATH),
-            OpenApiParameter("seat", str, OpenApiParameter.PATH),
-            _IDEMPOTENCY_KEY,
-            _REPLAYED_HEADER,
+            doc.flight_id_path(),
+            doc.seat_path(),
+            *doc.IDEMPOTENT,
+            *doc.REQUEST_HEADERS,
+            doc.RETRY_AFTER,
         ],
-        responses={204: _REPLAYED, (403, PROBLEM_CONTENT_TYPE): _PROBLEM, **_ERRORS, **_KEY_ERRORS},
+        responses={
+            204: doc.RELEASED,
+            **doc.errors(
+                doc.not_authenticated(doc.CANCEL_PATH),
+                doc.not_your_reservation(doc.CANCEL_PATH),
+                doc.reservation_not_found(doc.CANCEL_PATH),
+                doc.key_in_flight(doc.CANCEL_PATH),
+                doc.key_reused(doc.CANCEL_PATH),
+                doc.unavailable(doc.CANCEL_PATH, "reservations"),
+            ),
+        },
     )
     def delete(self, request: Request, flight_id: str, seat: str) -> Response:
         outcome = services.reservation_cancel(
@@ -299,7 +323,16 @@ class MyReservationsApi(GatewayApiView):
     @extend_schema(
         operation_id="reservations_mine",
         summary="Your seats",
-        responses={200: s.MyReservationOutput(many=True), **_ERRORS},
+        tags=doc.RESERVATIONS,
+        parameters=[*doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        responses={
+            200: s.MyReservationOutput(many=True),
+            **doc.errors(
+                doc.not_authenticated("/api/reservations"),
+                doc.unavailable("/api/reservations", "reservations"),
+            ),
+        },
+        examples=[doc.response_example("One seat", doc.MY_RESERVATION)],
     )
     def get(self, request: Request) -> Response:
         return Response(services.reservations_of_customer(customer_id=customer_id_of(request)))
@@ -320,9 +353,28 @@ class SeatMoveApi(GatewayApiView, InputFormMixin):
             "move within one flight works at the seat limit, a move onto a flight where you hold the "
             "most seats one customer may is 409 `seat-limit-reached`."
         ),
-        parameters=[_IDEMPOTENCY_KEY, _REPLAYED_HEADER],
+        tags=doc.RESERVATIONS,
+        parameters=[*doc.IDEMPOTENT, *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
         request=s.MoveInput,
-        responses={200: s.MoveOutput, **_ERRORS, **_KEY_ERRORS},
+        responses={
+            200: s.MoveOutput,
+            **doc.errors(
+                doc.invalid(doc.MOVE_PATH, "to_seat"),
+                doc.not_authenticated(doc.MOVE_PATH),
+                doc.MOVE_NOT_HELD,
+                doc.seat_taken(doc.MOVE_PATH),
+                doc.MOVE_IN_PROGRESS,
+                doc.MOVE_FAILED,
+                doc.key_reused(doc.MOVE_PATH),
+                doc.MOVE_INCOMPLETE,
+                doc.unavailable(doc.MOVE_PATH, "reservations"),
+                e409="The new seat is taken, the move cannot be done, or one is still running (`Retry-After`)",
+            ),
+        },
+        examples=[
+            doc.request_example("14A to 15C", doc.MOVE),
+            doc.response_example("Moved", doc.MOVE),
+        ],
     )
     def post(self, request: Request) -> Response:
         data = s.MoveInput(data=request.data)

@@ -104,6 +104,10 @@ def _json_object(request: Request) -> dict:
     return payload
 
 
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[503], description="Seconds to wait."
+)
+SUCCESS = OpenApiExample("Done", value={"status": "success"}, response_only=True)
 ERRORS = {
     400: OpenApiResponse(
         s.ReservationErrorSerializer, description="Malformed input; the description names the field."
@@ -158,8 +162,10 @@ class ReservationsView(ReservationsAPIView):
                 "reserve",
                 value={"flight_id": "f8a3c1d2", "customer_id": "dd2e4d5b", "seat_num": "12C"},
                 request_only=True,
-            )
+            ),
+            SUCCESS,
         ],
+        parameters=[RETRY_AFTER],
     )
     def put(self, request: Request) -> HttpResponse:
         payload = _json_object(request)
@@ -185,11 +191,22 @@ class ReservationsView(ReservationsAPIView):
         parameters=[
             OpenApiParameter("flight_id", OpenApiTypes.STR, pattern=validation.FLIGHT_ID_PATTERN),
             OpenApiParameter("customer_id", OpenApiTypes.STR, pattern=validation.CUSTOMER_ID_PATTERN),
+            RETRY_AFTER,
         ],
         responses={
             200: s.ReservationListItemSerializer(many=True),
             **ERRORS,
         },
+        examples=[
+            OpenApiExample(
+                "By flight_id", value={"seat_no": "12C", "customer_id": "dd2e4d5b"}, response_only=True
+            ),
+            OpenApiExample(
+                "By customer_id",
+                value={"flight_id": "f8a3c1d2", "seat_no": "12C", "customer_id": "dd2e4d5b"},
+                response_only=True,
+            ),
+        ],
     )
     def get(self, request: Request) -> HttpResponse:
         params = request._request.GET
@@ -223,6 +240,7 @@ class ReservationView(ReservationsAPIView):
                 pattern=validation.OPERATION_PATTERN,
                 description="Release only the reservation this operation made (a saga's compensation).",
             ),
+            RETRY_AFTER,
         ],
         responses={
             200: s.ReservationStatusSerializer,
@@ -250,6 +268,7 @@ class ReservationView(ReservationsAPIView):
             ),
             **ERRORS,
         },
+        examples=[SUCCESS],
     )
     def delete(self, request: Request, flight_id: str, seat_num: str) -> HttpResponse:
         services.seat_release(
@@ -289,6 +308,7 @@ class EventsView(ReservationsAPIView):
         parameters=[
             OpenApiParameter("since", OpenApiTypes.STR, default="0", pattern=validation.STREAM_ID_PATTERN),
             OpenApiParameter("count", OpenApiTypes.INT, default=100, description="1 to 1000"),
+            RETRY_AFTER,
         ],
         responses={200: s.ReservationEventPageSerializer, **ERRORS},
     )

@@ -11,6 +11,10 @@ urlpatterns = [
     path("health", health, name="health"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "schema/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="skyway/redoc.html"),
+        name="redoc",
+    ),
     path("metrics", ExportToDjangoView, name="metrics"),
 ]
