@@ -131,3 +131,30 @@ def test_runserver_prints_the_reloader_line_once_and_one_line_per_request(tmp_pa
     assert "404" in missing
     assert "request_id=req-404" in missing
     assert not [line for line in lines if line.lstrip().startswith("{")], output  # no JSON among them
+
+
+ACCESS_PROBE = """
+import django
+django.setup()
+from django.test import Client
+Client().get("/ping", HTTP_HOST="localhost", HTTP_X_REQUEST_ID="probe-42")
+"""
+
+
+@pytest.mark.parametrize("deployable", ["flights", "reservations", "gateway", "platform"])
+def test_every_deployable_writes_a_json_access_line_with_the_request_id_in_production(deployable, tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": f"settings.{deployable}",
+        "SECRET_KEY": "probe",
+        "SERVICE_TOKENS": "probe-service-token-0123456789abcdef",
+        "SKYWAY_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", ACCESS_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    (access,) = [line for line in lines if line["logger"] == "skyway.access"]
+    assert (access["path"], access["status"], access["request_id"]) == ("/ping", 200, "probe-42")
