@@ -218,8 +218,7 @@ def server_command(*, host: str, port: int, workers: int, graceful_timeout: floa
         "--workers-kill-timeout", str(max(1, round(graceful_timeout))),
         "--respawn-interval", "1",  # SIGHUP: a new worker serves for 1 s before the old one drains
         "--log-level", "info",
-        "--access-log",
-        "--access-log-fmt", '%(addr)s - "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).3fms',
+        # No --access-log: the application writes the one access line, with its request id (ADR 111).
         *(extra_args or []),
     ]  # fmt: skip
 
