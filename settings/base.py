@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from skyway.env import env_bool, env_float, env_int, env_list, env_str
 from skyway.faults import fault_settings_validate
+from skyway.logs import log_format_from_env
 from skyway.service_auth import service_tokens_validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -183,7 +184,7 @@ SPECTACULAR_SETTINGS = {
 # formatter (skyway.logs): a colored line in development, JSON in production. One access line per request
 # comes from skyway.logs.AccessLogMiddleware, so the server's own access log stays off, django.server
 # (runserver's) is muted and django.request only logs 5xx: a 4xx is logged once.
-LOG_FORMAT = env_str("LOG_FORMAT", "console" if DEBUG else "json")
+LOG_FORMAT = log_format_from_env()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

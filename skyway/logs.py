@@ -7,6 +7,8 @@
   the application level, so it reads the same under any server (runserver, gunicorn, granian): the
   server's own access log stays off. A 4xx is logged once, by this line (django.request only logs
   5xx, see settings.LOGGING).
+- ``server_formatter()`` is the same formatter for the server's own lines (granian's lifecycle
+  messages, skyway/granian-logging.json), so its process writes one format too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 import structlog
 from django.http import HttpRequest, HttpResponse
 
+from skyway.env import env_bool, env_str
 from skyway.request_id import HEADER as REQUEST_ID_HEADER
 
 ACCESS_LOGGER = "skyway.access"
@@ -41,6 +44,16 @@ def _drop_access_fields(_logger: object, _name: str, event_dict: dict) -> dict:
         for key in _ACCESS_FIELDS:
             event_dict.pop(key, None)
     return event_dict
+
+
+def log_format_from_env() -> str:
+    """LOG_FORMAT, else ``console`` with DEBUG on and ``json`` without (settings and the launcher agree)."""
+    return env_str("LOG_FORMAT", "console" if env_bool("DEBUG") else "json")
+
+
+def server_formatter() -> structlog.stdlib.ProcessorFormatter:
+    """The formatter of the server's own loggers (no Django settings in the launcher's process)."""
+    return formatter(renderer=log_format_from_env())
 
 
 def formatter(*, renderer: str = "json") -> structlog.stdlib.ProcessorFormatter:

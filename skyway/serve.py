@@ -39,6 +39,7 @@ from asgiref.wsgi import WsgiToAsgiInstance
 from skyway import raw_headers
 
 ROOT = Path(__file__).resolve().parent.parent
+LOG_CONFIG = Path(__file__).resolve().parent / "granian-logging.json"
 DEFAULT_APP = "settings.wsgi:application"
 # Per-deployable sizing when neither a flag nor WEB_WORKERS/WEB_THREADS says otherwise. The gateway
 # runs ONE worker with threads: its breakers and upstream metrics are per process (docs/adr/0035).
@@ -218,7 +219,9 @@ def server_command(*, host: str, port: int, workers: int, graceful_timeout: floa
         "--workers-kill-timeout", str(max(1, round(graceful_timeout))),
         "--respawn-interval", "1",  # SIGHUP: a new worker serves for 1 s before the old one drains
         "--log-level", "info",
-        # No --access-log: the application writes the one access line, with its request id (ADR 111).
+        # No --access-log: the application writes the one access line, with its request id; granian's
+        # own lines go through the same formatter (ADR 111).
+        "--log-config", str(LOG_CONFIG),
         *(extra_args or []),
     ]  # fmt: skip
 

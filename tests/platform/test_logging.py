@@ -158,3 +158,36 @@ def test_every_deployable_writes_a_json_access_line_with_the_request_id_in_produ
     lines = [json.loads(line) for line in result.stderr.splitlines()]
     (access,) = [line for line in lines if line["logger"] == "skyway.access"]
     assert (access["path"], access["status"], access["request_id"]) == ("/ping", 200, "probe-42")
+
+
+SERVER_LOG_PROBE = """
+import json, logging, logging.config
+from skyway.serve import LOG_CONFIG
+logging.config.dictConfig(json.loads(LOG_CONFIG.read_text()))
+logging.getLogger("_granian").info("Starting granian (main PID: 1)")
+"""
+
+
+def test_the_servers_own_lines_use_the_same_formatter_and_its_access_log_stays_off(tmp_path):
+    from skyway.serve import LOG_CONFIG, server_command
+
+    command = server_command(host="127.0.0.1", port=8000, workers=1, graceful_timeout=1)
+    env = {"PATH": "/usr/bin:/bin", "SKYWAY_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", SERVER_LOG_PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert "--access-log" not in command
+    assert command[command.index("--log-config") + 1] == str(LOG_CONFIG)
+    assert result.returncode == 0, result.stderr
+    (line,) = [json.loads(line) for line in result.stderr.splitlines()]
+    assert (line["logger"], line["level"], line["event"]) == (
+        "_granian",
+        "info",
+        "Starting granian (main PID: 1)",
+    )
