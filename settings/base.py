@@ -183,7 +183,7 @@ SPECTACULAR_SETTINGS = {
 # One logging setup (docs/adr/0111): every record, Django's included, leaves through one handler and one
 # formatter (skyway.logs): a colored line in development, JSON in production. One access line per request
 # comes from skyway.logs.AccessLogMiddleware, so the server's own access log stays off, django.server
-# (runserver's) is muted and django.request only logs 5xx: a 4xx is logged once.
+# (runserver's) is muted and django.request keeps only tracebacks: a 4xx is logged once.
 LOG_FORMAT = log_format_from_env()
 LOGGING = {
     "version": 1,
@@ -191,6 +191,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "skyway.request_id.RequestIdLogFilter"},
         "request_guard": {"()": "skyway.errors.RequestGuardLogFilter"},
+        "traceback_only": {"()": "skyway.logs.TracebackOnlyFilter"},
     },
     "formatters": {"structured": {"()": "skyway.logs.formatter", "renderer": LOG_FORMAT}},
     "handlers": {
@@ -202,7 +203,7 @@ LOGGING = {
         # Replaces Django's default "django" handler (plain text, DEBUG only): Django's records reach
         # the root handler once instead of twice in two formats.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.request": {"level": "ERROR"},
+        "django.request": {"filters": ["traceback_only"]},
         "django.server": {"handlers": ["null"], "propagate": False},
         # A tripped request-size guard is the client's doing: one WARNING line, no traceback (ADR 0070).
         **{

@@ -5,8 +5,8 @@
   line per record (development), ``json`` one JSON object per line (production, log collectors).
 - ``AccessLogMiddleware`` writes the one line per request (method, path, status, ms, request id) at
   the application level, so it reads the same under any server (runserver, gunicorn, granian): the
-  server's own access log stays off. A 4xx is logged once, by this line (django.request only logs
-  5xx, see settings.LOGGING).
+  server's own access log stays off. A 4xx is logged once, by this line; django.request keeps only
+  the tracebacks of unhandled exceptions (``TracebackOnlyFilter``).
 - ``server_formatter()`` is the same formatter for the server's own lines (granian's lifecycle
   messages, skyway/granian-logging.json), so its process writes one format too.
 """
@@ -80,6 +80,17 @@ def formatter(*, renderer: str = "json") -> structlog.stdlib.ProcessorFormatter:
             structlog.processors.JSONRenderer(),
         ]
     return structlog.stdlib.ProcessorFormatter(foreign_pre_chain=pre_chain, processors=final)
+
+
+class TracebackOnlyFilter(logging.Filter):
+    """django.request's filter: only the records with a traceback (an unhandled exception).
+
+    Its other records repeat the access line ("Not Found: /x", "Service Unavailable: /x"); the domain
+    reason of a handled 5xx is logged by the code that knew it (skyway.errors, the gateway's clients).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.exc_info is not None
 
 
 class AccessLogMiddleware:

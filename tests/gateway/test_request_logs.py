@@ -40,3 +40,19 @@ def test_a_4xx_is_logged_once_and_every_line_of_the_request_carries_its_id(
     # In platform mode the gateway's in-process upstream call is its own request, with the same id.
     started_after = written.index(next(line for line in written if line.get("request_id") == request_id))
     assert all(line.get("request_id") == request_id for line in written[started_after:]), written
+
+
+@pytest.mark.django_db(databases=GATEWAY_DBS)
+def test_a_handled_503_is_its_access_line_and_the_reason_once(book_flight, faults, log_lines):
+    faults("reservations").fail("PUT", fault="connect")
+    path = f"/api/flights/{book_flight['flight_id']}/reservations"
+    request_id = f"req-{uuid.uuid4().hex}"
+
+    response = customer_client("alice").post(
+        path, {"seat": "14A"}, format="json", headers={"X-Request-ID": request_id}
+    )
+
+    assert response.status_code == 503
+    mine = [line for line in log_lines() if line.get("request_id") == request_id]
+    assert [line["status"] for line in access_lines(mine, path)] == [503]
+    assert not [line for line in mine if line["logger"] == "django.request"], mine

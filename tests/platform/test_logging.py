@@ -191,3 +191,19 @@ def test_the_servers_own_lines_use_the_same_formatter_and_its_access_log_stays_o
         "info",
         "Starting granian (main PID: 1)",
     )
+
+
+def test_django_request_keeps_the_tracebacks_and_drops_the_repeats_of_the_access_line():
+    from skyway.logs import TracebackOnlyFilter
+
+    repeat = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found: /x", None, None)
+    try:
+        raise RuntimeError("bug")
+    except RuntimeError:
+        crash = logging.LogRecord(
+            "django.request", logging.ERROR, __file__, 1, "Internal Server Error: /x", None, sys.exc_info()
+        )
+
+    assert TracebackOnlyFilter().filter(repeat) is False
+    assert TracebackOnlyFilter().filter(crash) is True
+    assert logging.getLogger("django.request").filters[0].__class__ is TracebackOnlyFilter
