@@ -149,18 +149,6 @@ class MoveOutput(serializers.Serializer):
     to_seat = serializers.CharField()
 
 
-class EndpointOutput(serializers.Serializer):
-    url = serializers.CharField(help_text="absolute URL; {placeholders} are path parameters")
-    description = serializers.CharField()
-
-
-class ApiRootOutput(serializers.Serializer):
-    endpoints = serializers.DictField(child=EndpointOutput())
-    example_search = serializers.URLField()
-    docs = serializers.DictField(child=serializers.URLField())
-    authentication = serializers.CharField()
-
-
 class ProblemOutput(serializers.Serializer):
     """RFC 7807 problem details (application/problem+json)."""
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.flights import open_flights_via_api
 from tests.support.live import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -28,7 +29,10 @@ def _shot(page: Page, name: str, tmp_path: Path) -> None:
 def test_a_newcomer_reserves_through_the_browsable_api_and_finds_it_in_the_admin(
     page: Page, stack, alice, flights, tmp_path
 ):
-    book = flights[0]
+    book = flights[0]  # the book's AA2532 on its next open departure
+    departure = next(f for f in open_flights_via_api(alice.http, "AA2532") if f["flight_id"] == book)[
+        "departure"
+    ]
     seat = next(s for s, status in alice.seats(book).items() if status == "free" and s.startswith("2"))
     base = stack.gateway.url.rstrip("/")
 
@@ -54,7 +58,7 @@ def test_a_newcomer_reserves_through_the_browsable_api_and_finds_it_in_the_admin
     page.fill("input[name=password]", "skyway-demo")
     page.click("[type=submit]")
     page.click("text=Seat holders")
-    page.fill("input[name=date]", "2020-05-17")
+    page.fill("input[name=date]", str(departure)[:10])
     page.fill("input[name=flight_no]", "AA2532")
     page.click("#flight-search button")
     page.click("#flights >> text=AA2532")

@@ -62,7 +62,9 @@ def test_seat_holders_lists_flights_and_shows_who_holds_which_seat(staff_browser
         == 201
     )
 
-    listing = staff_browser.get("/admin/gateway/seatholders/", {"date": "2020-05-17", "flight_no": "AA2532"})
+    listing = staff_browser.get(
+        "/admin/gateway/seatholders/", {"date": book_flight["departure"][:10], "flight_no": "AA2532"}
+    )
     assert listing.status_code == 200
     assert f"/admin/gateway/seatholders/{book_flight['flight_id']}/" in listing.content.decode()
 
