@@ -7,6 +7,11 @@ left, relative, so no clocks need to agree). Every deployable mounts DeadlineMid
 whose header says the budget is spent is answered 503 (its door's envelope) before any work starts,
 and code below can ask remaining() (a context variable, copied into the seat chart's fan-out
 threads). The budget is the smaller of the header's and this process's own. See ADR 80.
+
+Only the internal services honour the header: they sit behind the service credential, so their
+caller is the gateway. The public door ignores it (a customer cannot make the gateway give up on
+work, or treat a made-up header as an outage); a request that re-enters this process (platform
+mode's in-process upstream calls) keeps the deadline it already runs under.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from skyway.errors import ApplicationError, error_http_response
+from skyway.service_auth import EVERYTHING
 
 HEADER = "X-Request-Budget-Ms"
 _META_KEY = "HTTP_X_REQUEST_BUDGET_MS"
@@ -58,12 +64,12 @@ def bound(seconds: float) -> Iterator[None]:
 
 
 def _budget_of(request: HttpRequest) -> float | None:
-    own = settings.REQUEST_BUDGET_SECONDS or None
-    raw = request.META.get(_META_KEY, "")
-    given = int(raw) / 1000 if raw.isdigit() else None
-    if given is None:
-        return own
-    return given if own is None else min(given, own)
+    budgets = [settings.REQUEST_BUDGET_SECONDS or None, remaining()]
+    if settings.SERVICE_AUTH_REQUIRED_FOR == EVERYTHING:  # an internal service: the caller is the gateway
+        raw = request.META.get(_META_KEY, "")
+        budgets.append(int(raw) / 1000 if raw.isascii() and raw.isdigit() else None)
+    known = [budget for budget in budgets if budget is not None]
+    return min(known) if known else None
 
 
 class DeadlineMiddleware:

@@ -33,20 +33,10 @@ REQUEST_HEADERS = [
         str,
         OpenApiParameter.HEADER,
         required=False,
-        pattern=r"^[A-Za-z0-9._:-]{1,128}$",
+        # No `pattern`: a malformed id is not refused, it is replaced by a new one (skyway.request_id).
         description=(
             "Your id for this request (1-128 of `A-Za-z0-9._:-`), echoed on the response, in the problem "
-            "document and on every log line. Made up when missing or malformed."
-        ),
-    ),
-    OpenApiParameter(
-        "X-Request-Budget-Ms",
-        int,
-        OpenApiParameter.HEADER,
-        required=False,
-        description=(
-            "Milliseconds you are prepared to wait. The gateway works within the smaller of this and its "
-            "own budget (REQUEST_BUDGET_SECONDS, 3 s by default); a spent budget is a 503."
+            "document and on every log line. Replaced by a new one when missing or malformed."
         ),
     ),
     OpenApiParameter(

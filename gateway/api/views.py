@@ -222,6 +222,7 @@ class SeatChartApi(GatewayApiView):
         responses={
             200: s.SeatChartOutput,
             **doc.errors(
+                doc.invalid(doc.SEATS_PATH, "flight_id"),
                 doc.not_authenticated(doc.SEATS_PATH),
                 doc.flight_not_found(doc.SEATS_PATH),
                 doc.unavailable(doc.SEATS_PATH, "flights"),
@@ -300,6 +301,7 @@ class ReservationDeleteApi(GatewayApiView):
         responses={
             204: doc.RELEASED,
             **doc.errors(
+                doc.invalid(doc.CANCEL_PATH, "seat"),
                 doc.not_authenticated(doc.CANCEL_PATH),
                 doc.not_your_reservation(doc.CANCEL_PATH),
                 doc.reservation_not_found(doc.CANCEL_PATH),

@@ -110,6 +110,7 @@ def test_a_timeout_that_spends_the_budget_names_the_budget(clock):
 
 
 @pytest.mark.django_db
+@override_settings(SERVICE_AUTH_REQUIRED_FOR="everything")  # an internal service (flights, reservations)
 def test_a_service_refuses_work_whose_budget_is_already_spent():
     spent = Client().get("/ping", headers={deadline.HEADER: "0"})
     left = Client().get("/ping", headers={deadline.HEADER: "800"})
@@ -128,7 +129,7 @@ def test_the_budget_is_the_smaller_of_the_callers_and_this_processs(clock, rf):
         return None
 
     middleware = deadline.DeadlineMiddleware(view)
-    with override_settings(REQUEST_BUDGET_SECONDS=3.0):
+    with override_settings(REQUEST_BUDGET_SECONDS=3.0, SERVICE_AUTH_REQUIRED_FOR="everything"):
         middleware(rf.get("/", headers={deadline.HEADER: "900"}))
         assert seen["left"] == pytest.approx(0.9)
         middleware(rf.get("/", headers={deadline.HEADER: "60000"}))  # a client cannot ask for more
@@ -150,3 +151,22 @@ def test_an_open_breaker_lets_one_probe_through_and_closes_on_its_success():
 
     assert breaker.state == "closed"
     assert breaker.open_for() == 0.0
+
+
+@pytest.mark.django_db
+def test_the_public_door_ignores_a_callers_budget_header():
+    """Customers cannot make the gateway give up on work (or fake an outage) with a hop-by-hop header."""
+    assert Client().get("/ping", headers={deadline.HEADER: "0"}).status_code == 200
+    assert Client().get("/api/flights", headers={deadline.HEADER: "0"}).status_code == 401  # its own auth
+
+
+def test_a_request_that_re_enters_this_process_keeps_the_outer_deadline(clock, rf):
+    seen = {}
+
+    def view(request):
+        seen["left"] = deadline.remaining()
+        return None
+
+    with override_settings(REQUEST_BUDGET_SECONDS=3.0), deadline.bound(0.5):
+        deadline.DeadlineMiddleware(view)(rf.get("/reservations"))  # platform mode's in-process call
+    assert seen["left"] == pytest.approx(0.5)
