@@ -16,6 +16,7 @@ from reservations.errors import (
     SeatNotReserved,
 )
 from reservations.store import RebuildReport, ReleaseResult, ReserveResult
+from skyway.faults import wrong_taken_fires
 
 
 def seat_reserve(
@@ -35,6 +36,8 @@ def seat_reserve(
     already holds ``MAX_SEATS_PER_CUSTOMER_PER_FLIGHT`` seats on the flight gets SeatLimitReached; a
     seat of theirs named in ``replaces`` (a move within the flight, released next) is not counted.
     """
+    if wrong_taken_fires():  # a rehearsed bad build (never in production): the book's 403, nothing written
+        raise SeatAlreadyReserved()
     cap = settings.MAX_SEATS_PER_CUSTOMER_PER_FLIGHT
     result = store.reservation_add(
         flight_id=flight_id,

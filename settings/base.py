@@ -53,7 +53,13 @@ if DEBUG and SKYWAY_ENV == "production":
     raise ImproperlyConfigured("DEBUG is refused when SKYWAY_ENV=production: debug pages leak settings.")
 FAULT_ERROR_RATE = env_float("FAULT_ERROR_RATE", 0.0)
 FAULT_LATENCY_MS = env_int("FAULT_LATENCY_MS", 0)
-fault_settings_validate(environment=SKYWAY_ENV, error_rate=FAULT_ERROR_RATE, latency_ms=FAULT_LATENCY_MS)
+FAULT_WRONG_TAKEN_RATE = env_float("FAULT_WRONG_TAKEN_RATE", 0.0)  # reservations: reserves refused as taken
+fault_settings_validate(
+    environment=SKYWAY_ENV,
+    error_rate=FAULT_ERROR_RATE,
+    latency_ms=FAULT_LATENCY_MS,
+    wrong_taken_rate=FAULT_WRONG_TAKEN_RATE,
+)
 
 # The internal services' credential (skyway.service_auth, docs/adr/0053): every token listed is accepted
 # (a rotation lists new,old), the first is the one this process sends. Required outside DEBUG.

@@ -1,4 +1,5 @@
-"""Fault injection for "bad builds": the same code, started with FAULT_ERROR_RATE / FAULT_LATENCY_MS.
+"""Fault injection for "bad builds": the same code, started with FAULT_ERROR_RATE / FAULT_LATENCY_MS
+(any deployable) or FAULT_WRONG_TAKEN_RATE (reservations: a share of reserves refused as taken).
 
 Off by default, and refused when SKYWAY_ENV=production, so a rollout can be rehearsed against a
 release that misbehaves on purpose without any way for that switch to reach production.
@@ -21,16 +22,39 @@ EXEMPT_PATHS = frozenset({"/ping", "/health", "/metrics"})
 HEADER = "X-Skyway-Fault"
 
 
-def fault_settings_validate(*, environment: str, error_rate: float, latency_ms: int) -> None:
+def fault_settings_validate(
+    *, environment: str, error_rate: float, latency_ms: int, wrong_taken_rate: float = 0.0
+) -> None:
     """Refuse nonsense values, and any fault at all in production."""
     if not 0.0 <= error_rate <= 1.0:
         raise ImproperlyConfigured(f"FAULT_ERROR_RATE must be within 0..1, got {error_rate}")
     if latency_ms < 0:
         raise ImproperlyConfigured(f"FAULT_LATENCY_MS must be >= 0, got {latency_ms}")
-    if environment == PRODUCTION and (error_rate > 0 or latency_ms > 0):
+    if not 0.0 <= wrong_taken_rate <= 1.0:
+        raise ImproperlyConfigured(f"FAULT_WRONG_TAKEN_RATE must be within 0..1, got {wrong_taken_rate}")
+    if environment == PRODUCTION and (error_rate > 0 or latency_ms > 0 or wrong_taken_rate > 0):
         raise ImproperlyConfigured(
-            "Fault injection (FAULT_ERROR_RATE / FAULT_LATENCY_MS) is refused when SKYWAY_ENV=production."
+            "Fault injection (FAULT_ERROR_RATE / FAULT_LATENCY_MS / FAULT_WRONG_TAKEN_RATE) is refused "
+            "when SKYWAY_ENV=production."
         )
+
+
+_wrong_taken_random = random.Random()
+
+
+def wrong_taken_fires() -> bool:
+    """True for a FAULT_WRONG_TAKEN_RATE share of calls: this reserve is refused as taken though the seat
+    may be free, and nothing is written — a bad build that answers a plausible 4xx, never a 5xx, so only
+    a business signal (refused-but-free seats, docs/adr/0114) can tell it from a busy flight."""
+    rate = float(getattr(settings, "FAULT_WRONG_TAKEN_RATE", 0.0))
+    if rate <= 0:
+        return False
+    # Checked at use too, as the middleware does: settings built without base.py's check are refused.
+    fault_settings_validate(
+        environment=getattr(settings, "SKYWAY_ENV", PRODUCTION), error_rate=0.0, latency_ms=0,
+        wrong_taken_rate=rate,
+    )  # fmt: skip
+    return _wrong_taken_random.random() < rate
 
 
 class FaultInjectionMiddleware:

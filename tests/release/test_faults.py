@@ -99,3 +99,13 @@ def test_without_debug_the_environment_defaults_to_production_so_faults_need_an_
     allowed = load_settings(SKYWAY_ENV="local", FAULT_ERROR_RATE="0.5")
     assert allowed.returncode == 0, allowed.stderr
     assert allowed.stdout.strip() == "0.5"
+
+
+def test_the_wrong_taken_fault_is_refused_in_production_and_out_of_range() -> None:
+    with pytest.raises(ImproperlyConfigured, match="FAULT_WRONG_TAKEN_RATE"):
+        fault_settings_validate(environment="production", error_rate=0.0, latency_ms=0, wrong_taken_rate=0.1)
+    with pytest.raises(ImproperlyConfigured, match=r"within 0\.\.1"):
+        fault_settings_validate(environment="local", error_rate=0.0, latency_ms=0, wrong_taken_rate=1.5)
+    refused = load_settings(SKYWAY_ENV="production", FAULT_WRONG_TAKEN_RATE="0.2")
+    assert refused.returncode != 0
+    assert "refused when SKYWAY_ENV=production" in refused.stderr

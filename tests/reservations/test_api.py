@@ -4,6 +4,7 @@ import json
 
 import jsonschema
 import pytest
+from django.test import override_settings
 
 from tests.reservations.conftest import key, stream_events
 
@@ -356,3 +357,19 @@ def test_both_list_forms_match_the_documented_response_schema(api, redis):
         body = api.get("/reservations", query).json()
         assert body
         jsonschema.validate(body, resolver_schema)
+
+
+def test_a_wrong_taken_build_refuses_a_free_seat_with_the_books_403_and_writes_nothing(api, redis):
+    # FAULT_WRONG_TAKEN_RATE (skyway/faults.py): the bad build the rollout's business gate must catch.
+    with override_settings(SKYWAY_ENV="local", FAULT_WRONG_TAKEN_RATE=1.0):
+        refused = api.put_json("/reservations", RESERVE)
+
+    assert refused.status_code == 403
+    assert _envelope(refused) == {
+        "error": "Conflict",
+        "description": "Seat already reserved. Cannot double-book",
+    }
+    assert redis.hget(key("flights:F1"), "12C") is None
+    assert stream_events(redis) == []
+    assert api.put_json("/reservations", RESERVE).status_code == 200  # off by default
+    assert redis.hget(key("flights:F1"), "12C") == b"c1"
