@@ -22,6 +22,20 @@ UPSTREAM_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
+# The reservations business signal of a rollout (docs/adr/0114): each answer to a reserve, by the target
+# that gave it. A refusal is checked once against the flight's holders: "refused_free" is a seat refused
+# as taken that nobody holds — what a build answering wrong 403s (and no 5xx) shows, and nothing else.
+RESERVE_OUTCOMES = ("reserved", "refused_held", "refused_free", "refused_unchecked", "other")
+RESERVES = Counter(
+    "skyway_gateway_reserves",
+    "Answers of the reservations service to seat reserves, by target and business outcome.",
+    ["target", "outcome"],
+)
+
+
+def reserve_record(target: str, outcome: str) -> None:
+    RESERVES.labels(target=target, outcome=outcome).inc()
+
 
 def record(service: str, target: str, outcome: str, seconds: float | None = None) -> None:
     UPSTREAM_REQUESTS.labels(service=service, target=target, outcome=outcome).inc()

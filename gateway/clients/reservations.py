@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TypedDict
 from urllib.parse import quote
 
-from gateway.clients.base import UpstreamClient
+from gateway.clients import metrics
+from gateway.clients.base import DEFAULT_TARGET, TARGET_EXTENSION, UpstreamClient
 from gateway.errors import (
+    GatewayError,
     InvalidInput,
     NotYourReservation,
     ReservationNotFound,
@@ -57,8 +59,11 @@ class ReservationsClient(UpstreamClient):
         if replaces is not None:
             body["replaces"] = replaces
         response = self.request("PUT", "/reservations", json=body, idempotent=bool(operation))
+        target = response.extensions.get(TARGET_EXTENSION, DEFAULT_TARGET)
         if response.status_code == 403:
+            metrics.reserve_record(target, self._refusal_checked(flight_id=flight_id, seat=seat))
             raise SeatTaken(f"Seat {seat} is already reserved.")
+        metrics.reserve_record(target, "reserved" if response.status_code < 400 else "other")
         if response.status_code == 409 and self.error_of(response) == SEAT_LIMIT_REACHED:
             raise SeatLimitReached(f"Seat {seat} was not reserved: {self.description_of(response)}.")
         if response.status_code == 409 and operation:
@@ -66,6 +71,21 @@ class ReservationsClient(UpstreamClient):
         if response.status_code >= 400:
             raise InvalidInput(self.description_of(response))
         return True
+
+    def _refusal_checked(self, *, flight_id: str, seat: str) -> str:
+        """After a 403: is the seat held by anyone? One read, no retries, only on refusals (the rollout's
+        business gate, docs/adr/0114). A seat released in between reads as free: rare, and the gate's
+        threshold allows for it."""
+        try:
+            holders = self.request("GET", "/reservations", params={"flight_id": flight_id}, idempotent=False)
+            held = any(
+                str(item.get("seat_no", "")).upper() == seat.upper()
+                for item in self._list(holders)
+                if isinstance(item, dict)
+            )
+        except GatewayError:
+            return "refused_unchecked"
+        return "refused_held" if held else "refused_free"
 
     def seat_release(
         self, *, flight_id: str, seat: str, customer_id: str, operation: str | None = None

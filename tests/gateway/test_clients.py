@@ -112,7 +112,9 @@ def test_business_answers_map_to_domain_errors_without_retrying():
         client_for(FlightsClient, flights).seat_map_get("f1")
     with pytest.raises(SeatTaken):
         client_for(ReservationsClient, reservations).seat_reserve(flight_id="f1", seat="1A", customer_id="c")
-    assert len(flights.requests) == len(reservations.requests) == 1
+    assert len(flights.requests) == 1
+    # The PUT is not retried; the GET is the refusal's one check of the holders (ADR 114).
+    assert [r.method for r in reservations.requests] == ["PUT", "GET"]
 
 
 def test_the_seat_limit_answer_maps_to_its_own_error_and_replaces_is_sent_only_when_given():
@@ -311,3 +313,39 @@ def test_a_target_with_an_open_breaker_sheds_its_share_to_the_others(tmp_path):
     canary = next(t for t in client.targets() if t.name == "canary")
     assert client.breaker_for(stable).state == "closed"
     assert client.breaker_for(canary).state == "open"
+
+
+def reserves(target: str, outcome: str) -> float:
+    value = REGISTRY.get_sample_value("skyway_gateway_reserves_total", {"target": target, "outcome": outcome})
+    return value or 0.0
+
+
+def test_reserve_answers_are_counted_per_target_and_a_refused_free_seat_is_told_apart(tmp_path):
+    # The rollout's business signal (ADR 114): a 403 on a seat the store shows free is a wrong answer.
+    path = tmp_path / "routes.json"
+    write_routes(path, {"reservations": [{"name": "canary", "url": "http://canary.test", "weight": 1}]})
+    holders = [{"seat_no": "1A", "customer_id": "c9"}]
+    taken = {"error": "Conflict", "description": "Seat already reserved. Cannot double-book"}
+    upstream = Upstream(
+        httpx.Response(200, json={"status": "success"}),  # 2B reserved
+        httpx.Response(403, json=taken),  # 1A refused …
+        httpx.Response(200, json=holders),  # … and someone holds it
+        httpx.Response(403, json=taken),  # 2C refused …
+        httpx.Response(200, json=holders),  # … though nobody holds it
+        httpx.Response(403, json=taken),  # 3D refused …
+        httpx.Response(500),  # … and the check cannot tell
+    )
+    client = client_for(ReservationsClient, upstream, GATEWAY_ROUTES_FILE=str(path))
+    before = {
+        o: reserves("canary", o) for o in ("reserved", "refused_held", "refused_free", "refused_unchecked")
+    }
+
+    assert client.seat_reserve(flight_id="f1", seat="2B", customer_id="c1") is True
+    for seat in ("1A", "2C", "3D"):
+        with pytest.raises(SeatTaken):
+            client.seat_reserve(flight_id="f1", seat=seat, customer_id="c1")
+
+    after = {o: reserves("canary", o) - before[o] for o in before}
+    assert after == {"reserved": 1, "refused_held": 1, "refused_free": 1, "refused_unchecked": 1}
+    checks = [r for r in upstream.requests if r.method == "GET"]
+    assert [r.url.params["flight_id"] for r in checks] == ["f1", "f1", "f1"]  # one read per refusal, no retry
