@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reservations import store
-from reservations.store import Event
+from reservations.store import ConsistencyReport, Event
 from reservations.validation import seat_sort_key
 
 
@@ -28,3 +28,8 @@ def customer_reservations_list(*, customer_id: str) -> list[dict[str, str]]:
 def events_read(*, since: str = "0", count: int = 100) -> list[Event]:
     """Up to ``count`` events of the log after the stream id ``since``, oldest first."""
     return store.events_after(since=since, count=count)
+
+
+def projection_consistency() -> ConsistencyReport:
+    """Do the flight hashes say what the event log says? (seats written meanwhile are left out)"""
+    return store.projection_check()

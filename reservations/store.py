@@ -415,6 +415,54 @@ def _glob_escape(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsistencyReport:
+    """Hash-vs-log: the seats whose holder in the flight hashes differs from the one the log implies."""
+
+    consistent: bool
+    flights: int
+    seats: int
+    mismatches: list[dict[str, str | None]]
+    unsettled: int  # seats written while the check read, left out of the comparison
+    last_event_id: str
+
+
+def projection_check() -> ConsistencyReport:
+    """Compare every flight hash with the projection of the event log, without stopping writes.
+
+    The log is replayed first (up to L), then the hashes are read. One Lua script writes a seat's hash
+    and its event together, so a difference can come only from a write after L: the events after L
+    name those seats, which are left out (counted as unsettled). Every other difference is real — a
+    build that wrote the hash without the log, or the log without the hash (the rollout's consistency
+    gate, docs/adr/0114).
+    """
+    projection = projection_from_log()
+    live, _customers = live_state()
+    unsettled = {(e.flight_id, e.seat_no) for e in events_all(since=projection.last_event_id)}
+    mismatches: list[dict[str, str | None]] = []
+    for flight_id in sorted(set(projection.flights) | set(live)):
+        logged, hashed = projection.flights.get(flight_id, {}), live.get(flight_id, {})
+        for seat_no in sorted(set(logged) | set(hashed)):
+            if (flight_id, seat_no) in unsettled or logged.get(seat_no) == hashed.get(seat_no):
+                continue
+            mismatches.append(
+                {
+                    "flight_id": flight_id,
+                    "seat_no": seat_no,
+                    "log": logged.get(seat_no),
+                    "hash": hashed.get(seat_no),
+                }
+            )
+    return ConsistencyReport(
+        consistent=not mismatches,
+        flights=len(live),
+        seats=sum(len(seats) for seats in live.values()),
+        mismatches=mismatches,
+        unsettled=len(unsettled),
+        last_event_id=projection.last_event_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class RebuildReport:
     flights: int
     seats: int
