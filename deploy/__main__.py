@@ -59,6 +59,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-latency-ratio", type=float, help="allowed canary/stable latency ratio")
     parser.add_argument("--min-requests", type=int, help="fewest canary requests a step needs to be judged")
     parser.add_argument(
+        "--max-refused-free-rate",
+        type=float,
+        help="share of reserves refused on free seats that fails a step",
+    )
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
@@ -100,7 +105,7 @@ def extravars_from(args: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit("--steps must rise within 1..100 and end at 100, e.g. 10,25,50,100")
         extravars["steps"] = steps
     for name in ("step_seconds", "max_error_rate", "max_error_rate_increase", "max_p95_ms",
-                 "max_latency_ratio", "min_requests"):  # fmt: skip
+                 "max_latency_ratio", "min_requests", "max_refused_free_rate"):  # fmt: skip
         value = getattr(args, name)
         if value is not None:
             extravars[name] = value

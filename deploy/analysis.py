@@ -1,13 +1,18 @@
-"""Canary analysis: compare a canary's error rate and latency with thresholds and with the stable version.
+"""Canary analysis: compare a canary's error rate and latency with thresholds and with the stable version,
+and gate on the reservations business signals (docs/adr/0114): the share of reserves refused as taken on
+seats nobody holds, and the hash-vs-log consistency check.
 
 Source on one machine: the gateway's /metrics (`skyway_gateway_upstream_requests_total{service,target,
-outcome}` and `skyway_gateway_upstream_latency_seconds_*{service,target}`); a step's figures are the
-deltas between a snapshot taken when the weights changed and one taken at the end of the step.
+outcome}`, `skyway_gateway_upstream_latency_seconds_*{service,target}` and
+`skyway_gateway_reserves_total{target,outcome}`); a step's figures are the deltas between a snapshot
+taken when the weights changed and one taken at the end of the step. The consistency report is the JSON
+of `manage.py reservations_check`, run at the end of the step.
 Source in a cluster: Prometheus (see `prometheus_snapshot`): the same deltas as `increase()` over the step.
 
     python -m deploy.analysis snapshot --gateway http://127.0.0.1:8000 --out before.json
     python -m deploy.analysis judge --gateway http://127.0.0.1:8000 --before before.json --service flights \
-        --canary canary --stable stable --max-error-rate 0.05 [--max-p95-ms 500] --report step.json
+        --canary canary --stable stable --max-error-rate 0.05 [--max-p95-ms 500] \
+        [--max-refused-free-rate 0.02] [--consistency-report check.json] --report step.json
 
 `judge` prints a JSON verdict and exits 0 (pass), 3 (breach) or 4 (not enough canary traffic to judge).
 """
@@ -28,6 +33,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 REQUESTS = "skyway_gateway_upstream_requests"
 LATENCY = "skyway_gateway_upstream_latency_seconds"
+RESERVES = "skyway_gateway_reserves"  # per target, of the reservations service
 # Outcomes that count against a version. client_error (4xx) is the caller's fault, not the release's.
 ERROR_OUTCOMES = ("server_error", "connection_error", "timeout", "breaker_open")
 PASS, BREACH, NO_DATA = 0, 3, 4
@@ -35,17 +41,26 @@ PASS, BREACH, NO_DATA = 0, 3, 4
 Snapshot = dict[str, dict[str, dict[str, Any]]]  # service → target → figures
 
 
+def empty_figures() -> dict[str, Any]:
+    return {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0, "reserves": {}}
+
+
 def snapshot_parse(text: str) -> Snapshot:
-    """Per service and target: requests by outcome, latency buckets (le → cumulative count), sum, count."""
+    """Per service and target: requests by outcome, latency buckets (le → cumulative count), sum, count,
+    and (reservations) reserve answers by business outcome."""
     snap: Snapshot = {}
 
     def slot(labels: dict[str, str]) -> dict[str, Any]:
         per_service = snap.setdefault(labels["service"], {})
-        return per_service.setdefault(
-            labels["target"], {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0}
-        )
+        return per_service.setdefault(labels["target"], empty_figures())
 
     for family in text_string_to_metric_families(text):
+        if family.name == RESERVES:
+            for sample in family.samples:
+                if sample.name == f"{RESERVES}_total" and "target" in sample.labels:
+                    figures_of = slot({"service": "reservations", "target": sample.labels["target"]})
+                    figures_of["reserves"][sample.labels["outcome"]] = sample.value
+            continue
         if family.name not in {REQUESTS, LATENCY}:
             continue
         for sample in family.samples:
@@ -74,13 +89,14 @@ def gateway_snapshot(gateway_url: str, timeout: float = 5.0) -> Snapshot:
 
 def target_delta(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
     """after - before for one target (a target absent before counts from zero)."""
-    before = before or {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0}
-    after = after or {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0}
+    before = {**empty_figures(), **(before or {})}
+    after = {**empty_figures(), **(after or {})}
     # A counter that went down means the gateway restarted: its current value is the whole delta.
     reset = sum(after["outcomes"].values()) < sum(before["outcomes"].values())
-    base = {"outcomes": {}, "buckets": {}, "latency_sum": 0.0, "latency_count": 0.0} if reset else before
+    base = empty_figures() if reset else before
     return {
         "outcomes": {k: v - base["outcomes"].get(k, 0.0) for k, v in after["outcomes"].items()},
+        "reserves": {k: v - base["reserves"].get(k, 0.0) for k, v in after["reserves"].items()},
         "buckets": {k: v - base["buckets"].get(k, 0.0) for k, v in after["buckets"].items()},
         "latency_sum": after["latency_sum"] - base["latency_sum"],
         "latency_count": after["latency_count"] - base["latency_count"],
@@ -114,6 +130,9 @@ class TargetFigures:
     error_rate: float | None
     p95_ms: float | None
     mean_ms: float | None
+    reserves: int = 0  # reserve answers (reservations only)
+    refused_free: int = 0  # … refused as taken on a seat nobody holds
+    refused_free_rate: float | None = None
 
 
 def figures(delta: dict[str, Any]) -> TargetFigures:
@@ -121,12 +140,17 @@ def figures(delta: dict[str, Any]) -> TargetFigures:
     errors = round(sum(delta["outcomes"].get(o, 0.0) for o in ERROR_OUTCOMES))
     p95 = p95_seconds(delta["buckets"])
     count = delta["latency_count"]
+    reserves = round(sum(delta.get("reserves", {}).values()))
+    refused_free = round(delta.get("reserves", {}).get("refused_free", 0.0))
     return TargetFigures(
         requests=requests,
         errors=errors,
         error_rate=(errors / requests) if requests else None,
         p95_ms=None if p95 is None else round(p95 * 1000, 1),
         mean_ms=(delta["latency_sum"] / count * 1000) if count else None,
+        reserves=reserves,
+        refused_free=refused_free,
+        refused_free_rate=(refused_free / reserves) if reserves else None,
     )
 
 
@@ -138,6 +162,9 @@ class Thresholds:
     max_latency_ratio: float = 2.0  # canary p95 / mean may be at most this many times stable's …
     latency_floor_ms: float = 100.0  # … once above this floor (a 20 ms vs 45 ms "doubling" is noise)
     min_requests: int = 20  # fewer canary requests than this in a step cannot be judged
+    # Business gate (docs/adr/0114): share of the canary's reserves refused as taken on a free seat. A
+    # healthy build is at 0 but for a seat released between the refusal and its check.
+    max_refused_free_rate: float = 0.02
 
 
 @dataclass
@@ -152,9 +179,16 @@ class Verdict:
 
 
 def judge(
-    *, service: str, canary: str, stable: str, before: Snapshot, after: Snapshot, thresholds: Thresholds
+    *,
+    service: str,
+    canary: str,
+    stable: str,
+    before: Snapshot,
+    after: Snapshot,
+    thresholds: Thresholds,
+    consistency: dict[str, Any] | None = None,
 ) -> Verdict:
-    """Decide one step from two snapshots."""
+    """Decide one step from two snapshots (and the step's hash-vs-log report, when there is one)."""
     targets_before = before.get(service, {})
     targets_after = after.get(service, {})
     can = figures(target_delta(targets_before.get(canary), targets_after.get(canary)))
@@ -162,6 +196,15 @@ def judge(
     verdict = Verdict(
         service=service, canary=canary, stable=stable, status="pass", canary_figures=can, stable_figures=stb
     )
+    if consistency is not None and not consistency.get("consistent", False):
+        # Not a matter of traffic: the store disagrees with its own log, whoever's step it is.
+        mismatches = consistency.get("mismatches", [])
+        verdict.status = "breach"
+        verdict.reasons.append(
+            f"hash-vs-log check: {len(mismatches)} seats differ between the flight hashes and the event log"
+            + (f" (first: {mismatches[0]})" if mismatches else "")
+        )
+        return verdict
     if can.requests < thresholds.min_requests:
         verdict.status = "no_data"
         verdict.reasons.append(
@@ -180,6 +223,11 @@ def judge(
         reasons.append(
             f"canary error rate {can.error_rate:.1%} > stable {stb.error_rate:.1%} "
             f"+ {thresholds.max_error_rate_increase:.1%}"
+        )
+    if can.refused_free_rate is not None and can.refused_free_rate > thresholds.max_refused_free_rate:
+        reasons.append(
+            f"canary refused {can.refused_free_rate:.1%} of reserves as taken on free seats "
+            f"({can.refused_free}/{can.reserves}) > max {thresholds.max_refused_free_rate:.1%}"
         )
     if thresholds.max_p95_ms is not None and can.p95_ms is not None and can.p95_ms > thresholds.max_p95_ms:
         reasons.append(f"canary p95 {can.p95_ms:.0f} ms > max {thresholds.max_p95_ms:.0f} ms")
@@ -249,6 +297,19 @@ def status_outcome(status: str) -> str:
     return "success"
 
 
+def consistency_read(path: Path) -> dict[str, Any]:
+    """The report of `manage.py reservations_check` (its last stdout line); unreadable → inconsistent, so
+    a check that could not run never passes a step."""
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    try:
+        report = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        report = None
+    if not isinstance(report, dict) or "consistent" not in report:
+        return {"consistent": False, "mismatches": [], "error": (lines[-1] if lines else "no output")[:300]}
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.analysis", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -269,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     jdg.add_argument("--max-p95-ms", type=float, default=None)
     jdg.add_argument("--max-latency-ratio", type=float, default=Thresholds.max_latency_ratio)
     jdg.add_argument("--min-requests", type=int, default=Thresholds.min_requests)
+    jdg.add_argument("--max-refused-free-rate", type=float, default=Thresholds.max_refused_free_rate)
+    jdg.add_argument("--consistency-report", type=Path, help="JSON of `manage.py reservations_check`")
     jdg.add_argument("--report", type=Path)
     args = parser.parse_args(argv)
 
@@ -284,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         max_p95_ms=args.max_p95_ms,
         max_latency_ratio=args.max_latency_ratio,
         min_requests=args.min_requests,
+        max_refused_free_rate=args.max_refused_free_rate,
     )
+    consistency = consistency_read(args.consistency_report) if args.consistency_report else None
     if args.gateway:
         if args.before is None:
             parser.error("--gateway needs --before")
@@ -301,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         before=before,
         after=after,
         thresholds=thresholds,
+        consistency=consistency,
     )
     result = asdict(verdict)
     if args.report:

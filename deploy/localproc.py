@@ -8,6 +8,7 @@ live, which one to roll back to — is kept in <state dir>/state.json, written a
     python -m deploy.localproc stop   --state-dir var/deploy --service flights --release v1
     python -m deploy.localproc mark   --state-dir var/deploy --service flights --live v2 --previous v1
     python -m deploy.localproc status --state-dir var/deploy --service flights
+    python -m deploy.localproc manage --state-dir var/deploy --service reservations --release v2 reservations_check
 """
 
 from __future__ import annotations
@@ -244,6 +245,23 @@ def migrate(*, state_dir: Path, service: str, release: str, release_env: dict[st
         )
 
 
+def manage_run(
+    *, state_dir: Path, service: str, release: str, command: list[str]
+) -> subprocess.CompletedProcess:
+    """`manage.py <command>` in a release's environment (e.g. the per-step `reservations_check` of a
+    reservations canary: the EKS analysis runs the same command as a Job)."""
+    record = service_state(state_load(state_dir), service)["releases"].get(release) or {}
+    return subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=REPO_ROOT,
+        env=process_env(state_dir, service, release, record.get("env", {})),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
 def release_stop(*, state_dir: Path, service: str, release: str, timeout: float = 15.0) -> dict[str, Any]:
     """Graceful stop (SIGTERM to the process group: in-flight requests finish), SIGKILL if it lingers."""
     state = state_load(state_dir)
@@ -303,12 +321,14 @@ def mark(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.localproc", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("start", "stop", "status", "mark"):
+    for name in ("start", "stop", "status", "mark", "manage"):
         command = sub.add_parser(name)
         command.add_argument("--state-dir", type=Path, required=True)
         command.add_argument("--service", choices=sorted(SETTINGS), required=True)
-        if name in {"start", "stop"}:
+        if name in {"start", "stop", "manage"}:
             command.add_argument("--release", required=True)
+        if name == "manage":
+            command.add_argument("manage_command", nargs="+", help="manage.py command and its arguments")
         if name == "start":
             command.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
             command.add_argument("--env-json", default="{}", help="the release environment as a JSON object")
@@ -324,6 +344,13 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("--roles-json", default="{}", help='e.g. {"live": "v2", "candidate": ""}')
     args = parser.parse_args(argv)
     state_dir = args.state_dir.resolve()
+    if args.command == "manage":
+        ran = manage_run(
+            state_dir=state_dir, service=args.service, release=args.release, command=args.manage_command
+        )
+        sys.stdout.write(ran.stdout)
+        sys.stderr.write(ran.stderr[-4000:])
+        return ran.returncode
     try:
         if args.command == "start":
             release_env = release_env_parse(

@@ -2,9 +2,10 @@
 
 One set of steps and thresholds for both executors (docs/adr/0088): the canary steps are the `setWeight`
 steps of ``k8s/base/<service>/rollout.yaml`` (then 100 %, as Argo Rollouts does after the last step),
-each step observed for its `pause` duration, and the thresholds are the args of the AnalysisTemplate the
-Rollout's background analysis names (``k8s/base/shared/analysis-template.yaml``), with the Rollout's own
-args over the template's defaults.
+each step observed for its `pause` duration, and the thresholds are the args of the AnalysisTemplates the
+Rollout's background analysis names (``k8s/base/shared/analysis-template.yaml``, and for reservations and
+the gateway ``k8s/base/reservations/business-template.yaml``), with the Rollout's own args over the
+templates' defaults.
 
     python -m deploy.spec flights [--k8s-dir k8s/base]      → JSON {steps, step_seconds, thresholds, …}
 """
@@ -30,6 +31,9 @@ THRESHOLD_ARGS = {
     "max-latency-ratio": ("max_latency_ratio", float),
     "min-requests": ("min_requests", int),
 }
+# Args of the business template (skyway-reservations-business, docs/adr/0114): a Rollout that names it
+# gets the reservations gates locally too — refused-free share per step and the hash-vs-log check.
+BUSINESS_ARGS = {"max-refused-free-rate": ("max_refused_free_rate", float)}
 
 
 class SpecError(ValueError):
@@ -87,14 +91,19 @@ def rollout_spec(service: str, k8s_dir: Path = K8S_DIR) -> dict[str, Any]:
     templates = [ref["templateName"] for ref in analysis.get("templates", [])]
     if not templates:
         raise SpecError(f"{service}: the Rollout names no background analysis")
-    template = analysis_template(k8s_dir, templates[0])
-    args = {arg["name"]: arg.get("value") for arg in template["spec"].get("args", [])}
+    args: dict[str, Any] = {}
+    for name in templates:
+        template = analysis_template(k8s_dir, name)
+        args.update({arg["name"]: arg.get("value") for arg in template["spec"].get("args", [])})
     args.update({arg["name"]: arg.get("value") for arg in analysis.get("args", [])})
     thresholds = {}
     for arg, (name, kind) in THRESHOLD_ARGS.items():
         if args.get(arg) is None:
             raise SpecError(f"AnalysisTemplate {templates[0]}: arg {arg} has no value")
         thresholds[name] = kind(args[arg])
+    business = all(args.get(arg) is not None for arg in BUSINESS_ARGS)
+    if business:
+        thresholds.update({name: kind(args[arg]) for arg, (name, kind) in BUSINESS_ARGS.items()})
     return {
         "service": service,
         "steps": steps,
@@ -103,6 +112,8 @@ def rollout_spec(service: str, k8s_dir: Path = K8S_DIR) -> dict[str, Any]:
         "step_seconds_each": pauses,
         "thresholds": thresholds,
         "analysis_template": templates[0],
+        "analysis_templates": templates,
+        "business_gates": business,
         "source": str(k8s_dir / service / "rollout.yaml"),
     }
 

@@ -19,7 +19,7 @@ def k8s_with_rollout(
     analysis_args: dict[str, str] | None = None,
 ) -> Path:
     """Copy k8s/base under tmp_path, give `service`'s Rollout these setWeight steps (each followed by
-    `pause`) and the AnalysisTemplate these arg values; return the copy's directory."""
+    `pause`) and the AnalysisTemplates (canary and business) these arg values; return the copy's directory."""
     copy = tmp_path / "k8s-base"
     shutil.copytree(K8S_BASE, copy)
     rollout_path = copy / service / "rollout.yaml"
@@ -30,8 +30,12 @@ def k8s_with_rollout(
         item for weight in weights for item in ({"setWeight": weight}, {"pause": {"duration": pause}})
     ]
     rollout_path.write_text(yaml.safe_dump(rollout, sort_keys=False))
-    if analysis_args:
-        template_path = copy / "shared" / "analysis-template.yaml"
+    for template_path in (
+        copy / "shared" / "analysis-template.yaml",
+        copy / "reservations" / "business-template.yaml",
+    ):
+        if not analysis_args:
+            break
         template = next(doc for doc in yaml.safe_load_all(template_path.read_text()) if doc)
         for arg in template["spec"]["args"]:
             if arg["name"] in analysis_args:

@@ -160,6 +160,66 @@ def test_too_little_canary_traffic_cannot_be_judged() -> None:
     assert verdict.status == "no_data"
 
 
+def reservations_metrics(reserves: dict[tuple[str, str], int], requests_per_target: int = 50) -> str:
+    """The gateway's /metrics for a reservations canary: every upstream call a success (no 5xx), and
+    reserve answers by (target, business outcome)."""
+    registry = CollectorRegistry()
+    requests = Counter(
+        "skyway_gateway_upstream_requests", "", ["service", "target", "outcome"], registry=registry
+    )
+    counted = Counter("skyway_gateway_reserves", "", ["target", "outcome"], registry=registry)
+    for target in ("stable", "canary"):
+        requests.labels(service="reservations", target=target, outcome="success").inc(requests_per_target)
+    for (target, outcome), count in reserves.items():
+        counted.labels(target=target, outcome=outcome).inc(count)
+    return generate_latest(registry).decode()
+
+
+def test_a_canary_refusing_free_seats_breaches_the_business_gate_without_any_5xx() -> None:
+    after = analysis.snapshot_parse(
+        reservations_metrics({
+            ("stable", "reserved"): 60, ("stable", "refused_held"): 5,
+            ("canary", "reserved"): 14, ("canary", "refused_free"): 6,
+        })
+    )  # fmt: skip
+    verdict = analysis.judge(
+        service="reservations", canary="canary", stable="stable", before={}, after=after,
+        thresholds=analysis.Thresholds(),
+    )  # fmt: skip
+    assert verdict.canary_figures.errors == 0
+    assert verdict.canary_figures.refused_free_rate == 0.3
+    assert verdict.status == "breach"
+    assert verdict.reasons == ["canary refused 30.0% of reserves as taken on free seats (6/20) > max 2.0%"]
+    # The same answers from a build that refuses only seats that are held pass.
+    healthy = analysis.snapshot_parse(
+        reservations_metrics({("canary", "reserved"): 14, ("canary", "refused_held"): 6})
+    )
+    assert analysis.judge(
+        service="reservations", canary="canary", stable="stable", before={}, after=healthy,
+        thresholds=analysis.Thresholds(),
+    ).status == "pass"  # fmt: skip
+
+
+def test_a_hash_that_disagrees_with_the_log_fails_the_step_whatever_the_traffic(tmp_path: Path) -> None:
+    quiet = analysis.snapshot_parse(reservations_metrics({}, requests_per_target=0))
+    report = {
+        "consistent": False,
+        "mismatches": [{"flight_id": "F1", "seat_no": "2B", "log": "c2", "hash": None}],
+    }
+    verdict = analysis.judge(
+        service="reservations", canary="canary", stable="stable", before={}, after=quiet,
+        thresholds=analysis.Thresholds(), consistency=report,
+    )  # fmt: skip
+    assert verdict.status == "breach"
+    assert verdict.reasons[0].startswith("hash-vs-log check: 1 seats differ")
+    # The report is the command's output: its last line is the JSON; no JSON means no pass.
+    path = tmp_path / "check.json"
+    path.write_text('a log line\n{"consistent": true, "mismatches": []}\n')
+    assert analysis.consistency_read(path) == {"consistent": True, "mismatches": []}
+    path.write_text("Traceback (most recent call last): ...\n")
+    assert analysis.consistency_read(path)["consistent"] is False
+
+
 def test_a_gateway_restart_counts_from_zero() -> None:
     before = analysis.snapshot_parse(gateway_metrics({("canary", "success"): (500, 0, 0.01)}))
     after = analysis.snapshot_parse(gateway_metrics({("canary", "success"): (30, 0, 0.01)}))

@@ -4,7 +4,7 @@ steady client load goes through the gateway and every response is counted.
 
 The scenarios build on each other in file order, as releases do: v1 live → canary v2 promoted → canary
 v3 (bad build: 30 % errors) rolled back → blue-green v4 → rollback to v2 → canary v5 (slow build) rolled
-back.
+back; reservations r1 live → canary r2 (wrong 403s on free seats, no 5xx) rolled back on the business gate.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import pytest
 
 from deploy.localproc import pid_alive
 from tests.release.rollout_files import k8s_with_rollout
+from tests.support.flights import open_flights_via_api
 from tests.support.live import ROOT, LiveService, base_env, free_port, run_manage
 
 pytestmark = [pytest.mark.rollout, pytest.mark.timeout(240)]
@@ -37,34 +38,63 @@ FAULT_RATE = 0.3
 
 @dataclass
 class Load:
-    """Client threads hammering the gateway's flight lookup; every answer is counted with its time."""
+    """Client threads hammering the gateway's flight lookup; every answer is counted with its time.
+
+    With `writes`, each round also reserves a free seat of `flight_id` (no Idempotency-Key: the gateway
+    never retries it) and releases it again, each thread on its own seats, so every refusal is wrong:
+    answers are counted as "reserve:<status>" and "release:<status>" (201 and 204 count as "ok")."""
 
     url: str
     token: str
     threads: int = 2
     pause: float = 0.02
+    writes: bool = False
+    flight_id: str = ""
+    seats: list[str] = field(default_factory=list)
     results: list[tuple[float, str]] = field(default_factory=list)
+    writes_seen: Counter = field(default_factory=Counter)  # "reserve:201", "release:204", "reserve:409" …
     _stop: threading.Event = field(default_factory=threading.Event)
     _workers: list[threading.Thread] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _run(self) -> None:
+    def _count(self, kind: str) -> None:
+        with self._lock:
+            self.results.append((time.monotonic(), kind))
+
+    def _call(self, client: httpx.Client, method: str, path: str, label: str = "", **kwargs) -> int | None:
+        try:
+            status = client.request(method, path, **kwargs).status_code
+        except httpx.TransportError as exc:
+            self._count(f"conn:{type(exc).__name__}")
+            return None
+        kind = "ok" if status < 400 else ("5xx" if status >= 500 else f"{label}{status}")
+        self._count(kind)
+        if label:
+            with self._lock:
+                self.writes_seen[f"{label}{status}"] += 1
+        return status
+
+    def _run(self, index: int) -> None:
+        mine = self.seats[index :: self.threads]
+        turn = 0
         with httpx.Client(
             base_url=self.url, headers={"Authorization": f"Token {self.token}"}, timeout=10
         ) as client:
             while not self._stop.is_set():
-                try:
-                    status = client.get(FLIGHT_QUERY).status_code
-                    kind = "ok" if status < 400 else ("5xx" if status >= 500 else f"{status}")
-                except httpx.TransportError as exc:
-                    kind = f"conn:{type(exc).__name__}"
-                with self._lock:
-                    self.results.append((time.monotonic(), kind))
+                self._call(client, "GET", FLIGHT_QUERY)
+                if self.writes and mine:
+                    seat = mine[turn % len(mine)]
+                    turn += 1
+                    path = f"/api/flights/{self.flight_id}/reservations"
+                    if self._call(client, "POST", path, "reserve:", json={"seat": seat}) == 201:
+                        self._call(client, "DELETE", f"{path}/{seat}", "release:")
                 time.sleep(self.pause)
 
     def start(self) -> Load:
         self._stop.clear()
-        self._workers = [threading.Thread(target=self._run, daemon=True) for _ in range(self.threads)]
+        self._workers = [
+            threading.Thread(target=self._run, args=(index,), daemon=True) for index in range(self.threads)
+        ]
         for worker in self._workers:
             worker.start()
         return self
@@ -105,7 +135,10 @@ class Stack:
         )  # fmt: skip
 
     def flights_state(self) -> dict:
-        return json.loads((self.state_dir / "state.json").read_text())["services"]["flights"]
+        return self.service_state("flights")
+
+    def service_state(self, service: str) -> dict:
+        return json.loads((self.state_dir / "state.json").read_text())["services"][service]
 
     def routes(self) -> dict:
         return json.loads((self.state_dir / "routes.json").read_text())
@@ -129,6 +162,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
             **env,
             "GATEWAY_ROUTES_FILE": str(state_dir / "routes.json"),
             "FLIGHTS_URL": f"http://127.0.0.1:{free_port()}",
+            "RESERVATIONS_URL": f"http://127.0.0.1:{free_port()}",
         },
         workers=1,
         threads=16,
@@ -137,17 +171,24 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     stack.gateway = gateway
     first = stack.deploy("deploy", "--service", "flights", "--image", "skyway:v1")
     assert first.returncode == 0, first.stdout
+    seats = stack.deploy("deploy", "--service", "reservations", "--image", "skyway:r1")
+    assert seats.returncode == 0, seats.stdout
     gateway.start()
     token = httpx.post(
         f"{gateway.url}/api/auth/token", json={"username": "alice", "password": "skyway-demo"}, timeout=10
     ).json()["token"]
-    stack.load = Load(url=gateway.url, token=token)
-    assert (
-        httpx.get(
-            f"{gateway.url}{FLIGHT_QUERY}", headers={"Authorization": f"Token {token}"}, timeout=10
-        ).status_code
-        == 200
-    )
+    auth = {"Authorization": f"Token {token}"}
+    found = httpx.get(f"{gateway.url}{FLIGHT_QUERY}", headers=auth, timeout=10)
+    assert found.status_code == 200
+    # Writes need an open flight (a departed one refuses them): the latest listed today or tomorrow.
+    with httpx.Client(base_url=gateway.url, headers=auth, timeout=10) as client:
+        flight_id = open_flights_via_api(client)[-1]["flight_id"]
+    chart = httpx.get(f"{gateway.url}/api/flights/{flight_id}/seats", headers=auth, timeout=10).json()
+    free = [
+        s["seat"] for c in chart["cabins"] for r in c["rows"] for s in r["seats"] if s["status"] == "free"
+    ]
+    assert len(free) > 20, chart
+    stack.load = Load(url=gateway.url, token=token, flight_id=flight_id, seats=free)
     try:
         yield stack
     finally:
@@ -384,3 +425,76 @@ def test_e_canary_of_a_slow_build_is_rolled_back_on_latency(stack: Stack) -> Non
     assert any("p95" in reason and "> max 250 ms" in reason for reason in step["reasons"])
     assert counts["5xx"] == 0
     assert live_release_of(stack) == "v2"
+
+
+WRONG_TAKEN_RATE = 0.5
+
+
+def test_f_canary_of_a_reservations_build_refusing_free_seats_is_rolled_back_on_the_business_gate(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """A build that answers the book's 403 for free seats (no 5xx at all) passes every error-rate
+    metric; the refused-free share of reserves (ADR 114) is what rolls it back at the first step."""
+    k8s = k8s_with_rollout(
+        tmp_path, "reservations", weights=[20, 50], pause="6s", analysis_args={"min-requests": "10"}
+    )
+    stack.load.results.clear()
+    stack.load.writes_seen.clear()
+    stack.load.writes = True
+    stack.load.start()
+    try:
+        result = stack.deploy(
+            "canary", "--service", "reservations", "--image", "skyway:r2",
+            "--env", f"FAULT_WRONG_TAKEN_RATE={WRONG_TAKEN_RATE}", "--k8s-dir", str(k8s),
+        )  # fmt: skip
+    finally:
+        stack.load.stop()
+        stack.load.writes = False
+    counts = stack.load.counts()
+    print("canary r2 (wrong 403) client counts:", dict(counts))
+    assert result.returncode != 0
+    assert "ROLLED BACK" in result.stdout
+    state = stack.service_state("reservations")
+    assert state["live"] == "r1"
+    assert state["candidate"] is None
+    assert not state["releases"]["r2"]["running"]
+    assert [t["url"] for t in stack.routes()["reservations"]] == [state["releases"]["r1"]["url"]]
+    report = json.loads((stack.state_dir / "reports" / "reservations-r2-canary.json").read_text())
+    assert report["outcome"] == "rolled_back"
+    assert report["failed_at"] == 20
+    step = report["steps"][-1]
+    canary = step["canary_figures"]
+    # The business gate fired, not the error rate: no 5xx anywhere, free seats refused as taken.
+    assert step["status"] == "breach"
+    assert canary["errors"] == 0
+    assert canary["refused_free"] > 0
+    assert canary["requests"] >= 10
+    assert [r for r in step["reasons"] if "refused" in r and "free seats" in r], step["reasons"]
+    assert not [r for r in step["reasons"] if "error rate" in r], step["reasons"]
+    # The step's hash-vs-log check ran and found the store consistent (the fault writes nothing).
+    check = json.loads(
+        (stack.state_dir / "reports" / "reservations-r2-step-20-consistency.json")
+        .read_text()
+        .splitlines()[-1]
+    )
+    assert check["consistent"] is True
+
+    # What clients saw: no 5xx and no dropped connection. The only failures are the wrong refusals, and
+    # only while the canary took its 20 %: a share of about weight x fault rate of the reserves.
+    assert counts["5xx"] == 0
+    assert not [kind for kind in counts if kind.startswith("conn:")]
+    writes = stack.load.writes_seen
+    print("canary r2 writes:", dict(writes))
+    assert set(counts) <= {"ok", "reserve:409"}, counts
+    assert set(writes) <= {"reserve:201", "reserve:409", "release:204"}, writes
+    assert writes["release:204"] == writes["reserve:201"], "every reserved seat was released again"
+    reserves = writes["reserve:201"] + writes["reserve:409"]
+    refused = writes["reserve:409"]
+    assert reserves > 50
+    assert refused > 0, "the load never met the canary's wrong refusals"
+    exposure = report["failed_at"] / 100 * WRONG_TAKEN_RATE
+    bound = exposure + 3 * math.sqrt(exposure * (1 - exposure) / reserves)
+    print(
+        f"wrong-403 canary: {refused}/{reserves} reserves refused = {refused / reserves:.2%}; bound {bound:.2%}"
+    )
+    assert refused / reserves <= bound

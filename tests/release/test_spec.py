@@ -28,14 +28,25 @@ def test_the_spec_is_the_rollouts_weights_then_100_and_the_templates_thresholds(
         d for d in yaml.safe_load_all((K8S_BASE / "shared" / "analysis-template.yaml").read_text()) if d
     )
     args = {a["name"]: a.get("value") for a in template["spec"]["args"]}
+    business = next(
+        d for d in yaml.safe_load_all((K8S_BASE / "reservations" / "business-template.yaml").read_text()) if d
+    )
+    business_args = {a["name"]: a.get("value") for a in business["spec"]["args"]}
     spec = rollout_spec(service)
     assert spec["steps"] == [*weights, 100]
     assert spec["step_seconds"] == 30
+    # flights has no reservations business signal; reservations and the gateway are gated on it (ADR 114).
+    assert spec["business_gates"] is (service != "flights")
     assert spec["thresholds"] == {
         "max_error_rate": float(args["max-error-rate"]),
         "max_error_rate_increase": float(args["max-error-rate-increase"]),
         "max_latency_ratio": float(args["max-latency-ratio"]),
         "min_requests": int(args["min-requests"]),
+        **(
+            {"max_refused_free_rate": float(business_args["max-refused-free-rate"])}
+            if service != "flights"
+            else {}
+        ),
     }
 
 
