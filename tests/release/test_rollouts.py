@@ -1,6 +1,7 @@
 """Real rollouts on this machine (pytest -m rollout): the same `python -m deploy …` users run, against
 server processes — a gateway routing by its routes file, flights versions beside each other — while a
-steady client load goes through the gateway and every response is counted.
+steady client load goes through the gateway and every response is counted: flight lookups, and unretried
+writes (a reserve of a free seat, then its release; no Idempotency-Key, so no retry hides a failure).
 
 The scenarios build on each other in file order, as releases do: v1 live → canary v2 promoted → canary
 v3 (bad build: 30 % errors) rolled back → blue-green v4 → rollback to v2 → canary v5 (slow build) rolled
@@ -92,6 +93,8 @@ class Load:
 
     def start(self) -> Load:
         self._stop.clear()
+        with self._lock:
+            self.writes_seen.clear()
         self._workers = [
             threading.Thread(target=self._run, args=(index,), daemon=True) for index in range(self.threads)
         ]
@@ -188,7 +191,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         s["seat"] for c in chart["cabins"] for r in c["rows"] for s in r["seats"] if s["status"] == "free"
     ]
     assert len(free) > 20, chart
-    stack.load = Load(url=gateway.url, token=token, flight_id=flight_id, seats=free)
+    # Every scenario's load includes unretried writes: what a client sees of a release is reads and writes.
+    stack.load = Load(url=gateway.url, token=token, writes=True, flight_id=flight_id, seats=free)
     try:
         yield stack
     finally:
@@ -202,6 +206,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
                          "--service", service, "--release", release],
                         cwd=ROOT, env=env, capture_output=True, check=False,
                     )  # fmt: skip
+
+
+def assert_writes_all_succeeded(load: Load) -> None:
+    """The load's unretried reserves and releases all went through (no retry hid a failure)."""
+    writes = load.writes_seen
+    print("writes:", dict(writes))
+    assert writes["reserve:201"] > 10, writes
+    assert set(writes) == {"reserve:201", "release:204"}, writes
+    assert writes["release:204"] == writes["reserve:201"]
 
 
 def live_release_of(stack: Stack) -> str:
@@ -247,6 +260,7 @@ def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack, 
     assert counts["ok"] > 100
     assert counts["5xx"] == 0
     assert not [kind for kind in counts if kind.startswith("conn:")]
+    assert_writes_all_succeeded(stack.load)
 
 
 def test_b_canary_of_a_bad_build_is_rolled_back_at_the_first_step(stack: Stack, tmp_path: Path) -> None:
@@ -353,6 +367,7 @@ def test_b2_ctrl_c_mid_canary_leaves_stable_at_100_and_no_process_behind(
     assert decision["evidence"]["reason"] == "interrupted (Ctrl-C)"
     assert counts["ok"] > 20
     assert sum(counts.values()) == counts["ok"], "clients saw a failed request"
+    assert_writes_all_succeeded(stack.load)
 
 
 def test_c_blue_green_switch_loses_no_request(stack: Stack) -> None:
@@ -378,6 +393,7 @@ def test_c_blue_green_switch_loses_no_request(stack: Stack) -> None:
     assert counts["5xx"] == 0
     assert not [kind for kind in counts if kind.startswith("conn:")]
     assert set(counts) == {"ok"}
+    assert_writes_all_succeeded(stack.load)
 
 
 def test_d_rollback_restores_the_previous_version(stack: Stack) -> None:
@@ -398,6 +414,7 @@ def test_d_rollback_restores_the_previous_version(stack: Stack) -> None:
     assert live_release_of(stack) == "v2"
     assert counts["5xx"] == 0
     assert not [kind for kind in counts if kind.startswith("conn:")]
+    assert_writes_all_succeeded(stack.load)
 
 
 def test_e_canary_of_a_slow_build_is_rolled_back_on_latency(stack: Stack) -> None:
@@ -424,6 +441,7 @@ def test_e_canary_of_a_slow_build_is_rolled_back_on_latency(stack: Stack) -> Non
     assert step["canary_figures"]["p95_ms"] >= 300
     assert any("p95" in reason and "> max 250 ms" in reason for reason in step["reasons"])
     assert counts["5xx"] == 0
+    assert_writes_all_succeeded(stack.load)
     assert live_release_of(stack) == "v2"
 
 
@@ -439,8 +457,6 @@ def test_f_canary_of_a_reservations_build_refusing_free_seats_is_rolled_back_on_
         tmp_path, "reservations", weights=[20, 50], pause="6s", analysis_args={"min-requests": "10"}
     )
     stack.load.results.clear()
-    stack.load.writes_seen.clear()
-    stack.load.writes = True
     stack.load.start()
     try:
         result = stack.deploy(
@@ -449,7 +465,6 @@ def test_f_canary_of_a_reservations_build_refusing_free_seats_is_rolled_back_on_
         )  # fmt: skip
     finally:
         stack.load.stop()
-        stack.load.writes = False
     counts = stack.load.counts()
     print("canary r2 (wrong 403) client counts:", dict(counts))
     assert result.returncode != 0
