@@ -1,4 +1,7 @@
 # Skyway developer workflow. On a fresh machine: `make run` (everything up) and `make test`.
+# Two install levels (scripts/bootstrap.sh, docs/adr/0105): `install` is what serving needs and all
+# `make run` pulls; `install-dev` adds the test and release tooling, and every target that needs it
+# depends on it.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -12,25 +15,33 @@ export DEBUG ?= 1
 # No DJANGO_SETTINGS_MODULE here: manage.py defaults to settings.platform, and pytest must keep its
 # settings.test (pytest-django lets the environment override pyproject's setting).
 
-.PHONY: help install run run-split stop test test-mysql lint format schema diagrams shell migrate seed \
+.PHONY: help install install-dev run run-split stop test test-fast test-mysql lint format schema diagrams shell migrate seed \
         serve-flights serve-reservations serve-gateway bench faults rollout terraform-check clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/bootstrap.sh
-	./scripts/bootstrap.sh
+$(VENV)/.installed-runtime: requirements.txt scripts/bootstrap.sh
+	VENV=$(VENV) ./scripts/bootstrap.sh runtime
 
-install: $(VENV)/.installed  ## system packages (if missing) + virtualenv
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt scripts/bootstrap.sh
+	VENV=$(VENV) ./scripts/bootstrap.sh dev
+
+install: $(VENV)/.installed-runtime  ## runtime only: system libraries (if missing) + virtualenv with requirements.txt
+
+install-dev: $(VENV)/.installed-dev  ## install + test/release tools: requirements-dev.txt, chromium, wrk, .venv-checkov
 
 migrate: install  ## migrate every context's database
+	@echo "==> migrating every context's database"
 	$(PY) manage.py migrate_contexts
 
 seed: migrate  ## seed flights (idempotent), the demo customers and the staff user (DEBUG only)
+	@echo "==> seeding flights, demo customers and the staff user"
 	$(PY) manage.py seed_flights
-	@if $(PY) manage.py help seed_demo_customers >/dev/null 2>&1; then $(PY) manage.py seed_demo_customers; fi
+	$(PY) manage.py seed_demo_customers
 
 run: seed  ## the whole platform in one process on $(HOST):$(PORT)
+	@echo "==> starting the embedded Redis"
 	@$(PY) manage.py embedded_redis start >/dev/null 2>&1 || true
 	@echo ""
 	@echo "Skyway platform on http://$(HOST):$(PORT)"
@@ -46,7 +57,7 @@ run: seed  ## the whole platform in one process on $(HOST):$(PORT)
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-run-split: install  ## flights, reservations and gateway as three processes (Procfile, honcho); Ctrl-C stops all
+run-split: install-dev  ## flights, reservations and gateway as three processes (Procfile, honcho: a dev tool); Ctrl-C stops all
 	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py migrate_contexts
 	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py seed_flights
 	DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py migrate_contexts
@@ -78,21 +89,21 @@ serve-gateway: install  ## only the gateway deployable on $(PORT) (set FLIGHTS_U
 	@# the launcher's gateway sizing: one worker, 16 threads (breakers and metrics per process, docs/adr/0035)
 	$(PY) -m skyway.serve --settings settings.gateway --host $(HOST) --port $(PORT)
 
-test: install  ## the whole suite on embedded defaults (SQLite, embedded Redis): no servers needed
+test: install-dev  ## the whole suite on embedded defaults (SQLite, embedded Redis): no servers needed
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest
 
-test-mysql: install  ## the SQL/Redis-sensitive suites against MariaDB and Redis on 127.0.0.1
+test-mysql: install-dev  ## the SQL/Redis-sensitive suites against MariaDB and Redis on 127.0.0.1
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE FLIGHTS_DATABASE_URL=$${FLIGHTS_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_flights} \
 		GATEWAY_DATABASE_URL=$${GATEWAY_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_gateway} \
 		REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/13} REDIS_KEY_PREFIX=skyway-ci: \
 		$(VENV)/bin/pytest -m 'not browser and not rollout and not faults' \
 		tests/platform tests/flights tests/reservations tests/gateway tests/security tests/contract
 
-lint: install  ## ruff lint + format check
+lint: install-dev  ## ruff lint + format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: install  ## ruff format + autofix
+format: install-dev  ## ruff format + autofix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
@@ -110,16 +121,16 @@ diagrams:  ## render docs/design/*.puml to SVG (needs Debian's plantuml and grap
 shell: install  ## Django shell on the platform settings
 	$(PY) manage.py shell
 
-bench: install  ## load, contention and latency figures on the split deployment (bounded, loopback only)
+bench: install-dev  ## load, contention and latency figures on the split deployment (bounded, loopback only)
 	env -u DEBUG $(PY) bench/run_all.py
 
-faults: install  ## fault runs under load: kill services, stop Redis, slow upstreams
+faults: install-dev  ## fault runs under load: kill services, stop Redis, slow upstreams
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest -m faults tests/faults
 
-rollout: install  ## canary / blue-green / rollback against real local processes
+rollout: install-dev  ## canary / blue-green / rollback against real local processes
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest -m rollout
 
-terraform-check: install  ## terraform fmt -check and checkov over terraform/ (offline; plan/apply need AWS)
+terraform-check: install-dev  ## terraform fmt -check and checkov over terraform/ (offline; plan/apply need AWS)
 	terraform fmt -check -recursive terraform
 	.venv-checkov/bin/checkov -d terraform --framework terraform --quiet --compact
 
