@@ -8,12 +8,18 @@ os.environ.setdefault("SERVICE_TOKENS", "test-only-service-token-0123456789abcde
 os.environ.setdefault("SECURE_TRANSPORT", "0")
 # One state directory (embedded Redis socket, files) per test run, so concurrent runs never share a
 # server; set in the environment so the gunicorn processes an e2e test starts find the same one.
-os.environ.setdefault(
-    "SKYWAY_VAR_DIR",
-    os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test", f"run-{os.getpid()}"),
-)
+# Each pytest-xdist worker is a run of its own (its tests flush its Redis, its teardown removes its
+# directory), but it inherits the controller's environment, SKYWAY_VAR_DIR included: a worker that
+# finds a directory not stamped with its own id takes its own (docs/adr/0106). Processes a worker
+# starts inherit both variables and keep the worker's directory.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if "SKYWAY_VAR_DIR" not in os.environ or os.environ.get("SKYWAY_TEST_RUN_OWNER", _worker) != _worker:
+    os.environ["SKYWAY_VAR_DIR"] = os.path.join(
+        os.path.dirname(os.path.dirname(__file__)), "var", "test", f"run-{os.getpid()}"
+    )
+    os.environ["SKYWAY_TEST_RUN_OWNER"] = _worker
 
-from .platform import *  # noqa: F403
+from .platform import *  # noqa: E402, F403
 
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

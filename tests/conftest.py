@@ -13,6 +13,47 @@ from skyway import embedded_redis
 from skyway.procs import pid_alive
 from tests.support.internal import internal_client
 
+# Fixtures of the suite's own conftests and modules (not pytest-django's) whose scope outlives a test:
+# a live deployment, a browser, a rendered manifest set. Tests sharing one run on one xdist worker.
+_SHARED_SCOPES = ("session", "package", "module")
+
+
+def xdist_group_of(item: pytest.Item) -> str | None:
+    """The xdist group a test belongs to: where its widest shared fixture is defined, or None.
+
+    With `--dist loadgroup` (make test) every test of a group runs on the same worker, so a
+    session-scoped stack (tests/e2e, tests/fuzz, tests/browser) or a module-scoped server starts once
+    per run, as it does without xdist, instead of once per worker. Tests without one spread freely.
+    """
+    best: tuple[int, str] | None = None
+    for defs in item._fixtureinfo.name2fixturedefs.values():
+        for fixturedef in defs:
+            baseid = fixturedef.baseid or ""
+            if fixturedef.scope not in _SHARED_SCOPES or not baseid.startswith("tests/"):
+                continue  # plugins' fixtures (pytest-django's database setup) and the root conftest's
+            rank = _SHARED_SCOPES.index(fixturedef.scope)
+            if best is None or rank < best[0]:
+                best = (rank, baseid)
+    return None if best is None else best[1]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        group = xdist_group_of(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under xdist the controller runs no test, yet importing settings.test gave it a run directory."""
+    controller = getattr(session.config, "workerinput", None) is None
+    if (
+        controller
+        and getattr(session.config.option, "numprocesses", None)
+        and settings.VAR_DIR.name.startswith("run-")
+    ):
+        shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_embedded_redis_at_exit(tmp_path_factory):
