@@ -10,6 +10,11 @@ PORT ?= 8000
 FLIGHTS_PORT ?= 8001
 RESERVATIONS_PORT ?= 8002
 WEB_WORKERS ?= 2
+# pytest-xdist for make test / test-fast: tests sharing a module- or session-scoped fixture (a live
+# stack, a browser) form one group and run on one worker (tests/conftest.py, docs/adr/0106).
+# TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 # The developer's machine runs the dev settings; deployments set DEBUG=0 and a SECRET_KEY.
 export DEBUG ?= 1
 # No DJANGO_SETTINGS_MODULE here: manage.py defaults to settings.platform, and pytest must keep its
@@ -89,8 +94,12 @@ serve-gateway: install  ## only the gateway deployable on $(PORT) (set FLIGHTS_U
 	@# the launcher's gateway sizing: one worker, 16 threads (breakers and metrics per process, docs/adr/0035)
 	$(PY) -m skyway.serve --settings settings.gateway --host $(HOST) --port $(PORT)
 
-test: install-dev  ## the whole suite on embedded defaults (SQLite, embedded Redis): no servers needed
-	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest
+test: install-dev  ## the whole suite on embedded defaults (SQLite, embedded Redis), on $(TEST_WORKERS) xdist workers
+	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(XDIST)
+
+test-fast: install-dev  ## unit tests only: no live processes (e2e, browser, fuzz, CLIs, ansible), about a minute
+	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(XDIST) -m 'not live and not rollout and not faults' \
+		--ignore=tests/e2e --ignore=tests/fuzz --ignore=tests/browser --ignore=tests/faults
 
 test-mysql: install-dev  ## the SQL/Redis-sensitive suites against MariaDB and Redis on 127.0.0.1
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE FLIGHTS_DATABASE_URL=$${FLIGHTS_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_flights} \

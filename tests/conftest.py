@@ -39,6 +39,11 @@ def xdist_group_of(item: pytest.Item) -> str | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
+        # e2e and browser tests start processes too: `-m 'not live'` (make test-fast) leaves them out
+        if item.get_closest_marker("live") is None and (
+            item.get_closest_marker("e2e") or item.get_closest_marker("browser")
+        ):
+            item.add_marker(pytest.mark.live)
         group = xdist_group_of(item)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))

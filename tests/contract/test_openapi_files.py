@@ -12,6 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYABLES = ("flights", "reservations", "gateway")
 

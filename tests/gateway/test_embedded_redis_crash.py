@@ -15,7 +15,7 @@ from skyway.procs import pid_alive
 from tests.gateway.conftest import GATEWAY_DBS
 from tests.gateway.test_api import reserve
 
-pytestmark = pytest.mark.django_db(databases=GATEWAY_DBS)
+pytestmark = [pytest.mark.django_db(databases=GATEWAY_DBS), pytest.mark.live]
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTEXTS = ("flights", "reservations", "gateway")
 PROBE_TOKEN = "probe-service-token-0123456789abcdef"

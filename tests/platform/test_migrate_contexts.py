@@ -5,8 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.faults.deployment import private_env
 from tests.support.live import run_manage
+
+pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
 
 
 def test_the_flights_deployable_alone_runs_on_the_platforms_database_file(tmp_path: Path) -> None:

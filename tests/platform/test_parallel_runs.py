@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -15,18 +16,22 @@ def _var_dir_of_settings_test(**env: str) -> str:
     """SKYWAY_VAR_DIR as a fresh process that imports settings.test sees it (and exports it)."""
     base = {k: v for k, v in os.environ.items() if k not in {"SKYWAY_VAR_DIR", "SKYWAY_TEST_RUN_OWNER"}}
     base.pop("PYTEST_XDIST_WORKER", None)
-    done = subprocess.run(
+    with subprocess.Popen(
         [sys.executable, "-c", "import os, settings.test; print(os.environ['SKYWAY_VAR_DIR'])"],
         cwd=ROOT,
         env={**base, **env},
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.strip()
+    ) as proc:
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    var_dir = out.strip()
+    if os.path.basename(var_dir) == f"run-{proc.pid}":  # the probe's own run directory: leave no trace
+        shutil.rmtree(var_dir, ignore_errors=True)
+    return var_dir
 
 
+@pytest.mark.live  # a python subprocess imports settings.test
 def test_an_xdist_worker_does_not_share_the_controllers_run_directory() -> None:
     # The controller imported settings.test first and exported its directory; the worker inherits it.
     controller_dir = _var_dir_of_settings_test()
@@ -37,16 +42,18 @@ def test_an_xdist_worker_does_not_share_the_controllers_run_directory() -> None:
     assert os.path.basename(worker_dir).startswith("run-")
 
 
-def test_processes_a_worker_starts_keep_the_workers_directory() -> None:
-    worker_dir = str(ROOT / "var" / "test" / "run-4242")
+@pytest.mark.live  # a python subprocess imports settings.test
+def test_processes_a_worker_starts_keep_the_workers_directory(tmp_path) -> None:
+    worker_dir = str(tmp_path / "run-4242")
     child = _var_dir_of_settings_test(
         SKYWAY_VAR_DIR=worker_dir, SKYWAY_TEST_RUN_OWNER="gw1", PYTEST_XDIST_WORKER="gw1"
     )
     assert child == worker_dir
 
 
-def test_a_directory_given_outside_xdist_is_kept() -> None:
-    assert _var_dir_of_settings_test(SKYWAY_VAR_DIR="/tmp/skyway-given") == "/tmp/skyway-given"
+@pytest.mark.live  # a python subprocess imports settings.test
+def test_a_directory_given_outside_xdist_is_kept(tmp_path) -> None:
+    assert _var_dir_of_settings_test(SKYWAY_VAR_DIR=str(tmp_path)) == str(tmp_path)
 
 
 def test_free_port_stays_in_skyway_test_ports(monkeypatch: pytest.MonkeyPatch) -> None:

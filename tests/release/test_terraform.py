@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
+
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = ROOT / "terraform"
 ENVIRONMENT = TERRAFORM_DIR / "environments" / "production"

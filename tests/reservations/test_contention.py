@@ -19,6 +19,8 @@ from django.conf import settings
 from tests.reservations.conftest import key, stream_events
 from tests.support.live import SERVICE_HEADERS, base_env, start_service
 
+pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
+
 REQUESTS = 2000
 IN_FLIGHT = 64  # concurrent requests at any moment (httpcore's pool slows down with thousands queued)
 SEATS = [f"{row}{letter}" for row in range(1, 18) for letter in "ABCDEF"][:100]

@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.live import ROOT, base_env, run_manage
 
+pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
+
 SCRIPT = ROOT / "scripts" / "check_deploy.sh"
 # The ADR's whole list: internal deployables speak plain HTTP in the cluster (W008), and reservations has
 # no cookie for CSRF to protect (W003). The public ones silence nothing.

@@ -19,6 +19,8 @@ from tests.support.customers import customer_client
 from tests.support.internal import service_headers
 from tests.support.live import LiveService, run_manage, start_service
 
+pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
+
 RATE = 10
 
 
