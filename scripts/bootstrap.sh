@@ -58,7 +58,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 if [ "$LEVEL" = runtime ]; then
-  step "installing runtime requirements (requirements.txt: Django, DRF, redis, mysqlclient, gunicorn…) into $VENV"
+  step "installing runtime requirements (requirements.txt: Django, DRF, redis, mysqlclient, granian…) into $VENV"
   pip_install "$VENV" -r requirements.txt
   touch "$VENV/.installed-runtime"
   step "runtime ready; test and release tools come with \`make install-dev\` (or \`make test\`)"

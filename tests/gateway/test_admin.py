@@ -30,6 +30,7 @@ def test_seeding_in_debug_creates_a_staff_user_beside_the_demo_customers():
     assert authenticate(username="alice", password="skyway-demo").is_staff is False
 
 
+@pytest.mark.live  # a manage.py subprocess
 def test_manage_py_outside_debug_says_exactly_what_to_set_without_a_traceback():
     env = {k: v for k, v in base_env().items() if k not in {"SECRET_KEY", "SERVICE_TOKENS"}}
     result = subprocess.run(

@@ -21,6 +21,8 @@ import pytest
 
 from tests.support.live import LiveService, base_env, free_port, run_manage
 
+pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
+
 SLOW_CLIENTS = 50
 # Blank credentials: refused by validation (400) without a password hash, so 50 answers come quickly.
 BODY = json.dumps({"username": "", "password": ""}).ljust(1000).encode()

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-# free_port is this module's own (SKYWAY_TEST_PORTS), not skyway.serve's: every port a test binds goes through it
+# free_port is this module's own (SKYWAY_TEST_PORTS), not skyway.serve's: the ports tests choose stay in range
 from skyway.serve import ROOT, ServerProcess
 from skyway.split import manage
 
