@@ -87,6 +87,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.live  # starts a server or manage.py subprocess
 def test_runserver_prints_the_reloader_line_once_and_one_line_per_request(tmp_path):
     port = _free_port()
     env = {
@@ -141,6 +142,7 @@ Client().get("/ping", HTTP_HOST="localhost", HTTP_X_REQUEST_ID="probe-42")
 """
 
 
+@pytest.mark.live  # starts a server or manage.py subprocess
 @pytest.mark.parametrize("deployable", ["flights", "reservations", "gateway", "platform"])
 def test_every_deployable_writes_a_json_access_line_with_the_request_id_in_production(deployable, tmp_path):
     env = {
@@ -168,6 +170,7 @@ logging.getLogger("_granian").info("Starting granian (main PID: 1)")
 """
 
 
+@pytest.mark.live  # starts a server or manage.py subprocess
 def test_the_servers_own_lines_use_the_same_formatter_and_its_access_log_stays_off(tmp_path):
     from skyway.serve import LOG_CONFIG, server_command
 
