@@ -98,6 +98,8 @@ def test_runserver_prints_the_reloader_line_once_and_one_line_per_request(tmp_pa
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("SKYWAY_ENV", None)
+    for name in ("FLIGHTS_DATABASE_URL", "GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX"):
+        env.pop(name, None)  # its own SQLite file under tmp_path, whatever datastores CI points the suite at
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
         cwd=ROOT,
