@@ -251,20 +251,9 @@ class ReservationView(ReservationsAPIView):
             409: OpenApiResponse(
                 s.ReservationErrorSerializer,
                 description=(
-                    "`error` tells which: `Conflict`, with `operation`, the customer holds the seat but not "
-                    "through it; `Seat Limit Reached`, the customer already holds the most seats one "
-                    "customer may hold on this flight."
+                    "`Conflict`: a release naming an `operation` of a seat the customer holds, but not "
+                    "through that operation (nothing is released)."
                 ),
-                examples=[
-                    OpenApiExample(
-                        "seat limit reached",
-                        value={
-                            "error": "Seat Limit Reached",
-                            "description": "A customer may hold at most 9 seats on one flight; "
-                            "cancel one to reserve another",
-                        },
-                    )
-                ],
             ),
             **ERRORS,
         },
