@@ -20,7 +20,7 @@ export DEBUG ?= 1
 # No DJANGO_SETTINGS_MODULE here: manage.py defaults to settings.platform, and pytest must keep its
 # settings.test (pytest-django lets the environment override pyproject's setting).
 
-.PHONY: help install install-dev run run-split stop test test-fast test-mysql lint format schema diagrams shell migrate seed \
+.PHONY: help install install-dev run run-split stop test test-fast test-mysql test-cluster lint format schema diagrams shell migrate seed \
         serve-flights serve-reservations serve-gateway bench faults rollout terraform-check clean
 
 help:  ## list targets
@@ -98,15 +98,30 @@ test: install-dev  ## the whole suite on embedded defaults (SQLite, embedded Red
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(XDIST)
 
 test-fast: install-dev  ## unit tests only: no live processes (e2e, browser, fuzz, CLIs, ansible), about a minute
-	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(XDIST) -m 'not live and not rollout and not faults' \
+	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(XDIST) -m 'not live and not rollout and not faults and not cluster' \
 		--ignore=tests/e2e --ignore=tests/fuzz --ignore=tests/browser --ignore=tests/faults
 
 test-mysql: install-dev  ## the SQL/Redis-sensitive suites against MariaDB and Redis on 127.0.0.1
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE FLIGHTS_DATABASE_URL=$${FLIGHTS_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_flights} \
 		GATEWAY_DATABASE_URL=$${GATEWAY_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_gateway} \
 		REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/13} REDIS_KEY_PREFIX=skyway-ci: \
-		$(VENV)/bin/pytest -m 'not browser and not rollout and not faults' \
+		$(VENV)/bin/pytest -m 'not browser and not rollout and not faults and not cluster' \
 		tests/platform tests/flights tests/reservations tests/gateway tests/security tests/contract
+
+# A local Redis Cluster (3 masters + 1 replica each, Debian's redis-server) on loopback ports: client and
+# cluster-bus ports both come from this range (tests/support/redis_cluster.py, docs/adr/0138).
+REDIS_CLUSTER_DIR ?= var/redis-cluster
+REDIS_CLUSTER_PORTS ?= $(or $(SKYWAY_TEST_PORTS),30000-30099)
+CLUSTER_CLI = env -u DJANGO_SETTINGS_MODULE $(PY) -m tests.support.redis_cluster
+
+test-cluster: install-dev  ## reservations, gateway and contract suites + tests/cluster on a local Redis Cluster it starts (and stops, even on failure)
+	@url=$$($(CLUSTER_CLI) start --dir $(REDIS_CLUSTER_DIR) --ports $(REDIS_CLUSTER_PORTS)) || exit 1; \
+	trap '$(CLUSTER_CLI) stop --dir $(REDIS_CLUSTER_DIR)' EXIT; \
+	echo "==> Redis Cluster at $$url"; \
+	env -u DEBUG -u DJANGO_SETTINGS_MODULE REDIS_URL=$$url REDIS_KEY_PREFIX=skyway-ci: \
+		SKYWAY_REDIS_CLUSTER_DIR=$(abspath $(REDIS_CLUSTER_DIR)) \
+		$(VENV)/bin/pytest -m 'not browser and not rollout and not faults' \
+		tests/reservations tests/gateway tests/contract tests/cluster
 
 lint: install-dev  ## ruff lint + format check
 	$(VENV)/bin/ruff check .

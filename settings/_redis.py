@@ -4,17 +4,24 @@ from pathlib import Path
 
 from skyway.embedded_redis import url_for
 from skyway.env import env_float, env_str
+from skyway.redis_cluster import is_cluster_url
 
 # The embedded server's db for login counts (reservations use db 0), so the two never mix.
 LOGIN_EMBEDDED_DB = 1
 
 
-def _redis_cache(location: str, **extra) -> dict:
+def redis_cache(location: str, **extra) -> dict:
+    """A django-redis cache on `location`: one server, or a cluster (redis+cluster://, docs/adr/0138)."""
+    client_class = (
+        "skyway.redis_cluster.ClusterClient"
+        if is_cluster_url(location)
+        else "django_redis.client.DefaultClient"
+    )
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": location,
         "OPTIONS": {
-            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "CLIENT_CLASS": client_class,
             "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT", 1.0),
             "SOCKET_TIMEOUT": env_float("REDIS_TIMEOUT", 1.0),
             "CONNECTION_POOL_KWARGS": {"max_connections": 64, "health_check_interval": 30},
@@ -24,7 +31,7 @@ def _redis_cache(location: str, **extra) -> dict:
 
 
 def reservations_cache(redis_url: str | None, embedded_dir) -> dict:
-    return _redis_cache(redis_url or url_for(embedded_dir))
+    return redis_cache(redis_url or url_for(embedded_dir))
 
 
 def login_embedded_dir(var_dir: Path) -> Path | None:
@@ -40,4 +47,4 @@ def login_cache(service_name: str, var_dir: Path) -> dict:
     """
     embedded = login_embedded_dir(var_dir)
     location = env_str("LOGIN_REDIS_URL") or env_str("REDIS_URL") or url_for(embedded, db=LOGIN_EMBEDDED_DB)
-    return _redis_cache(location, KEY_PREFIX=f"login:{service_name}")
+    return redis_cache(location, KEY_PREFIX=f"login:{service_name}")

@@ -1,0 +1,72 @@
+"""Fixtures of the Redis Cluster suite (marker `cluster`: `make test-cluster` runs it, the default -m leaves it out).
+
+`make test-cluster` starts one cluster for the whole run and names its directory in
+SKYWAY_REDIS_CLUSTER_DIR; `pytest -m cluster tests/cluster` alone starts its own on SKYWAY_TEST_PORTS.
+Tests that kill nodes start a private cluster (`private_cluster`), so the shared one keeps all six.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from settings._redis import redis_cache, reservations_cache
+from tests.support import redis_cluster
+from tests.support.redis_cluster import LocalCluster
+
+
+@pytest.fixture(scope="session")
+def shared_cluster(tmp_path_factory) -> Iterator[LocalCluster]:
+    directory = os.environ.get("SKYWAY_REDIS_CLUSTER_DIR")
+    if directory:
+        cluster = LocalCluster.load(directory)
+        cluster.wait_ok()
+        yield cluster
+        return
+    cluster = redis_cluster.start(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def private_cluster(tmp_path) -> Iterator[LocalCluster]:
+    """A cluster of this test's own, which it may break."""
+    cluster = redis_cluster.start(tmp_path / "redis-cluster")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def caches_on(cluster: LocalCluster, **options) -> dict:
+    """CACHES with the reservations and login caches on ``cluster`` (the cluster client)."""
+    reservations = reservations_cache(cluster.url, None)
+    reservations["OPTIONS"].update(options)
+    return {
+        **settings.CACHES,
+        "reservations": reservations,
+        "login": redis_cache(cluster.url, KEY_PREFIX="login:test"),
+    }
+
+
+def flush(cluster: LocalCluster) -> None:
+    for port in cluster.masters():
+        with cluster.node(port).client() as client:
+            client.flushdb()
+
+
+@pytest.fixture
+def on_cluster(shared_cluster) -> Iterator[LocalCluster]:
+    """The reservations and login caches point at the shared cluster, emptied before and after."""
+    flush(shared_cluster)
+    with override_settings(
+        CACHES=caches_on(shared_cluster), EMBEDDED_REDIS_DIR=None, LOGIN_EMBEDDED_REDIS_DIR=None
+    ):
+        yield shared_cluster
+    flush(shared_cluster)
