@@ -13,6 +13,7 @@ import http.client
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -276,4 +277,33 @@ def test_each_worker_writes_its_own_files_and_the_scrape_adds_them_up(gateway):
 
     assert status == 200
     assert per_worker == dict(served)
+    assert page_total(body) == sum(served.values())
+
+
+def wait_for(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.live
+def test_a_reload_keeps_what_the_replaced_workers_counted(gateway):
+    """SIGHUP replaces every worker; the instance's counters carry on (the canary analysis reads a
+    counter that goes down as a restart, and would count the step from zero)."""
+    served = pages_until_both_workers_served(gateway, at_least=10)
+    old_workers = _children(gateway.process.pid)
+
+    gateway.reload()
+
+    def replaced() -> bool:
+        workers = _children(gateway.process.pid)
+        return len(workers) == 2 and not workers & old_workers
+
+    assert wait_for(replaced), (old_workers, _children(gateway.process.pid))
+    status, body, worker = fresh_get(gateway, "/metrics", SERVICE_HEADERS)
+    assert status == 200
+    assert worker not in old_workers
     assert page_total(body) == sum(served.values())
