@@ -46,7 +46,8 @@ COPY --chown=root:root gateway ./gateway
 # RUN step (it lets settings load without a SECRET_KEY) and is not part of the image's environment.
 RUN DEBUG=1 python manage.py collectstatic --noinput \
     && python -m compileall -q /app
-# Code is owned by root and read-only for the app user; writable state goes to /tmp (an emptyDir in k8s).
+# Code is owned by root and read-only for the app user; writable state goes to /tmp (an emptyDir in k8s),
+# the launcher's Prometheus multiprocess directory included (/tmp/skyway/metrics/serve-<pid>, docs/adr/0123).
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

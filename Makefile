@@ -91,7 +91,7 @@ serve-reservations: install  ## only the reservations deployable on $(RESERVATIO
 
 serve-gateway: install  ## only the gateway deployable on $(PORT) (set FLIGHTS_URL, RESERVATIONS_URL)
 	DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py migrate_contexts
-	@# the launcher's gateway sizing: one worker, 16 threads (breakers and metrics per process, docs/adr/0035)
+	@# the launcher's gateway sizing: one worker, 16 threads (breakers per process; /metrics adds up workers, docs/adr/0123)
 	$(PY) -m skyway.serve --settings settings.gateway --host $(HOST) --port $(PORT)
 
 test: install-dev  ## the whole suite on embedded defaults (SQLite, embedded Redis), on $(TEST_WORKERS) xdist workers

@@ -6,8 +6,10 @@
 The Dockerfile's CMD, `make serve-*` and `make run-split` (the Procfile), the local rollout executor
 (deploy/localproc.py), the benches and the test fixtures all start a deployable through this module;
 every server flag lives here (docs/adr/0060). Environment: PORT, WEB_WORKERS, WEB_THREADS,
-WEB_GRACEFUL_TIMEOUT; flags given on the command line win. Everything else in the environment
-(DJANGO_SETTINGS_MODULE, SERVICE_TOKENS, database URLs…) passes through to the app untouched.
+WEB_GRACEFUL_TIMEOUT; flags given on the command line win. PROMETHEUS_MULTIPROC_DIR, when set, is
+the instance's private metrics directory (emptied at start; by default one under SKYWAY_VAR_DIR, see
+skyway.metrics and docs/adr/0123). Everything else in the environment (DJANGO_SETTINGS_MODULE,
+SERVICE_TOKENS, database URLs…) passes through to the app untouched.
 
 Why an ASGI front for a WSGI app: a WSGI server hands the socket to a thread as soon as the headers
 are in, and the thread then waits for the body; N slow-body clients hold N threads, and a 17th
@@ -36,13 +38,14 @@ from typing import Any
 
 from asgiref.wsgi import WsgiToAsgiInstance
 
-from skyway import raw_headers
+from skyway import metrics, raw_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_CONFIG = Path(__file__).resolve().parent / "granian-logging.json"
 DEFAULT_APP = "settings.wsgi:application"
-# Per-deployable sizing when neither a flag nor WEB_WORKERS/WEB_THREADS says otherwise. The gateway
-# runs ONE worker with threads: its breakers and upstream metrics are per process (docs/adr/0035).
+# Per-deployable sizing when neither a flag nor WEB_WORKERS/WEB_THREADS says otherwise. /metrics adds
+# up every worker (multiprocess mode, docs/adr/0123), so any deployable may run several; the gateway's
+# default stays one worker with threads (its circuit breakers and caches are per process, ADR 123).
 SIZING = {"settings.gateway": (1, 16)}
 DEFAULT_SIZING = (2, 4)
 GRACEFUL_TIMEOUT = 20  # seconds a stopping/reloading worker gets before it is killed
@@ -189,6 +192,7 @@ def load(target: str) -> Any:
 
 def asgi_application() -> BufferedWsgi:
     """granian's factory (run in every worker): the WSGI app the launcher named, behind the buffer."""
+    metrics.worker_started()
     return BufferedWsgi(load(os.environ.get(_APP_ENV, DEFAULT_APP)), int(os.environ.get(_THREADS_ENV, "4")))
 
 
@@ -227,7 +231,11 @@ def server_command(*, host: str, port: int, workers: int, graceful_timeout: floa
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse, export what the workers need and exec granian (same pid: signals reach the server)."""
+    """Parse, export what the workers need and exec granian (same pid: signals reach the server).
+
+    What the workers need: the WSGI app, their threads, and a fresh Prometheus multiprocess directory
+    (skyway.metrics), set before granian starts so every worker imports prometheus_client with it.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
     if "--" in argv:
@@ -266,6 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{_APP_ENV}={args.app} {_THREADS_ENV}={threads}", " ".join(command))
         return
     os.chdir(ROOT)
+    metrics.multiproc_dir_prepare(env, root=ROOT, pid=os.getpid())  # the pid granian keeps after exec
     os.execve(command[0], command, env)  # noqa: S606 - our own argv, no shell
 
 

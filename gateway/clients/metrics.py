@@ -1,7 +1,7 @@
 """Prometheus metrics of upstream calls, in the default registry (django-prometheus exports it at /metrics).
 
-The release engineer's canary analysis reads these per target. Counters are per process: the
-gateway therefore runs one server worker with threads (see skyway/serve.py's SIZING and ADR 0035).
+The release engineer's canary analysis reads these per target. Under the launcher they are the
+instance's totals whatever WEB_WORKERS is (Prometheus multiprocess mode, skyway.metrics, ADR 0123).
 """
 
 from __future__ import annotations
