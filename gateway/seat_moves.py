@@ -44,6 +44,7 @@ from gateway.errors import (
     UpstreamUnavailable,
 )
 from gateway.models import SeatMove
+from gateway.rules import flight_id_clean, seat_clean
 
 logger = logging.getLogger(__name__)
 State = SeatMove.State
@@ -203,10 +204,10 @@ def seat_move(
     resumes (or replays) the same saga.
     """
     from_flight_id, to_flight_id = (
-        services.flight_id_clean(from_flight_id),
-        services.flight_id_clean(to_flight_id),
+        flight_id_clean(from_flight_id),
+        flight_id_clean(to_flight_id),
     )
-    from_seat, to_seat = services.seat_clean(from_seat), services.seat_clean(to_seat)
+    from_seat, to_seat = seat_clean(from_seat), seat_clean(to_seat)
     if (from_flight_id, from_seat) == (to_flight_id, to_seat):
         raise InvalidInput("to_seat: must differ from from_seat.")
     saga = _start(
@@ -230,10 +231,10 @@ def seat_move_request(
 ) -> idempotency.Outcome:
     """`POST /api/reservations/move`: the saga under the Idempotency-Key protocol (200 + the move)."""
     from_flight_id, to_flight_id = (
-        services.flight_id_clean(from_flight_id),
-        services.flight_id_clean(to_flight_id),
+        flight_id_clean(from_flight_id),
+        flight_id_clean(to_flight_id),
     )
-    from_seat, to_seat = services.seat_clean(from_seat), services.seat_clean(to_seat)
+    from_seat, to_seat = seat_clean(from_seat), seat_clean(to_seat)
 
     def run() -> idempotency.Outcome:
         moved = seat_move(
