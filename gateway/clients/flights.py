@@ -122,11 +122,7 @@ class FlightsClient(UpstreamClient):
         return [self._flight(item) for item in body]
 
     def flight_get(self, flight_id: str) -> Flight:
-        response = self.request("GET", f"/flights/{quote(flight_id, safe='')}")
-        if response.status_code in {400, 404}:
-            raise FlightNotFound(f"No flight with id {flight_id}.")
-        if response.status_code >= 400:
-            raise UpstreamError(self.service, self.description_of(response))
+        response = self._flight_read(f"/flights/{quote(flight_id, safe='')}", flight_id)
         return self._flight(self.json_of(response))
 
     def flights_get_many(self, flight_ids: list[str]) -> dict[str, Flight | None]:
@@ -148,15 +144,20 @@ class FlightsClient(UpstreamClient):
             return None
 
     def seat_map_get(self, flight_id: str) -> SeatMap:
-        response = self.request("GET", f"/flights/{quote(flight_id, safe='')}/seat_map")
-        if response.status_code in {400, 404}:
-            raise FlightNotFound(f"No flight with id {flight_id}.")
-        if response.status_code >= 400:
-            raise UpstreamError(self.service, self.description_of(response))
+        response = self._flight_read(f"/flights/{quote(flight_id, safe='')}/seat_map", flight_id)
         body = self.json_of(response)
         if not isinstance(body, dict) or not isinstance(body.get("Cabin"), list):
             raise UpstreamError(self.service, "The flights service sent a seat map without cabins.")
         return body  # type: ignore[return-value]
+
+    def _flight_read(self, path: str, flight_id: str) -> Any:
+        """GET one flight's resource; an id flights does not know (or refuses) → FlightNotFound."""
+        response = self.request("GET", path)
+        if response.status_code in {400, 404}:
+            raise FlightNotFound(f"No flight with id {flight_id}.")
+        if response.status_code >= 400:
+            raise UpstreamError(self.service, self.description_of(response))
+        return response
 
     def _flight(self, item: Any) -> Flight:
         if not isinstance(item, dict) or any(key not in item for key in _FLIGHT_KEYS):
