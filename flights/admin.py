@@ -10,7 +10,6 @@ from django.contrib import admin
 from django.forms.fields import InvalidJSONInput
 
 from flights.models import AircraftLayout, Flight
-from flights.rules import FLIGHT_NO_RULE, IATA_RULE, is_flight_no
 from skyway.seat_map_picture import seat_map_picture_html
 
 
@@ -67,23 +66,16 @@ class FlightForm(forms.ModelForm):
         model = Flight
         fields = ["flight_no", "departure", "origin_code", "destination_code", "layout"]
 
+    # The rules themselves are the model fields' validators (flights.rules), run by the form on the
+    # normalised value; the form only normalises the case.
     def clean_flight_no(self) -> str:
-        value = self.cleaned_data["flight_no"]
-        if not is_flight_no(value):
-            raise forms.ValidationError(FLIGHT_NO_RULE)
-        return value.upper()
-
-    def _clean_iata(self, name: str) -> str:
-        value = self.cleaned_data[name]
-        if len(value) != 3 or not value.isascii() or not value.isalpha():
-            raise forms.ValidationError(IATA_RULE)
-        return value.upper()
+        return self.cleaned_data["flight_no"].upper()
 
     def clean_origin_code(self) -> str:
-        return self._clean_iata("origin_code")
+        return self.cleaned_data["origin_code"].upper()
 
     def clean_destination_code(self) -> str:
-        return self._clean_iata("destination_code")
+        return self.cleaned_data["destination_code"].upper()
 
 
 @admin.register(Flight)

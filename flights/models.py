@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from flights.errors import SeatMapInvalid
+from flights.rules import validate_flight_no, validate_iata
 from flights.seat_maps import seat_map_validate
 
 
@@ -39,10 +40,16 @@ class Flight(models.Model):
     """One departure: a flight number on a date and time, between two airports, with a layout."""
 
     flight_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    flight_no = models.CharField(max_length=12, help_text="Carrier code and number, e.g. AA2532.")
+    flight_no = models.CharField(
+        max_length=12, validators=[validate_flight_no], help_text="Carrier code and number, e.g. AA2532."
+    )
     departure = models.DateTimeField(help_text="Scheduled departure (stored in UTC).")
-    origin_code = models.CharField(max_length=3, help_text="IATA airport code, e.g. JFK.")
-    destination_code = models.CharField(max_length=3, help_text="IATA airport code, e.g. LAX.")
+    origin_code = models.CharField(
+        max_length=3, validators=[validate_iata], help_text="IATA airport code, e.g. JFK."
+    )
+    destination_code = models.CharField(
+        max_length=3, validators=[validate_iata], help_text="IATA airport code, e.g. LAX."
+    )
     # PROTECT: a layout that still flies cannot vanish from under its flights' seat maps.
     layout = models.ForeignKey(AircraftLayout, on_delete=models.PROTECT, related_name="flights")
     created_at = models.DateTimeField(auto_now_add=True)

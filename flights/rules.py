@@ -1,9 +1,17 @@
-"""Formats the flights context accepts at every door (API input, services, admin)."""
+"""Formats the flights context accepts at every door: API input, services, the model's fields, the admin.
+
+This module is the one place each rule is written. The model fields carry the validators below, the
+API's serializers and the OpenAPI document use the patterns, services and selectors the normalisers.
+The gateway mirrors these rules in gateway/rules.py (it may not import this module), and
+tests/contract/test_input_rules_agree.py proves the two agree.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
+
+from django.core.exceptions import ValidationError
 
 from flights.errors import InvalidInput
 
@@ -22,10 +30,27 @@ IATA_RULE = "must be a 3-letter IATA airport code, e.g. JFK"
 
 _FLIGHT_NO = re.compile(FLIGHT_NO_PATTERN)
 _IATA = re.compile(IATA_PATTERN)
+_FLIGHT_ID = re.compile(FLIGHT_ID_SCHEMA_PATTERN)
 
 
 def is_flight_no(value: str) -> bool:
     return FLIGHT_NO_MIN_LENGTH <= len(value) <= FLIGHT_NO_MAX_LENGTH and bool(_FLIGHT_NO.fullmatch(value))
+
+
+def is_iata(value: str) -> bool:
+    return bool(_IATA.fullmatch(value))
+
+
+def validate_flight_no(value: object) -> None:
+    """Model-field validator (Flight.flight_no): the admin and full_clean() refuse with the rule."""
+    if not isinstance(value, str) or not is_flight_no(value):
+        raise ValidationError(FLIGHT_NO_RULE, code="invalid")
+
+
+def validate_iata(value: object) -> None:
+    """Model-field validator (Flight.origin_code, destination_code)."""
+    if not isinstance(value, str) or not is_iata(value):
+        raise ValidationError(IATA_RULE, code="invalid")
 
 
 def flight_no_normalize(value: str) -> str:
@@ -36,16 +61,16 @@ def flight_no_normalize(value: str) -> str:
 
 
 def iata_normalize(value: str, *, field: str) -> str:
-    if not isinstance(value, str) or not _IATA.fullmatch(value):
+    if not isinstance(value, str) or not is_iata(value):
         raise InvalidInput(f"{field}: {IATA_RULE}", fields={field: [IATA_RULE]})
     return value.upper()
 
 
 def flight_id_parse(value: str) -> uuid.UUID | None:
-    """A flight id in its canonical 36-character form, else None (no "urn:uuid:" or bare-hex spellings)."""
-    if not isinstance(value, str) or len(value) != 36:
+    """A flight id in its canonical 36-character form (FLIGHT_ID_SCHEMA_PATTERN), else None.
+
+    uuid.UUID alone would also take `urn:` + 32 hex digits or hyphens anywhere, in 36 characters.
+    """
+    if not isinstance(value, str) or _FLIGHT_ID.fullmatch(value) is None:
         return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
+    return uuid.UUID(value)

@@ -28,12 +28,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gateway.errors import GatewayError, IdempotencyKeyInFlight, IdempotencyKeyReused, InvalidInput
+from gateway.errors import GatewayError, IdempotencyKeyInFlight, IdempotencyKeyReused
 from gateway.models import IdempotencyKey
+from gateway.rules import idempotency_key_clean
 
 logger = logging.getLogger(__name__)
-
-MAX_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -59,13 +58,6 @@ def request_fingerprint(*, operation: str, **fields: Any) -> str:
     """sha256 of the operation's name and its cleaned input (what "the same body" means)."""
     canonical = json.dumps({"operation": operation, **fields}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def key_clean(value: str) -> str:
-    key = value.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput(f"Idempotency-Key: must be 1-{MAX_KEY_LENGTH} printable characters.")
-    return key
 
 
 def key_ttl() -> timedelta:
@@ -124,7 +116,7 @@ def idempotent_run(
             if exc.status_code >= 500:
                 raise
             return Outcome(exc.status_code, error=exc)
-    key = key_clean(key)
+    key = idempotency_key_clean(key)
     record = _claim(customer_id=customer_id, key=key, fingerprint=fingerprint)
     if isinstance(record, Outcome):
         return record

@@ -44,6 +44,7 @@ from gateway.errors import (
     UpstreamUnavailable,
 )
 from gateway.models import SeatMove
+from gateway.rules import flight_id_clean, seat_clean
 
 logger = logging.getLogger(__name__)
 State = SeatMove.State
@@ -87,6 +88,17 @@ def _source(saga: SeatMove) -> dict[str, str]:
 
 def _target(saga: SeatMove) -> dict[str, str]:
     return {"flight_id": saga.to_flight_id, "seat": saga.to_seat}
+
+
+_RETRY_TO_FINISH = "retry with the same Idempotency-Key to finish it."
+
+
+def _incomplete(
+    saga: SeatMove, detail: str, outage: UpstreamUnavailable, *, target_first: bool = False
+) -> SeatMoveIncomplete:
+    """A 503 of reservations mid-saga: the customer may hold both seats (named in that order), retry later."""
+    holds = [_target(saga), _source(saga)] if target_first else [_source(saga), _target(saga)]
+    return SeatMoveIncomplete("reservations", detail, retry_after=outage.retry_after, holds=holds)
 
 
 def _moved(saga: SeatMove) -> SeatMoved:
@@ -203,10 +215,10 @@ def seat_move(
     resumes (or replays) the same saga.
     """
     from_flight_id, to_flight_id = (
-        services.flight_id_clean(from_flight_id),
-        services.flight_id_clean(to_flight_id),
+        flight_id_clean(from_flight_id),
+        flight_id_clean(to_flight_id),
     )
-    from_seat, to_seat = services.seat_clean(from_seat), services.seat_clean(to_seat)
+    from_seat, to_seat = seat_clean(from_seat), seat_clean(to_seat)
     if (from_flight_id, from_seat) == (to_flight_id, to_seat):
         raise InvalidInput("to_seat: must differ from from_seat.")
     saga = _start(
@@ -230,10 +242,10 @@ def seat_move_request(
 ) -> idempotency.Outcome:
     """`POST /api/reservations/move`: the saga under the Idempotency-Key protocol (200 + the move)."""
     from_flight_id, to_flight_id = (
-        services.flight_id_clean(from_flight_id),
-        services.flight_id_clean(to_flight_id),
+        flight_id_clean(from_flight_id),
+        flight_id_clean(to_flight_id),
     )
-    from_seat, to_seat = services.seat_clean(from_seat), services.seat_clean(to_seat)
+    from_seat, to_seat = seat_clean(from_seat), seat_clean(to_seat)
 
     def run() -> idempotency.Outcome:
         moved = seat_move(
@@ -340,12 +352,9 @@ def _reserve_target(saga: SeatMove, reservations: clients.ReservationsClient, *,
     except UpstreamUnavailable as exc:
         # The reserve may still land: the saga stays here and a retry (or recovery) reserves again,
         # which is idempotent for this saga's token.
-        raise SeatMoveIncomplete(
-            "reservations",
-            f"The move could not be confirmed: you hold {saga.from_seat} and may also hold {saga.to_seat}; "
-            "retry with the same Idempotency-Key to finish it.",
-            retry_after=exc.retry_after,
-            holds=[_source(saga), _target(saga)],
+        detail = f"you hold {saga.from_seat} and may also hold {saga.to_seat}"
+        raise _incomplete(
+            saga, f"The move could not be confirmed: {detail}; {_RETRY_TO_FINISH}", exc
         ) from exc
     if not mine:
         # The customer got the target some other way meanwhile: it is not this saga's to move into.
@@ -375,12 +384,12 @@ def _release_source(saga: SeatMove, reservations: clients.ReservationsClient, *,
             still_held = None
         if still_held is None or (still_held and not live):
             # Unknown (or recovery, which only goes forward): keep the target rather than risk none.
-            raise SeatMoveIncomplete(
-                "reservations",
-                f"The move could not be confirmed: you hold {saga.to_seat} and may still hold "
-                f"{saga.from_seat}; retry with the same Idempotency-Key to finish it.",
-                retry_after=release_error.retry_after,
-                holds=[_target(saga), _source(saga)],
+            detail = f"you hold {saga.to_seat} and may still hold {saga.from_seat}"
+            raise _incomplete(
+                saga,
+                f"The move could not be confirmed: {detail}; {_RETRY_TO_FINISH}",
+                release_error,
+                target_first=True,
             ) from release_error
         if still_held:
             # The customer is waiting: undo now (503, compensated) rather than keep them in limbo.
@@ -409,13 +418,8 @@ def _compensate(saga: SeatMove, reservations: clients.ReservationsClient, *, liv
     except (ReservationNotFound, NotYourReservation):
         pass  # not (or no longer) the saga's: nothing to undo
     except UpstreamUnavailable as exc:
-        raise SeatMoveIncomplete(
-            "reservations",
-            f"The move failed and could not be undone yet: you hold both {saga.from_seat} and {saga.to_seat}; "
-            "it will be undone automatically.",
-            retry_after=exc.retry_after,
-            holds=[_source(saga), _target(saga)],
-        ) from exc
+        detail = f"you hold both {saga.from_seat} and {saga.to_seat}; it will be undone automatically"
+        raise _incomplete(saga, f"The move failed and could not be undone yet: {detail}.", exc) from exc
     _advance(saga, State.COMPENSATED)
 
 

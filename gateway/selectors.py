@@ -1,4 +1,8 @@
-"""The gateway's reads for operators (the admin): other contexts' data only through the clients."""
+"""The gateway's reads: flight search and the customer's seats (the API), seat holders (the admin).
+
+Other contexts' data only through the clients. The seat chart, a read with its own cache and
+fan-out, has its own module (seat_charts.py).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from django.contrib.auth import get_user_model
 
 from gateway import clients
 from gateway.clients.flights import Flight
+from gateway.rules import seat_sort_key
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,34 @@ class FlightSeatHolders:
         return {h.seat: h.username or f"customer {h.customer_id}" for h in self.holders}
 
 
-def _seat_sort_key(seat: str) -> tuple[int, str]:
+def flights_find(
+    *,
+    flight_no: str | None = None,
+    date: str | None = None,
+    origin_code: str | None = None,
+    destination_code: str | None = None,
+) -> list[Flight]:
+    return clients.flights().flights_search(
+        flight_no=flight_no, date=date, origin_code=origin_code, destination_code=destination_code
+    )
+
+
+def reservations_of_customer(*, customer_id: str) -> list[dict[str, Any]]:
+    """The customer's seats, each with its flight (fetched once per flight; null when it cannot be read)."""
+    held = clients.reservations().seats_by_customer(customer_id)
+    flights_by_id = clients.flights().flights_get_many(sorted({item["flight_id"] for item in held}))
+    return [
+        {
+            "flight_id": item["flight_id"],
+            "seat": item["seat_no"],
+            "flight": flights_by_id.get(item["flight_id"]),
+        }
+        for item in sorted(held, key=lambda item: (item["flight_id"], seat_sort_key(item["seat_no"])))
+    ]
+
+
+def _admin_sort_key(seat: str) -> tuple[int, str]:
+    # Holders come straight from reservations' store (any spelling it kept): never fail to sort.
     digits = "".join(ch for ch in seat if ch.isdigit())
     return (int(digits) if digits else 0, seat)
 
@@ -52,6 +84,6 @@ def flight_seat_holders(*, flight_id: str) -> FlightSeatHolders:
     }
     holders = sorted(
         (Holder(item["seat_no"], item["customer_id"], names.get(item["customer_id"])) for item in raw),
-        key=lambda h: _seat_sort_key(h.seat),
+        key=lambda h: _admin_sort_key(h.seat),
     )
     return FlightSeatHolders(flight=flight, seat_map=seat_map, holders=holders)

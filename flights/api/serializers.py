@@ -136,7 +136,7 @@ class IataField(serializers.RegexField):
             raise serializers.ValidationError(IATA_RULE) from exc
 
 
-class FlightListInputSerializer(serializers.Serializer):
+class FlightListInput(serializers.Serializer):
     flight_no = FlightNoField(required=False, help_text="Flight number, e.g. AA2532 (case-insensitive).")
     departure_date_time = DepartureField(
         required=False,
@@ -192,7 +192,7 @@ class FlightListInputSerializer(serializers.Serializer):
 # share one OpenAPI document: the gateway has its own FlightOutput, reservations its own Error.
 
 
-class FlightOutputSerializer(serializers.Serializer):
+class FlightOutput(serializers.Serializer):
     flight_id = serializers.UUIDField()
     flight_no = serializers.CharField()
     departure = serializers.DateTimeField(help_text="Scheduled departure, ISO 8601 in UTC.")
@@ -208,7 +208,7 @@ class FlightOutputSerializer(serializers.Serializer):
         ref_name = "FlightsFlight"
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorOutput(serializers.Serializer):
     error = serializers.CharField(help_text="Machine-readable error code.")
     description = serializers.CharField(help_text="What went wrong, for a person.")
     fields = serializers.DictField(
@@ -224,41 +224,41 @@ class ErrorSerializer(serializers.Serializer):
 # --- the seat map, described for the OpenAPI schema (responses are the stored, validated JSON) ---
 
 
-class _DetailSerializer(serializers.Serializer):
+class _DetailOutput(serializers.Serializer):
     content = serializers.CharField()
 
     class Meta:
         ref_name = "FlightsFacilityDetail"
 
 
-class _FacilitySerializer(serializers.Serializer):
-    Detail = _DetailSerializer()
+class _FacilityOutput(serializers.Serializer):
+    Detail = _DetailOutput()
 
     class Meta:
         ref_name = "FlightsFacility"
 
 
-class _SeatSerializer(serializers.Serializer):
+class _SeatOutput(serializers.Serializer):
     Number = serializers.CharField(help_text="Column letter; the seat id is RowNumber + Number, e.g. 12C.")
     premiumInd = serializers.BooleanField()
     exitRowInd = serializers.BooleanField()
     restrictedReclineInd = serializers.BooleanField()
     noInfantInd = serializers.BooleanField()
-    Facilities = _FacilitySerializer(many=True, required=False)
+    Facilities = _FacilityOutput(many=True, required=False)
 
     class Meta:
         ref_name = "FlightsSeat"
 
 
-class _RowSerializer(serializers.Serializer):
+class _RowOutput(serializers.Serializer):
     RowNumber = serializers.IntegerField()
-    Seat = _SeatSerializer(many=True)
+    Seat = _SeatOutput(many=True)
 
     class Meta:
         ref_name = "FlightsRow"
 
 
-class _ColumnSerializer(serializers.Serializer):
+class _ColumnOutput(serializers.Serializer):
     Column = serializers.CharField()
     Characteristics = serializers.ListField(child=serializers.CharField())
 
@@ -266,7 +266,7 @@ class _ColumnSerializer(serializers.Serializer):
         ref_name = "FlightsColumn"
 
 
-class _RowRangeSerializer(serializers.Serializer):
+class _RowRangeOutput(serializers.Serializer):
     firstRow = serializers.IntegerField()
     lastRow = serializers.IntegerField()
 
@@ -274,27 +274,27 @@ class _RowRangeSerializer(serializers.Serializer):
         ref_name = "FlightsRowRange"
 
 
-class _CabinClassSerializer(serializers.Serializer):
+class _CabinClassOutput(serializers.Serializer):
     CabinType = serializers.CharField()
 
     class Meta:
         ref_name = "FlightsCabinClass"
 
 
-class _CabinSerializer(serializers.Serializer):
+class _CabinOutput(serializers.Serializer):
     firstRow = serializers.IntegerField()
     lastRow = serializers.IntegerField()
-    Wing = _RowRangeSerializer(required=False)
-    CabinClass = _CabinClassSerializer()
-    Column = _ColumnSerializer(many=True)
-    Row = _RowSerializer(many=True)
+    Wing = _RowRangeOutput(required=False)
+    CabinClass = _CabinClassOutput()
+    Column = _ColumnOutput(many=True)
+    Row = _RowOutput(many=True)
 
     class Meta:
         ref_name = "FlightsCabin"
 
 
-class SeatMapSerializer(serializers.Serializer):
-    Cabin = _CabinSerializer(many=True)
+class SeatMapOutput(serializers.Serializer):
+    Cabin = _CabinOutput(many=True)
 
     class Meta:
         ref_name = "FlightsSeatMap"

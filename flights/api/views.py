@@ -10,16 +10,16 @@ from rest_framework.response import Response
 from flights import selectors
 from flights.api.base import FlightsApiView
 from flights.api.serializers import (
-    ErrorSerializer,
-    FlightListInputSerializer,
-    FlightOutputSerializer,
-    SeatMapSerializer,
+    ErrorOutput,
+    FlightListInput,
+    FlightOutput,
+    SeatMapOutput,
 )
 from flights.errors import InvalidInput
 from flights.rules import FLIGHT_ID_SCHEMA_PATTERN, FLIGHT_NO_SCHEMA_PATTERN, flight_id_parse
 
 _BAD_REQUEST = OpenApiResponse(
-    ErrorSerializer, description="Malformed input; the description names the parameter."
+    ErrorOutput, description="Malformed input; the description names the parameter."
 )
 _RETRY_AFTER = OpenApiParameter(
     "Retry-After",
@@ -38,9 +38,9 @@ _FLIGHT = {
     "aircraft_layout": "A321-16J156Y",
     "seat_count": 172,
 }
-_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such flight.")
+_NOT_FOUND = OpenApiResponse(ErrorOutput, description="No such flight.")
 _UNAVAILABLE = OpenApiResponse(
-    ErrorSerializer, description="The flights database is unreachable (Retry-After set)."
+    ErrorOutput, description="The flights database is unreachable (Retry-After set)."
 )
 
 
@@ -54,15 +54,15 @@ class FlightListApi(FlightsApiView):
             "by origin_code / destination_code / date. At least one filter is required; results are "
             f"ordered by departure and capped at {selectors.FLIGHT_FIND_LIMIT}. Unknown parameters are ignored."
         ),
-        parameters=[FlightListInputSerializer, _RETRY_AFTER],
-        responses={200: FlightOutputSerializer(many=True), 400: _BAD_REQUEST, 503: _UNAVAILABLE},
+        parameters=[FlightListInput, _RETRY_AFTER],
+        responses={200: FlightOutput(many=True), 400: _BAD_REQUEST, 503: _UNAVAILABLE},
         examples=[OpenApiExample("The book's flight", value=_FLIGHT, response_only=True)],
     )
     def get(self, request: Request) -> Response:
-        params = FlightListInputSerializer(data=request.query_params)
+        params = FlightListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         flights = selectors.flight_find(**params.selector_kwargs())
-        return Response(FlightOutputSerializer(flights, many=True).data)
+        return Response(FlightOutput(flights, many=True).data)
 
 
 class FlightDetailApi(FlightsApiView):
@@ -75,14 +75,14 @@ class FlightDetailApi(FlightsApiView):
             ),
             _RETRY_AFTER,
         ],
-        responses={200: FlightOutputSerializer, 400: _BAD_REQUEST, 404: _NOT_FOUND, 503: _UNAVAILABLE},
+        responses={200: FlightOutput, 400: _BAD_REQUEST, 404: _NOT_FOUND, 503: _UNAVAILABLE},
         examples=[OpenApiExample("The book's flight", value=_FLIGHT, response_only=True)],
     )
     def get(self, request: Request, flight_id: str) -> Response:
         parsed = flight_id_parse(flight_id)
         if parsed is None:
             raise InvalidInput("flight_id: must be a uuid such as 3f2b5c1e-8a47-4a0c-9a65-3e2f7d0d4c11")
-        return Response(FlightOutputSerializer(selectors.flight_get(flight_id=parsed)).data)
+        return Response(FlightOutput(selectors.flight_get(flight_id=parsed)).data)
 
 
 class SeatMapApi(FlightsApiView):
@@ -112,7 +112,7 @@ class SeatMapApi(FlightsApiView):
             ),
             _RETRY_AFTER,
         ],
-        responses={200: SeatMapSerializer, 400: _BAD_REQUEST, 404: _NOT_FOUND, 503: _UNAVAILABLE},
+        responses={200: SeatMapOutput, 400: _BAD_REQUEST, 404: _NOT_FOUND, 503: _UNAVAILABLE},
     )
     def get(self, request: Request, slot: str) -> Response:
         found = selectors.seat_map_for_slot(slot=slot)

@@ -8,7 +8,9 @@ from datetime import date
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-SEAT_HELP = "A seat id: row number and column letter, e.g. 12C."
+from gateway import rules
+
+SEAT_HELP = f"A seat id: {rules.SEAT_RULE}."
 
 
 class CredentialsInput(serializers.Serializer):
@@ -38,15 +40,36 @@ class AsciiDateField(serializers.DateField):
         return super().to_internal_value(value)
 
 
+class RuleField(serializers.RegexField):
+    """A string field checked by one of gateway.rules' mirrored patterns, with the rule as its one message."""
+
+    def __init__(self, pattern: str, rule: str, **kwargs: object) -> None:
+        messages = {"invalid": rule, "min_length": rule, "max_length": rule, "blank": rule}
+        super().__init__(pattern, error_messages=messages, **kwargs)
+
+    def run_validators(self, value: str) -> None:
+        # One clear message instead of one per failed validator (length and pattern).
+        try:
+            super().run_validators(value)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(self.error_messages["invalid"]) from exc
+
+
 class FlightSearchInput(serializers.Serializer):
-    # [0-9], not \d: \d also matches other scripts' digits.
-    flight_no = serializers.RegexField(
-        r"^[A-Za-z]{1,4}[0-9]{1,5}$", required=False, max_length=9, help_text="e.g. AA2532"
+    flight_no = RuleField(
+        rules.FLIGHT_NO_SCHEMA_PATTERN,
+        rules.FLIGHT_NO_RULE,
+        min_length=rules.FLIGHT_NO_MIN_LENGTH,
+        max_length=rules.FLIGHT_NO_MAX_LENGTH,
+        required=False,
+        help_text="e.g. AA2532",
     )
     date = AsciiDateField(required=False, help_text="departure date, YYYY-MM-DD")
-    origin_code = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="IATA code, e.g. JFK")
-    destination_code = serializers.RegexField(
-        r"^[A-Za-z]{3}$", required=False, help_text="IATA code, e.g. LAX"
+    origin_code = RuleField(
+        rules.IATA_PATTERN, rules.IATA_RULE, required=False, help_text="IATA code, e.g. JFK"
+    )
+    destination_code = RuleField(
+        rules.IATA_PATTERN, rules.IATA_RULE, required=False, help_text="IATA code, e.g. LAX"
     )
 
     def validate(self, attrs: dict) -> dict:

@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from gateway import seat_moves, services
+from gateway import seat_charts, seat_moves, selectors, services
 from gateway.api import schema as doc
 from gateway.api import serializers as s
 from gateway.api.base import (
@@ -206,7 +206,7 @@ class FlightListApi(GatewayApiView):
     def get(self, request: Request) -> Response:
         params = s.FlightSearchInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        return Response(services.flights_find(**params.search_kwargs()))
+        return Response(selectors.flights_find(**params.search_kwargs()))
 
 
 class SeatChartApi(GatewayApiView):
@@ -231,7 +231,7 @@ class SeatChartApi(GatewayApiView):
         examples=[doc.response_example("One row of a seat chart", doc.SEAT_CHART)],
     )
     def get(self, request: Request, flight_id: str) -> Response:
-        chart = services.seat_chart_build(flight_id=flight_id, customer_id=customer_id_of(request))
+        chart = seat_charts.seat_chart_build(flight_id=flight_id, customer_id=customer_id_of(request))
         return Response(chart.as_dict())
 
 
@@ -337,7 +337,7 @@ class MyReservationsApi(GatewayApiView):
         examples=[doc.response_example("One seat", doc.MY_RESERVATION)],
     )
     def get(self, request: Request) -> Response:
-        return Response(services.reservations_of_customer(customer_id=customer_id_of(request)))
+        return Response(selectors.reservations_of_customer(customer_id=customer_id_of(request)))
 
 
 class SeatMoveApi(GatewayApiView, InputFormMixin):

@@ -74,10 +74,7 @@ def all_clients() -> list[UpstreamClient]:
 
 
 def clients_reset() -> None:
-    """Forget every client (connections, breakers) and cached seat maps; rebuilt lazily from settings."""
-    from gateway.services import seat_maps  # late: services imports this module
-
-    seat_maps.clear()
+    """Forget every client (connections, breakers, the flights client's cached seat maps); rebuilt lazily."""
     with _lock:
         for client in _clients.values():
             client.close()

@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -48,6 +50,16 @@ DEFAULT_TARGET = "default"
 # business metrics count per target, as the upstream metrics do.
 TARGET_EXTENSION = "skyway_target"
 _POOL_SIZE = 64
+
+
+# Shared by every request: upstream reads that run side by side (the seat chart's two, a list's
+# flight details) run on it.
+_executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="gateway-fanout")
+
+
+def in_pool(fn: Callable[..., Any], *args: Any) -> Future:
+    """Run fn on the shared pool with this request's context (its request id and deadline travel along)."""
+    return _executor.submit(contextvars.copy_context().run, fn, *args)
 
 
 class _NoCookies(httpx.Cookies):

@@ -66,11 +66,7 @@ class ReservationsClient(UpstreamClient):
         metrics.reserve_record(target, "reserved" if response.status_code < 400 else "other")
         if response.status_code == 409 and self.error_of(response) == SEAT_LIMIT_REACHED:
             raise SeatLimitReached(f"Seat {seat} was not reserved: {self.description_of(response)}.")
-        if response.status_code == 409 and operation:
-            return False
-        if response.status_code >= 400:
-            raise InvalidInput(self.description_of(response))
-        return True
+        return self._held_through(response, operation)
 
     def _refusal_checked(self, *, flight_id: str, seat: str) -> str:
         """After a 403: is the seat held by anyone? One read, no retries, only on refusals (the rollout's
@@ -106,6 +102,11 @@ class ReservationsClient(UpstreamClient):
             raise NotYourReservation(f"Seat {seat} is held by another customer.")
         if response.status_code == 404:
             raise ReservationNotFound(f"You hold no reservation for seat {seat} on this flight.")
+        return self._held_through(response, operation)
+
+    def _held_through(self, response, operation: str | None) -> bool:
+        """The rest of a reserve's or release's answers: a 409 with an operation → False (the customer
+        holds the seat, not through it); another 4xx → InvalidInput; else True."""
         if response.status_code == 409 and operation:
             return False
         if response.status_code >= 400:

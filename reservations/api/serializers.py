@@ -5,12 +5,14 @@ request on the reserve hot path); these serializers carry the same patterns so /
 truth. Output is plain dicts rendered as JSON.
 """
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from reservations import validation
 
 
-class SeatReserveBodySerializer(serializers.Serializer):
+@extend_schema_serializer(component_name="SeatReserveBody")
+class ReservationCreateInput(serializers.Serializer):
     flight_id = serializers.RegexField(validation.FLIGHT_ID_PATTERN, max_length=64)
     customer_id = serializers.RegexField(validation.CUSTOMER_ID_PATTERN, max_length=64)
     seat_num = serializers.RegexField(
@@ -33,16 +35,19 @@ class SeatReserveBodySerializer(serializers.Serializer):
     )
 
 
-class ReservationStatusSerializer(serializers.Serializer):
+@extend_schema_serializer(component_name="ReservationStatus")
+class ReservationStatusOutput(serializers.Serializer):
     status = serializers.CharField(default="success")
 
 
-class ReservationErrorSerializer(serializers.Serializer):
+@extend_schema_serializer(component_name="ReservationError")
+class ReservationErrorOutput(serializers.Serializer):
     error = serializers.CharField()
     description = serializers.CharField()
 
 
-class ReservationListItemSerializer(serializers.Serializer):
+@extend_schema_serializer(component_name="ReservationListItem")
+class ReservationListOutput(serializers.Serializer):
     """One schema for both list forms: a response cannot be chosen by query parameter in OpenAPI, and
     a oneOf of the two shapes is ambiguous (an item with flight_id also matches the shorter one)."""
 
@@ -53,19 +58,22 @@ class ReservationListItemSerializer(serializers.Serializer):
     customer_id = serializers.CharField()
 
 
-class ReservationEventDataSerializer(serializers.Serializer):
+@extend_schema_serializer(component_name="ReservationEventData")
+class ReservationEventDataOutput(serializers.Serializer):
     flight_id = serializers.CharField()
     seat_no = serializers.CharField()
     customer_id = serializers.CharField()
 
 
-class ReservationEventSerializer(serializers.Serializer):
+@extend_schema_serializer(component_name="ReservationEvent")
+class ReservationEventOutput(serializers.Serializer):
     event_id = serializers.CharField(help_text="The Redis stream id; pass the last one as `since`.")
     type = serializers.ChoiceField(choices=["SeatReserved", "SeatReleased"])
-    data = ReservationEventDataSerializer()
+    data = ReservationEventDataOutput()
     at = serializers.DateTimeField(help_text="When Redis appended the event (UTC, ms).")
 
 
-class ReservationEventPageSerializer(serializers.Serializer):
-    events = ReservationEventSerializer(many=True)
+@extend_schema_serializer(component_name="ReservationEventPage")
+class ReservationEventPageOutput(serializers.Serializer):
+    events = ReservationEventOutput(many=True)
     next = serializers.CharField(help_text="The last event id returned, or `since` if none.")

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from reservations.api.views import EventsView, ReservationsView, ReservationView
+from reservations.api.views import ReservationCancelApi, ReservationEventListApi, ReservationListCreateApi
 
 urlpatterns = [
-    path("reservations", ReservationsView.as_view(), name="reservations"),
-    path("reservations/events", EventsView.as_view(), name="reservation-events"),
-    path("reservations/<str:flight_id>/<str:seat_num>", ReservationView.as_view(), name="reservation"),
+    path("reservations", ReservationListCreateApi.as_view(), name="reservations"),
+    path("reservations/events", ReservationEventListApi.as_view(), name="reservation-events"),
+    path("reservations/<str:flight_id>/<str:seat_num>", ReservationCancelApi.as_view(), name="reservation"),
 ]

@@ -19,16 +19,11 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework.exceptions import UnsupportedMediaType
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from reservations import selectors, services, validation
 from reservations.api import serializers as s
-from reservations.api.errors import reservations_exception_handler
+from reservations.api.base import ReservationsApiView
 from reservations.errors import InvalidInput
 from reservations.store import Event
 
@@ -52,30 +47,6 @@ def success_response() -> HttpResponse:
 
 
 JSON = "application/json"
-
-
-class JSONOnly(BaseContentNegotiation):
-    """This internal API speaks JSON only: skip Accept/Content-Type negotiation on every request."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0]
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-class ReservationsAPIView(APIView):
-    """Base of every reservations view: no auth, JSON only, the book's error envelope."""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = []
-    parser_classes = [JSONParser]
-    renderer_classes = [JSONRenderer]
-    content_negotiation_class = JSONOnly
-
-    def get_exception_handler(self) -> Callable:
-        return reservations_exception_handler
 
 
 def _clean(field: str, value: object, cleaner: Callable[[object], str]) -> str:
@@ -110,15 +81,15 @@ RETRY_AFTER = OpenApiParameter(
 SUCCESS = OpenApiExample("Done", value={"status": "success"}, response_only=True)
 ERRORS = {
     400: OpenApiResponse(
-        s.ReservationErrorSerializer, description="Malformed input; the description names the field."
+        s.ReservationErrorOutput, description="Malformed input; the description names the field."
     ),
     503: OpenApiResponse(
-        s.ReservationErrorSerializer, description="Redis unavailable; retry after Retry-After seconds."
+        s.ReservationErrorOutput, description="Redis unavailable; retry after Retry-After seconds."
     ),
 }
 
 
-class ReservationsView(ReservationsAPIView):
+class ReservationListCreateApi(ReservationsApiView):
     @extend_schema(
         operation_id="reservation_create",
         summary="Reserve a seat",
@@ -131,14 +102,14 @@ class ReservationsView(ReservationsAPIView):
             "9) on one flight; past that → 409 `Seat Limit Reached`. `replaces` (optional) names a seat "
             "of this flight the customer holds and is about to release (a seat move): it does not count."
         ),
-        request=s.SeatReserveBodySerializer,
+        request=s.ReservationCreateInput,
         responses={
-            200: s.ReservationStatusSerializer,
+            200: s.ReservationStatusOutput,
             403: OpenApiResponse(
-                s.ReservationErrorSerializer, description="Seat already reserved by another customer."
+                s.ReservationErrorOutput, description="Seat already reserved by another customer."
             ),
             409: OpenApiResponse(
-                s.ReservationErrorSerializer,
+                s.ReservationErrorOutput,
                 description=(
                     "`error` tells which: `Conflict`, with `operation`, the customer holds the seat but not "
                     "through it; `Seat Limit Reached`, the customer already holds the most seats one "
@@ -194,7 +165,7 @@ class ReservationsView(ReservationsAPIView):
             RETRY_AFTER,
         ],
         responses={
-            200: s.ReservationListItemSerializer(many=True),
+            200: s.ReservationListOutput(many=True),
             **ERRORS,
         },
         examples=[
@@ -220,7 +191,7 @@ class ReservationsView(ReservationsAPIView):
         return json_response(selectors.customer_reservations_list(customer_id=customer_id))
 
 
-class ReservationView(ReservationsAPIView):
+class ReservationCancelApi(ReservationsApiView):
     @extend_schema(
         operation_id="reservation_cancel",
         summary="Release a seat (only its holder can)",
@@ -243,13 +214,13 @@ class ReservationView(ReservationsAPIView):
             RETRY_AFTER,
         ],
         responses={
-            200: s.ReservationStatusSerializer,
+            200: s.ReservationStatusOutput,
             403: OpenApiResponse(
-                s.ReservationErrorSerializer, description="Seat is reserved by another customer."
+                s.ReservationErrorOutput, description="Seat is reserved by another customer."
             ),
-            404: OpenApiResponse(s.ReservationErrorSerializer, description="Seat is not reserved."),
+            404: OpenApiResponse(s.ReservationErrorOutput, description="Seat is not reserved."),
             409: OpenApiResponse(
-                s.ReservationErrorSerializer,
+                s.ReservationErrorOutput,
                 description=(
                     "`Conflict`: a release naming an `operation` of a seat the customer holds, but not "
                     "through that operation (nothing is released)."
@@ -289,7 +260,7 @@ def _count(value: str | None) -> int:
     return int(value)
 
 
-class EventsView(ReservationsAPIView):
+class ReservationEventListApi(ReservationsApiView):
     @extend_schema(
         operation_id="reservation_events",
         summary="Read the reservation event log",
@@ -299,7 +270,7 @@ class EventsView(ReservationsAPIView):
             OpenApiParameter("count", OpenApiTypes.INT, default=100, description="1 to 1000"),
             RETRY_AFTER,
         ],
-        responses={200: s.ReservationEventPageSerializer, **ERRORS},
+        responses={200: s.ReservationEventPageOutput, **ERRORS},
     )
     def get(self, request: Request) -> HttpResponse:
         params = request._request.GET

@@ -183,6 +183,10 @@ def test_malformed_queries_are_400_with_a_message(client, query, names):
         "/flights/%00",
         f"/flights/{'9' * 2000}",
         f"/flights/{uuid.UUID(int=7).hex}",
+        # 36 characters that uuid.UUID alone reads as a uuid: not the canonical spelling.
+        f"/flights/urn:{uuid.UUID(int=7).hex}",
+        f"/flights/urn:{uuid.UUID(int=7).hex}/seat_map",
+        f"/flights/{uuid.UUID(int=7).hex}----",
     ],
 )
 def test_malformed_path_slots_are_400_with_a_message(client, path):

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from flights.models import AircraftLayout, Flight
+from flights.rules import FLIGHT_NO_RULE, IATA_RULE
 from tests.flights.conftest import FLIGHTS_DBS
 from tests.support.factories import FlightFactory, SeatMapFactory
 
@@ -30,6 +31,27 @@ def test_full_clean_counts_the_seats_of_a_valid_seat_map():
     layout = AircraftLayout(code="OK-1", aircraft_type="Test", seat_map=SeatMapFactory())
     layout.full_clean()
     assert layout.seat_count == 32
+
+
+BROKEN = {
+    "flight_no": ["A1", "AA25-32", "ABCDE1"],
+    "origin_code": ["J1K", "JF", "\u00c4BC"],
+    "destination_code": ["J1K", "JF", "\u00c4BC"],
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [(field, value) for field, values in BROKEN.items() for value in values]
+)
+def test_full_clean_refuses_a_flight_field_that_breaks_its_rule(layout, field, value):
+    rule = FLIGHT_NO_RULE if field == "flight_no" else IATA_RULE
+    flight = Flight(
+        flight_no="SK5", departure=DEPARTURE, origin_code="JFK", destination_code="LAX", layout=layout
+    )
+    setattr(flight, field, value)
+    with pytest.raises(ValidationError) as caught:
+        flight.full_clean()
+    assert caught.value.message_dict == {field: [rule]}
 
 
 def test_a_flight_number_departs_only_once_at_a_given_time():

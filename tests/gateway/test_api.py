@@ -10,7 +10,9 @@ from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from gateway.rules import FLIGHT_NO_RULE
 from tests.gateway.conftest import BOOK_DATE, BOOK_FLIGHT_NO, GATEWAY_DBS
+from tests.support.factories import FlightFactory
 
 pytestmark = pytest.mark.django_db(databases=GATEWAY_DBS)
 PROBLEM = "application/problem+json"
@@ -107,6 +109,25 @@ def test_flight_lookup_by_route_and_date(alice, departed_book_flight):
     response = alice.get("/api/flights", {"origin_code": "jfk", "destination_code": "LAX", "date": BOOK_DATE})
 
     assert [f["flight_no"] for f in response.json()] == [BOOK_FLIGHT_NO]
+
+
+def test_a_flight_number_flights_accepts_is_searched_not_refused(alice, db):
+    # Issue 14: the gateway allowed 1-5 digits; flights allows 1-4 letters then digits up to 12 characters.
+    flight = FlightFactory(flight_no="AA123456")
+
+    response = alice.get(
+        "/api/flights", {"flight_no": "aa123456", "date": flight.departure.date().isoformat()}
+    )
+
+    assert response.status_code == 200, response.content
+    assert [f["flight_id"] for f in response.json()] == [str(flight.flight_id)]
+
+
+def test_a_flight_number_flights_refuses_is_refused_by_the_gateway_with_flights_rule(alice, db):
+    response = alice.get("/api/flights", {"flight_no": "A1"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"flight_no": [FLIGHT_NO_RULE]}
 
 
 # -- seat chart ----------------------------------------------------------------------------------
@@ -517,6 +538,24 @@ def test_bad_input_is_a_4xx_problem_never_a_500(alice, book_flight, method, path
     problem = response.json()
     assert problem["status"] == response.status_code
     assert problem["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/flights/{flight}/seats", None),
+        ("post", "/api/flights/{flight}/reservations", {"seat": "12A"}),
+        ("delete", "/api/flights/{flight}/reservations/12A", None),
+    ],
+)
+def test_an_unhyphenated_flight_id_is_bad_input_not_an_unknown_flight(alice, book_flight, method, path, body):
+    # Issue 14: the gateway took the bare-hex spelling, flights refused it, and the customer got a 404.
+    bare = uuid.UUID(book_flight["flight_id"]).hex
+    response = getattr(alice, method)(path.replace("{flight}", bare), body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["type"].endswith("/invalid-input")
+    assert response.json()["detail"].startswith("flight_id: must be a flight's uuid")
 
 
 def test_idempotency_key_that_is_too_long_is_refused(alice, book_flight):
