@@ -247,10 +247,6 @@ TARGET_GROUP_CONFIGURATION = resource(
     ),
 )
 
-# Argo Rollouts (v1.8) Rollout and AnalysisTemplate: the fields Skyway uses, unknown ones refused. The
-# pod template is validated separately against Kubernetes' own PodTemplateSpec (see pod_template_doc in
-# test_manifests), so it is only an object here.
-
 
 @functools.cache
 def _schemas() -> dict[tuple[str, str], dict[str, Any]]:
