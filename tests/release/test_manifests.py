@@ -101,6 +101,11 @@ def pod_templates(docs: tuple[dict, ...]) -> list[tuple[str, dict]]:
     return templates
 
 
+def is_load_step(step: dict) -> bool:
+    templates = step.get("analysis", {}).get("templates", [])
+    return [ref["templateName"] for ref in templates] == ["skyway-load"]
+
+
 def selects(selector: dict, labels: dict) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
@@ -275,9 +280,16 @@ def test_every_rollout_canaries_through_its_route_with_background_analysis(direc
         weights = [s["setWeight"] for s in steps if "setWeight" in s]
         assert weights == sorted(weights), weights
         assert 0 < weights[0] < 100, weights
-        for before, after in itertools.pairwise(steps):
+        for before, after, then in itertools.zip_longest(steps, steps[1:], steps[2:], fillvalue={}):
             if "setWeight" in before:
-                assert "pause" in after, f"{name}: a weight with no observation window"
+                # The load step (skyway-load, ADR 134) may stand between a weight and its pause.
+                window = then if is_load_step(after) else after
+                assert "pause" in window, f"{name}: a weight with no observation window"
+        loads = [s for s in steps if is_load_step(s)]
+        assert loads, f"{name}: no load step, a quiet first step could never be judged"
+        first_weight = next(i for i, s in enumerate(steps) if "setWeight" in s)
+        assert is_load_step(steps[first_weight + 1]), f"{name}: the smallest share needs the load step"
+        assert {"name": "service", "value": name} in loads[0]["analysis"]["args"]
         analysis = canary["analysis"]
         assert analysis["startingStep"] == next(i for i, s in enumerate(steps) if "setWeight" in s)
         assert analysis["args"] == [{"name": "service", "value": name}]
@@ -703,3 +715,53 @@ def test_every_secret_reference_on_eks_is_produced_by_an_external_secret() -> No
                         f"{where}: {var['name']} → {ref} is never created"
                     )
     assert referenced == produced, f"ExternalSecrets nobody uses: {produced - referenced}"
+
+
+def test_the_eks_blue_green_gateway_switches_services_the_alb_targets_after_judging_the_preview() -> None:
+    """k8s/overlays/eks-blue-green/gateway (ADR 135): valid against the vendored Rollouts CRD (every
+    KUSTOMIZATION is), and wired so the switch is the ALB's: the active Service is the HTTPRoute's 100 %
+    backend with an ip TargetGroupConfiguration; the preview is reachable by header and judged first."""
+    docs = render(K8S / "overlays" / "eks-blue-green" / "gateway")
+    rollout = next(r for r in of_kind(docs, "Rollout") if r["metadata"]["name"] == "gateway")
+    assert set(rollout["spec"]["strategy"]) == {"blueGreen"}
+    blue_green = rollout["spec"]["strategy"]["blueGreen"]
+    services = {s["metadata"]["name"]: s for s in of_kind(docs, "Service")}
+    active, preview = blue_green["activeService"], blue_green["previewService"]
+    for name in (active, preview):
+        assert services[name]["spec"]["selector"] == rollout["spec"]["selector"]["matchLabels"]
+    assert "previewReplicaCount" not in blue_green, "the preview must be full size: the switch is 100 %"
+    # The old colour outlives the ALB's default 300 s deregistration delay: no request meets a dead pod.
+    assert blue_green["scaleDownDelaySeconds"] > 300
+    templates = {t["metadata"]["name"]: t for t in of_kind(docs, "AnalysisTemplate")}
+    shared = {t["metadata"]["name"] for t in of_kind(render(EKS / "shared"), "AnalysisTemplate")}
+    names = [ref["templateName"] for ref in blue_green["prePromotionAnalysis"]["templates"]]
+    assert names == ["skyway-smoke", "skyway-load", "skyway-preview"]
+    assert set(names) <= shared | set(templates)
+    preview_metric = templates["skyway-preview"]["spec"]["metrics"][0]
+    # A pre-promotion metric must end: one measurement, after the load step's window.
+    assert preview_metric["count"] == 1
+    assert preview_metric["initialDelay"] == "{{args.duration}}s"
+    assert 'track="canary"' in preview_metric["provider"]["prometheus"]["query"]
+    assert blue_green["previewMetadata"]["labels"] == {"skyway.io/track": "canary"}
+    route = next(r for r in of_kind(docs, "HTTPRoute") if r["metadata"]["name"] == "gateway")
+    rules = {rule["name"]: rule for rule in route["spec"]["rules"]}
+    assert [(b["name"], b["weight"]) for b in rules["traffic"]["backendRefs"]] == [
+        (active, 100),
+        ("gateway-canary", 0),
+    ]
+    assert [b["name"] for b in rules["preview"]["backendRefs"]] == [preview]
+    assert rules["preview"]["matches"][0]["headers"] == [
+        {"type": "Exact", "name": "X-Skyway-Preview", "value": "canary"}
+    ]
+    target_types = {
+        t["spec"]["targetReference"]["name"]: t["spec"]["defaultConfiguration"]["targetType"]
+        for t in of_kind(docs, "TargetGroupConfiguration")
+    }
+    assert target_types[active] == target_types[preview] == "ip"
+    for doc in docs:
+        schema = SCHEMAS.get((doc["apiVersion"], doc["kind"]))
+        if schema is not None:
+            jsonschema.validate(doc, schema)
+    broken = misspelled(rollout, ["spec", "strategy", "blueGreen"], "scaleDownDelaySecond", 30)
+    with pytest.raises(jsonschema.ValidationError, match="scaleDownDelaySecond"):
+        jsonschema.validate(broken, SCHEMAS[("argoproj.io/v1alpha1", "Rollout")])
