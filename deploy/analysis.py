@@ -14,7 +14,8 @@ Source in a cluster: Prometheus (see `prometheus_snapshot`): the same deltas as 
         --canary canary --stable stable --max-error-rate 0.05 [--max-p95-ms 500] \
         [--max-refused-free-rate 0.02] [--consistency-report check.json] --report step.json
 
-`judge` prints a JSON verdict and exits 0 (pass), 3 (breach) or 4 (not enough canary traffic to judge).
+`judge` prints a JSON verdict and exits 0 (pass), 3 (breach) or 4 (not enough canary traffic to judge:
+Inconclusive, which pauses the rollout, docs/adr/0134). `--load-report` adds the step's load (deploy/load.py).
 """
 
 from __future__ import annotations
@@ -103,6 +104,19 @@ def target_delta(before: dict[str, Any] | None, after: dict[str, Any] | None) ->
     }
 
 
+def delta_add(delta: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Two targets' deltas summed (the load step's own figures on top of what the gateway saw)."""
+    total = {**empty_figures(), **delta}
+    for key in ("outcomes", "reserves", "buckets"):
+        merged = dict(total.get(key, {}))
+        for k, v in extra.get(key, {}).items():
+            merged[k] = merged.get(k, 0.0) + v
+        total[key] = merged
+    total["latency_sum"] = total["latency_sum"] + extra.get("latency_sum", 0.0)
+    total["latency_count"] = total["latency_count"] + extra.get("latency_count", 0.0)
+    return total
+
+
 def p95_seconds(buckets: dict[str, float]) -> float | None:
     """The 95th percentile from cumulative buckets, interpolated linearly inside the bucket that holds it
     (what Prometheus' histogram_quantile does); None without observations. In the +Inf bucket it is the
@@ -187,11 +201,14 @@ def judge(
     after: Snapshot,
     thresholds: Thresholds,
     consistency: dict[str, Any] | None = None,
+    load: dict[str, Any] | None = None,
 ) -> Verdict:
-    """Decide one step from two snapshots (and the step's hash-vs-log report, when there is one)."""
+    """Decide one step from two snapshots (and the step's hash-vs-log report, when there is one; and the
+    load step's figures, which the canary served beside what the gateway routed to it)."""
     targets_before = before.get(service, {})
     targets_after = after.get(service, {})
-    can = figures(target_delta(targets_before.get(canary), targets_after.get(canary)))
+    can_delta = target_delta(targets_before.get(canary), targets_after.get(canary))
+    can = figures(delta_add(can_delta, load) if load else can_delta)
     stb = figures(target_delta(targets_before.get(stable), targets_after.get(stable)))
     verdict = Verdict(
         service=service, canary=canary, stable=stable, status="pass", canary_figures=can, stable_figures=stb
@@ -332,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     jdg.add_argument("--min-requests", type=int, default=Thresholds.min_requests)
     jdg.add_argument("--max-refused-free-rate", type=float, default=Thresholds.max_refused_free_rate)
     jdg.add_argument("--consistency-report", type=Path, help="JSON of `manage.py reservations_check`")
+    jdg.add_argument("--load-report", type=Path, help="JSON of `deploy.load` for this step (its figures)")
     jdg.add_argument("--report", type=Path)
     args = parser.parse_args(argv)
 
@@ -367,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         after=after,
         thresholds=thresholds,
         consistency=consistency,
+        load=json.loads(args.load_report.read_text())["figures"] if args.load_report else None,
     )
     result = asdict(verdict)
     if args.report:

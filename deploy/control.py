@@ -7,7 +7,11 @@ each step's analysis and decision, the live version) and ``--watch`` follows it.
 what Ctrl-C on ``python -m deploy canary`` runs: all traffic back to the live version, the candidate
 stopped, the decision logged. Every decision goes to ``<state dir>/decisions.jsonl`` with its evidence.
 
+An Inconclusive step (fewer canary requests than the analysis' min-requests) pauses the rollout the same
+way (``hold``, by the analysis, docs/adr/0134): ``promote`` goes on to the next step, ``abort`` rolls back.
+
     python -m deploy.control wait --state-dir var/deploy --service flights --seconds 30
+    python -m deploy.control hold --state-dir var/deploy --service flights --weight 10
 """
 
 from __future__ import annotations
@@ -38,6 +42,15 @@ def control_read(state_dir: Path, service: str) -> str | None:
     if not path.exists():
         return None
     return json.loads(path.read_text()).get("action")
+
+
+def control_by(state_dir: Path, service: str) -> str | None:
+    """Who paused: "operator", or "analysis" for an Inconclusive step; None when not paused."""
+    path = control_path(state_dir, service)
+    if not path.exists():
+        return None
+    control = json.loads(path.read_text())
+    return control.get("by") if control.get("action") == "pause" else None
 
 
 def control_write(state_dir: Path, service: str, action: str | None, by: str = "operator") -> None:
@@ -102,6 +115,20 @@ def wait_step(
         sleep(POLL_SECONDS if action == "pause" else min(POLL_SECONDS, max(remaining, 0.0)))
 
 
+def hold(
+    *, state_dir: Path, service: str, weight: int, reasons: list[str],
+    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+) -> int:  # fmt: skip
+    """An Inconclusive step (too little canary traffic to judge): pause the rollout at its weights, as
+    Argo Rollouts does, until the operator promotes (next step: CONTINUE), promotes fully or aborts."""
+    control_write(state_dir, service, "pause", by="analysis")
+    decision_log(
+        state_dir, service, action="paused_inconclusive",
+        evidence={"weight": weight, "reasons": reasons, "resume": "promote | promote --full | abort"},
+    )  # fmt: skip
+    return wait_step(state_dir=state_dir, service=service, seconds=0, clock=clock, sleep=sleep)
+
+
 def in_flight(status: dict[str, Any]) -> str | None:
     """The release being rolled out: the recorded candidate, else a running release that is neither live
     nor the previous one (a canary is recorded only once promoted or aborted)."""
@@ -164,6 +191,8 @@ def status_snapshot(*, state_dir: Path, service: str) -> dict[str, Any]:
             for path in sorted(
                 reports.glob(f"{service}-{release}-step-*.json"), key=lambda p: p.stat().st_mtime
             ):
+                if not path.stem.rsplit("-", 1)[-1].isdigit():
+                    continue  # the step's load or consistency report, not its verdict
                 verdict = json.loads(path.read_text())
                 steps.append({"weight": int(path.stem.rsplit("-", 1)[-1]), **verdict})
     return {
@@ -173,9 +202,18 @@ def status_snapshot(*, state_dir: Path, service: str) -> dict[str, Any]:
         "release": release,
         "weights": weights,
         "paused": control_read(state_dir, service) == "pause",
+        "paused_by": control_by(state_dir, service),
         "steps": steps,
         "outcome": outcome,
     }
+
+
+def paused_label(snapshot: dict[str, Any]) -> str:
+    if not snapshot["paused"]:
+        return ""
+    if snapshot.get("paused_by") == "analysis":
+        return " (PAUSED: inconclusive, promote or abort)"
+    return " (PAUSED)"
 
 
 def status_lines(snapshot: dict[str, Any]) -> list[str]:
@@ -183,7 +221,7 @@ def status_lines(snapshot: dict[str, Any]) -> list[str]:
     weights = ", ".join(f"{name} {weight} %" for name, weight in snapshot["weights"].items()) or "no route"
     lines = [
         f"{snapshot['service']}: live {snapshot['live']}, candidate {snapshot['candidate'] or '-'}"
-        f"{' (PAUSED)' if snapshot['paused'] else ''}; traffic: {weights}"
+        f"{paused_label(snapshot)}; traffic: {weights}"
     ]
     for step in snapshot["steps"]:
         canary = step.get("canary_figures") or {}
@@ -226,8 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     wait.add_argument("--state-dir", type=Path, required=True)
     wait.add_argument("--service", required=True)
     wait.add_argument("--seconds", type=float, required=True)
+    held = sub.add_parser("hold", help="pause an inconclusive step until promote/abort")
+    held.add_argument("--state-dir", type=Path, required=True)
+    held.add_argument("--service", required=True)
+    held.add_argument("--weight", type=int, required=True)
+    held.add_argument("--reasons-json", default="[]")
     args = parser.parse_args(argv)
-    code = wait_step(state_dir=args.state_dir, service=args.service, seconds=args.seconds)
+    if args.command == "hold":
+        code = hold(
+            state_dir=args.state_dir, service=args.service, weight=args.weight,
+            reasons=json.loads(args.reasons_json),
+        )  # fmt: skip
+    else:
+        code = wait_step(state_dir=args.state_dir, service=args.service, seconds=args.seconds)
     print(json.dumps({"result": {CONTINUE: "continue", PROMOTE_FULL: "promote-full", ABORT: "abort"}[code]}))
     return code
 

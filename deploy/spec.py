@@ -31,6 +31,9 @@ THRESHOLD_ARGS = {
     "max-latency-ratio": ("max_latency_ratio", float),
     "min-requests": ("min_requests", int),
 }
+# The load step (docs/adr/0134): a step `analysis` naming this template, between a setWeight and its pause,
+# sends canary requests for `duration` s at `rate`/s so a quiet canary can be judged (deploy/load.py).
+LOAD_TEMPLATE = "skyway-load"
 # Args of the business template (skyway-reservations-business, docs/adr/0114): a Rollout that names it
 # gets the reservations gates locally too — refused-free share per step and the hash-vs-log check.
 BUSINESS_ARGS = {"max-refused-free-rate": ("max_refused_free_rate", float)}
@@ -65,6 +68,26 @@ def analysis_template(k8s_dir: Path, name: str) -> dict[str, Any]:
     raise SpecError(f"{k8s_dir}: no AnalysisTemplate {name}")
 
 
+def load_step(analysis: dict[str, Any]) -> bool:
+    names = [ref.get("templateName") for ref in analysis.get("templates", [])]
+    if LOAD_TEMPLATE in names and len(names) > 1:
+        raise SpecError(f"the load template {LOAD_TEMPLATE} must be a step's only template")
+    return names == [LOAD_TEMPLATE]
+
+
+def load_args(analysis: dict[str, Any], k8s_dir: Path) -> dict[str, Any]:
+    template = analysis_template(k8s_dir, LOAD_TEMPLATE)
+    args = {arg["name"]: arg.get("value") for arg in template["spec"].get("args", [])}
+    args.update({arg["name"]: arg.get("value") for arg in analysis.get("args", [])})
+    try:
+        duration, rate = float(args["duration"]), float(args["rate"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError(f"load step: duration and rate must be numbers ({exc})") from None
+    if not (0 < duration <= 600 and 0 < rate <= 200):
+        raise SpecError(f"load step: duration {duration} s (0..600) and rate {rate}/s (0..200) out of bounds")
+    return {"duration": duration, "rate": rate, "paths": str(args.get("paths") or "").split()}
+
+
 def rollout_spec(service: str, k8s_dir: Path = K8S_DIR) -> dict[str, Any]:
     """Steps (percent, rising, ending at 100), seconds per step and thresholds for `service`'s canary."""
     rollout = document_of_kind(k8s_dir / service / "rollout.yaml", "Rollout")
@@ -73,9 +96,15 @@ def rollout_spec(service: str, k8s_dir: Path = K8S_DIR) -> dict[str, Any]:
         raise SpecError(f"{service}: the Rollout has no canary strategy")
     steps: list[int] = []
     pauses: list[float] = []
+    loads: list[dict[str, Any] | None] = []
     for step in canary["steps"]:
         if "setWeight" in step:
             steps.append(int(step["setWeight"]))
+            loads.append(None)
+        elif "analysis" in step and steps and load_step(step["analysis"]):
+            if len(pauses) == len(steps):
+                raise SpecError(f"{service}: a load step must come between a setWeight and its pause")
+            loads[-1] = load_args(step["analysis"], k8s_dir)
         elif "pause" in step and steps:
             if "duration" not in step["pause"]:
                 raise SpecError(f"{service}: an indefinite pause cannot run unattended on one machine")
@@ -87,6 +116,7 @@ def rollout_spec(service: str, k8s_dir: Path = K8S_DIR) -> dict[str, Any]:
     if steps[-1] != 100:
         steps.append(100)  # Argo Rollouts sends all traffic to the canary after the last step
         pauses.append(pauses[-1])
+        loads.append(loads[-1])  # … judged locally like the last step, with its load
     analysis = canary.get("analysis", {})
     templates = [ref["templateName"] for ref in analysis.get("templates", [])]
     if not templates:
@@ -110,6 +140,8 @@ def rollout_spec(service: str, k8s_dir: Path = K8S_DIR) -> dict[str, Any]:
         # The local loop observes every step for one window; the Rollout's first pause is it.
         "step_seconds": pauses[0],
         "step_seconds_each": pauses,
+        # Per step: None, or the load step's {"duration": s, "rate": per s, "paths": [...]}.
+        "loads": loads,
         "thresholds": thresholds,
         "analysis_template": templates[0],
         "analysis_templates": templates,

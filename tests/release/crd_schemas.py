@@ -1,10 +1,114 @@
-"""Structural JSON schemas for the custom resources Skyway ships (their CRDs are not on this machine).
+"""The schemas every Skyway custom resource is validated against (tests/release/test_manifests.py).
 
-They hold the fields we use, with the types and enums of the upstream CRDs (Gateway API v1,
-Argo CD v1alpha1, External Secrets v1), and refuse unknown fields where a typo would go unnoticed.
+Vendored upstream CRD schemas (tests/release/crds/, README.md there says from which registry package and
+upstream release): Argo Rollouts v1.5.0 (Rollout, AnalysisTemplate, AnalysisRun), Argo CD v2.7.1
+(Application, AppProject) and Gateway API v1.0.0 (Gateway, GatewayClass, HTTPRoute), each CRD's
+openAPIV3Schema as published, made strict the way `kubectl apply --validate=strict` is: an unknown field
+is refused wherever the CRD lists the fields (an object the CRD leaves open, such as a Rollout's
+`trafficRouting.plugins`, stays open). `metadata` is Kubernetes' own ObjectMeta from kubernetes-validate.
+
+What the vendored releases lack is added here, each field named with the release that brought it:
+Gateway API v1.4's `HTTPRoute.spec.rules[].name` and `Gateway.spec.infrastructure.parametersRef` (v1.1).
+No registry package carries the External Secrets v1 or AWS Load Balancer Controller CRDs: those stay
+hand-written below, with the fields and enums of the upstream CRDs and unknown fields refused.
 """
 
 from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+
+CRDS = Path(__file__).resolve().parent / "crds"
+VENDORED = {
+    ("argoproj.io/v1alpha1", "Rollout"): "argo-rollouts-v1.5.0/rollout.v1alpha1.json",
+    ("argoproj.io/v1alpha1", "AnalysisTemplate"): "argo-rollouts-v1.5.0/analysistemplate.v1alpha1.json",
+    ("argoproj.io/v1alpha1", "AnalysisRun"): "argo-rollouts-v1.5.0/analysisrun.v1alpha1.json",
+    ("argoproj.io/v1alpha1", "Application"): "argo-cd-v2.7.1/application.v1alpha1.json",
+    ("argoproj.io/v1alpha1", "AppProject"): "argo-cd-v2.7.1/appproject.v1alpha1.json",
+    ("gateway.networking.k8s.io/v1", "Gateway"): "gateway-api-v1.0.0/gateway.v1.json",
+    ("gateway.networking.k8s.io/v1", "GatewayClass"): "gateway-api-v1.0.0/gatewayclass.v1.json",
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): "gateway-api-v1.0.0/httproute.v1.json",
+}
+
+
+def strictify(node: Any) -> Any:
+    """Refuse unknown fields where the CRD lists the fields (structural schemas prune them silently)."""
+    if isinstance(node, dict):
+        if node.get("properties") and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for value in node.values():
+            strictify(value)
+    elif isinstance(node, list):
+        for value in node:
+            strictify(value)
+    return node
+
+
+def without_refs(node: Any) -> Any:
+    """ObjectMeta's $refs (managedFields, ownerReferences, timestamps) point into kubernetes-validate's
+    definitions file; none is set in git, so each becomes "any value"."""
+    if isinstance(node, dict):
+        return {k: without_refs(v) for k, v in node.items() if k != "$ref"}
+    if isinstance(node, list):
+        return [without_refs(v) for v in node]
+    return node
+
+
+@functools.cache
+def object_meta() -> dict[str, Any]:
+    schemas = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    version = kubernetes_validate.latest_version()
+    meta = json.loads((schemas / f"v{version}-local-strict" / "objectmeta-meta-v1.json").read_text())
+    return without_refs(meta)
+
+
+def vendored(key: tuple[str, str]) -> dict[str, Any]:
+    schema = strictify(json.loads((CRDS / VENDORED[key]).read_text()))
+    schema["properties"]["metadata"] = object_meta()
+    schema["required"] = sorted({*schema.get("required", []), "metadata"})
+    return schema
+
+
+def description_fields_back(schemas: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """crd-generate strips documentation keys, and with them every *property* named `description`: Argo
+    CD's AppProjectSpec has one (`spec.description`, and `spec.roles[].description`), put back here."""
+    spec = schemas[("argoproj.io/v1alpha1", "AppProject")]["properties"]["spec"]
+    spec["properties"]["description"] = {"type": "string"}
+    spec["properties"]["roles"]["items"]["properties"]["description"] = {"type": "string"}
+
+
+def added_after_gateway_api_v1_0(schemas: dict[tuple[str, str], dict[str, Any]]) -> None:
+    route_rule = schemas[("gateway.networking.k8s.io/v1", "HTTPRoute")]["properties"]["spec"]["properties"][
+        "rules"
+    ]["items"]
+    # v1.4 (GEP-995): a rule's name, a SectionName.
+    route_rule["properties"]["name"] = {
+        "type": "string", "minLength": 1, "maxLength": 253,
+        "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    }  # fmt: skip
+    gateway_spec = schemas[("gateway.networking.k8s.io/v1", "Gateway")]["properties"]["spec"]
+    infrastructure = gateway_spec["properties"].setdefault(
+        "infrastructure", {"type": "object", "properties": {}, "additionalProperties": False}
+    )
+    # v1.1 (GEP-1867): parametersRef to a controller's configuration object (a LocalParametersReference).
+    infrastructure["properties"]["parametersRef"] = {
+        "type": "object",
+        "required": ["group", "kind", "name"],
+        "additionalProperties": False,
+        "properties": {
+            "group": {"type": "string", "maxLength": 253},
+            "kind": {"type": "string", "minLength": 1, "maxLength": 63},
+            "name": {"type": "string", "minLength": 1, "maxLength": 253},
+        },
+    }
+
+
+# ---- hand-written: no registry package carries these CRDs ----
 
 NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "maxLength": 253}
 METADATA = {
@@ -44,136 +148,6 @@ def strict(properties: dict, required: list[str] | None = None) -> dict:
     }
 
 
-PARENT_REF = strict(
-    {
-        "group": {"type": "string"},
-        "kind": {"enum": ["Gateway", "Service"]},
-        "name": NAME,
-        "namespace": NAME,
-        "sectionName": NAME,
-        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-    },
-    ["name"],
-)
-BACKEND_REF = strict(
-    {
-        "group": {"const": ""},
-        "kind": {"const": "Service"},
-        "name": NAME,
-        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-        "weight": {"type": "integer", "minimum": 0, "maximum": 1000000},
-    },
-    ["name", "port"],
-)
-HTTP_MATCH = strict(
-    {
-        "path": strict(
-            {"type": {"enum": ["Exact", "PathPrefix", "RegularExpression"]}, "value": {"type": "string"}}
-        ),
-        "headers": {
-            "type": "array",
-            "items": strict(
-                {
-                    "type": {"enum": ["Exact", "RegularExpression"]},
-                    "name": {"type": "string"},
-                    "value": {"type": "string"},
-                },
-                ["name", "value"],
-            ),
-        },
-        "method": {"enum": ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]},
-    }
-)
-HTTP_FILTER = strict(
-    {
-        "type": {
-            "enum": [
-                "RequestHeaderModifier",
-                "ResponseHeaderModifier",
-                "RequestMirror",
-                "RequestRedirect",
-                "URLRewrite",
-                "ExtensionRef",
-                "CORS",
-            ]
-        },
-        "requestRedirect": strict(
-            {
-                "scheme": {"enum": ["http", "https"]},
-                "hostname": {"type": "string"},
-                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-                "statusCode": {"enum": [301, 302, 303, 307, 308]},
-            }
-        ),
-    },
-    ["type"],
-)
-HTTPROUTE = resource(
-    "gateway.networking.k8s.io/v1",
-    "HTTPRoute",
-    strict(
-        {
-            "parentRefs": {"type": "array", "minItems": 1, "maxItems": 32, "items": PARENT_REF},
-            "hostnames": {"type": "array", "items": {"type": "string"}},
-            "rules": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": 16,
-                "items": strict(
-                    {
-                        "name": NAME,
-                        "matches": {"type": "array", "maxItems": 64, "items": HTTP_MATCH},
-                        "filters": {"type": "array", "maxItems": 16, "items": HTTP_FILTER},
-                        "backendRefs": {"type": "array", "minItems": 1, "maxItems": 16, "items": BACKEND_REF},
-                    }
-                ),
-            },
-        },
-        ["parentRefs", "rules"],
-    ),
-)
-GATEWAY = resource(
-    "gateway.networking.k8s.io/v1",
-    "Gateway",
-    strict(
-        {
-            "gatewayClassName": NAME,
-            "listeners": {
-                "type": "array",
-                "minItems": 1,
-                "items": strict(
-                    {
-                        "name": NAME,
-                        "protocol": {"enum": ["HTTP", "HTTPS", "TLS", "TCP", "UDP"]},
-                        "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-                        "hostname": {"type": "string"},
-                        "allowedRoutes": {"type": "object"},
-                    },
-                    ["name", "protocol", "port"],
-                ),
-            },
-            "infrastructure": strict(
-                {
-                    "labels": {"type": "object"},
-                    "annotations": {"type": "object"},
-                    "parametersRef": strict(
-                        {"group": {"type": "string"}, "kind": {"type": "string"}, "name": NAME},
-                        ["group", "kind", "name"],
-                    ),
-                }
-            ),
-        },
-        ["gatewayClassName", "listeners"],
-    ),
-)
-GATEWAYCLASS = resource(
-    "gateway.networking.k8s.io/v1",
-    "GatewayClass",
-    strict(
-        {"controllerName": {"type": "string", "pattern": r"^[a-z0-9.-]+/[A-Za-z0-9/._-]+$"}},
-        ["controllerName"],
-    ),
-)
 SECRET_STORE = resource(
     "external-secrets.io/v1",
     "SecretStore",
@@ -223,70 +197,7 @@ EXTERNAL_SECRET = resource(
         ["secretStoreRef", "target", "data"],
     ),
 )
-APPLICATION = resource(
-    "argoproj.io/v1alpha1",
-    "Application",
-    strict(
-        {
-            "project": NAME,
-            "source": strict(
-                {
-                    "repoURL": {"type": "string"},
-                    "targetRevision": {"type": "string"},
-                    "path": {"type": "string"},
-                },
-                ["repoURL", "path"],
-            ),
-            "destination": strict({"server": {"type": "string"}, "namespace": NAME}),
-            "syncPolicy": strict(
-                {
-                    "automated": strict({"prune": {"type": "boolean"}, "selfHeal": {"type": "boolean"}}),
-                    "syncOptions": {
-                        "type": "array",
-                        "items": {"type": "string", "pattern": r"^[A-Za-z]+=[a-z]+$"},
-                    },
-                    "retry": {"type": "object"},
-                }
-            ),
-            "ignoreDifferences": {
-                "type": "array",
-                "items": strict(
-                    {
-                        "group": {"type": "string"},
-                        "kind": {"type": "string"},
-                        "jsonPointers": {"type": "array", "items": {"type": "string", "pattern": "^/"}},
-                        "jqPathExpressions": {"type": "array", "items": {"type": "string"}},
-                    },
-                    ["kind"],
-                ),
-            },
-        },
-        ["project", "source", "destination"],
-    ),
-)
-GROUP_KIND = {
-    "type": "array",
-    "items": strict({"group": {"type": "string"}, "kind": {"type": "string"}}, ["group", "kind"]),
-}
-APP_PROJECT = resource(
-    "argoproj.io/v1alpha1",
-    "AppProject",
-    strict(
-        {
-            "description": {"type": "string"},
-            "sourceRepos": {"type": "array", "items": {"type": "string"}},
-            "destinations": {
-                "type": "array",
-                "items": strict({"server": {"type": "string"}, "namespace": {"type": "string"}}),
-            },
-            "clusterResourceWhitelist": GROUP_KIND,
-            "namespaceResourceWhitelist": GROUP_KIND,
-        },
-        ["sourceRepos", "destinations"],
-    ),
-)
-# AWS Load Balancer Controller (v2.13+) Gateway API parameters, from its LoadBalancerConfiguration and
-# TargetGroupConfiguration reference pages: only the fields Skyway sets, unknown ones refused.
+
 LOAD_BALANCER_CONFIGURATION = resource(
     "gateway.k8s.aws/v1beta1",
     "LoadBalancerConfiguration",
@@ -336,192 +247,27 @@ TARGET_GROUP_CONFIGURATION = resource(
     ),
 )
 
-# Argo Rollouts (v1.8) Rollout and AnalysisTemplate: the fields Skyway uses, unknown ones refused. The
-# pod template is validated separately against Kubernetes' own PodTemplateSpec (see pod_template_doc in
-# test_manifests), so it is only an object here.
-STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
-POD_METADATA = strict({"labels": STRINGS, "annotations": STRINGS})
-ANALYSIS_ARG = strict(
-    {"name": {"type": "string"}, "value": {"type": "string"}, "valueFrom": {"type": "object"}}, ["name"]
-)
-ANALYSIS_REF = strict(
-    {
-        "templates": {
-            "type": "array",
-            "minItems": 1,
-            "items": strict({"templateName": NAME, "clusterScope": {"type": "boolean"}}, ["templateName"]),
-        },
-        "args": {"type": "array", "items": ANALYSIS_ARG},
-        "startingStep": {"type": "integer", "minimum": 0},
-    },
-    ["templates"],
-)
-DURATION = {"type": "string", "pattern": r"^\d+(ms|s|m|h)$"}
-CANARY_STEP = {
-    "type": "object",
-    "minProperties": 1,
-    "maxProperties": 1,
-    "properties": {
-        "setWeight": {"type": "integer", "minimum": 0, "maximum": 100},
-        "pause": strict({"duration": DURATION}),
-        "analysis": ANALYSIS_REF,
-        "setHeaderRoute": strict(
-            {
-                "name": {"type": "string"},
-                "match": {
-                    "type": "array",
-                    "items": strict(
-                        {
-                            "headerName": {"type": "string"},
-                            "headerValue": {
-                                "type": "object",
-                                "minProperties": 1,
-                                "maxProperties": 1,
-                                "properties": {
-                                    "exact": {"type": "string"},
-                                    "prefix": {"type": "string"},
-                                    "regex": {"type": "string"},
-                                },
-                                "additionalProperties": False,
-                            },
-                        },
-                        ["headerName", "headerValue"],
-                    ),
-                },
-            },
-            ["name"],
-        ),
-    },
-    "additionalProperties": False,
-}
-CANARY = strict(
-    {
-        "stableService": NAME,
-        "canaryService": NAME,
-        "stableMetadata": POD_METADATA,
-        "canaryMetadata": POD_METADATA,
-        "maxSurge": {"type": ["integer", "string"]},
-        "maxUnavailable": {"type": ["integer", "string"]},
-        "dynamicStableScale": {"type": "boolean"},
-        "scaleDownDelaySeconds": {"type": "integer", "minimum": 0},
-        "abortScaleDownDelaySeconds": {"type": "integer", "minimum": 0},
-        "trafficRouting": strict(
-            {
-                "managedRoutes": {"type": "array", "items": strict({"name": {"type": "string"}}, ["name"])},
-                "plugins": {"type": "object", "additionalProperties": {"type": "object"}},
-            }
-        ),
-        "analysis": ANALYSIS_REF,
-        "steps": {"type": "array", "minItems": 1, "items": CANARY_STEP},
-    },
-    ["steps"],
-)
-BLUE_GREEN = strict(
-    {
-        "activeService": NAME,
-        "previewService": NAME,
-        "activeMetadata": POD_METADATA,
-        "previewMetadata": POD_METADATA,
-        "autoPromotionEnabled": {"type": "boolean"},
-        "autoPromotionSeconds": {"type": "integer", "minimum": 0},
-        "scaleDownDelaySeconds": {"type": "integer", "minimum": 0},
-        "previewReplicaCount": {"type": "integer", "minimum": 1},
-        "prePromotionAnalysis": ANALYSIS_REF,
-        "postPromotionAnalysis": ANALYSIS_REF,
-    },
-    ["activeService"],
-)
-ROLLOUT = resource(
-    "argoproj.io/v1alpha1",
-    "Rollout",
-    strict(
-        {
-            "replicas": {"type": "integer", "minimum": 0},
-            "revisionHistoryLimit": {"type": "integer", "minimum": 0},
-            "selector": strict({"matchLabels": STRINGS}, ["matchLabels"]),
-            "template": {"type": "object", "required": ["metadata", "spec"]},
-            "strategy": {
-                "type": "object",
-                "minProperties": 1,
-                "maxProperties": 1,
-                "properties": {"canary": CANARY, "blueGreen": BLUE_GREEN},
-                "additionalProperties": False,
-            },
-        },
-        ["selector", "template", "strategy"],
-    ),
-)
-METRIC = strict(
-    {
-        "name": {"type": "string"},
-        "interval": {"type": "string"},
-        "initialDelay": {"type": "string"},
-        "count": {"type": ["integer", "string"]},
-        "failureLimit": {"type": ["integer", "string"]},
-        "inconclusiveLimit": {"type": ["integer", "string"]},
-        "consecutiveErrorLimit": {"type": ["integer", "string"]},
-        "successCondition": {"type": "string"},
-        "failureCondition": {"type": "string"},
-        "provider": {
-            "type": "object",
-            "minProperties": 1,
-            "maxProperties": 1,
-            "properties": {
-                "prometheus": strict(
-                    {
-                        "address": {"type": "string"},
-                        "query": {"type": "string"},
-                        "timeout": {"type": "integer"},
-                    },
-                    ["address", "query"],
-                ),
-                # The Job's spec is checked against Kubernetes' own Job schema (job_doc in test_manifests).
-                "job": strict({"metadata": POD_METADATA, "spec": {"type": "object"}}, ["spec"]),
-                "web": strict(
-                    {
-                        "url": {"type": "string"},
-                        "method": {"enum": ["GET", "POST", "PUT"]},
-                        "headers": {
-                            "type": "array",
-                            "items": strict(
-                                {"key": {"type": "string"}, "value": {"type": "string"}}, ["key", "value"]
-                            ),
-                        },
-                        "body": {"type": "string"},
-                        "jsonBody": {"type": "object"},
-                        "timeoutSeconds": {"type": "integer"},
-                        "jsonPath": {"type": "string"},
-                    },
-                    ["url"],
-                ),
-            },
-            "additionalProperties": False,
-        },
-    },
-    ["name", "provider"],
-)
-ANALYSIS_TEMPLATE = resource(
-    "argoproj.io/v1alpha1",
-    "AnalysisTemplate",
-    strict(
-        {
-            "args": {"type": "array", "items": ANALYSIS_ARG},
-            "metrics": {"type": "array", "minItems": 1, "items": METRIC},
-        },
-        ["metrics"],
-    ),
-)
 
-SCHEMAS = {
-    ("argoproj.io/v1alpha1", "Rollout"): ROLLOUT,
-    ("argoproj.io/v1alpha1", "AnalysisTemplate"): ANALYSIS_TEMPLATE,
-    ("gateway.networking.k8s.io/v1", "HTTPRoute"): HTTPROUTE,
-    ("gateway.networking.k8s.io/v1", "Gateway"): GATEWAY,
-    ("gateway.networking.k8s.io/v1", "GatewayClass"): GATEWAYCLASS,
-    ("external-secrets.io/v1", "SecretStore"): SECRET_STORE,
-    ("external-secrets.io/v1", "ExternalSecret"): EXTERNAL_SECRET,
-    ("argoproj.io/v1alpha1", "Application"): APPLICATION,
-    ("argoproj.io/v1alpha1", "AppProject"): APP_PROJECT,
-    ("gateway.k8s.aws/v1beta1", "LoadBalancerConfiguration"): LOAD_BALANCER_CONFIGURATION,
-    ("gateway.k8s.aws/v1beta1", "TargetGroupConfiguration"): TARGET_GROUP_CONFIGURATION,
-}
+@functools.cache
+def _schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    schemas = {key: vendored(key) for key in VENDORED}
+    description_fields_back(schemas)
+    added_after_gateway_api_v1_0(schemas)
+    schemas.update(
+        {
+            ("external-secrets.io/v1", "SecretStore"): SECRET_STORE,
+            ("external-secrets.io/v1", "ExternalSecret"): EXTERNAL_SECRET,
+            ("gateway.k8s.aws/v1beta1", "LoadBalancerConfiguration"): LOAD_BALANCER_CONFIGURATION,
+            ("gateway.k8s.aws/v1beta1", "TargetGroupConfiguration"): TARGET_GROUP_CONFIGURATION,
+        }
+    )
+    return schemas
+
+
+def schema_for(api_version: str, kind: str) -> dict[str, Any] | None:
+    """A fresh copy (callers may not change the cached one)."""
+    schema = _schemas().get((api_version, kind))
+    return copy.deepcopy(schema) if schema is not None else None
+
+
+SCHEMAS = _schemas()

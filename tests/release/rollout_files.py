@@ -10,6 +10,10 @@ import yaml
 K8S_BASE = Path(__file__).resolve().parents[2] / "k8s" / "base"
 
 
+def is_load(step: dict) -> bool:
+    return [t["templateName"] for t in step.get("analysis", {}).get("templates", [])] == ["skyway-load"]
+
+
 def k8s_with_rollout(
     tmp_path: Path,
     service: str,
@@ -17,17 +21,31 @@ def k8s_with_rollout(
     weights: list[int],
     pause: str,
     analysis_args: dict[str, str] | None = None,
+    load: dict[int, dict[str, str]] | None = None,
 ) -> Path:
     """Copy k8s/base under tmp_path, give `service`'s Rollout these setWeight steps (each followed by
-    `pause`) and the AnalysisTemplates (canary and business) these arg values; return the copy's directory."""
+    `pause`; a weight in `load` gets a skyway-load step with those args before its pause) and the
+    AnalysisTemplates (canary and business) these arg values; return the copy's directory."""
     copy = tmp_path / "k8s-base"
     shutil.copytree(K8S_BASE, copy)
     rollout_path = copy / service / "rollout.yaml"
     rollout = next(doc for doc in yaml.safe_load_all(rollout_path.read_text()) if doc)
     steps = rollout["spec"]["strategy"]["canary"]["steps"]
-    head = [step for step in steps if "setWeight" not in step and "pause" not in step]
+    head = [step for step in steps if "setWeight" not in step and "pause" not in step and not is_load(step)]
+
+    def load_step(weight: int) -> list[dict]:
+        if weight not in (load or {}):
+            return []
+        args = [
+            {"name": "service", "value": service},
+            *({"name": k, "value": v} for k, v in load[weight].items()),
+        ]
+        return [{"analysis": {"templates": [{"templateName": "skyway-load"}], "args": args}}]
+
     rollout["spec"]["strategy"]["canary"]["steps"] = head + [
-        item for weight in weights for item in ({"setWeight": weight}, {"pause": {"duration": pause}})
+        item
+        for weight in weights
+        for item in ({"setWeight": weight}, *load_step(weight), {"pause": {"duration": pause}})
     ]
     rollout_path.write_text(yaml.safe_dump(rollout, sort_keys=False))
     for template_path in (

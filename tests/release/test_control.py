@@ -131,3 +131,36 @@ def test_a_control_without_a_running_rollout_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no flights rollout is running" in result.stdout
     assert not (tmp_path / "control" / "flights.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "code"),
+    [("promote", control.CONTINUE), ("promote-full", control.PROMOTE_FULL), ("abort", control.ABORT)],
+)
+def test_an_inconclusive_step_pauses_until_the_operator_decides(
+    tmp_path: Path, action: str, code: int
+) -> None:
+    """Argo Rollouts' Inconclusive: no promotion, no rollback, a pause that waits however long it takes."""
+    clock = FakeClock()
+    seen: dict[str, object] = {}
+
+    def operator() -> None:
+        seen["snapshot"] = control.status_snapshot(state_dir=tmp_path, service="flights")
+        control.control_write(tmp_path, "flights", action)
+
+    clock.hooks[3600.0] = operator  # an hour later: the pause has no timeout
+    result = control.hold(
+        state_dir=tmp_path, service="flights", weight=10, reasons=["only 3 canary requests (< 20)"],
+        clock=clock, sleep=clock.sleep,
+    )  # fmt: skip
+    assert result == code
+    snapshot: dict = seen["snapshot"]  # type: ignore[assignment]
+    assert snapshot["paused"] is True
+    assert snapshot["paused_by"] == "analysis"
+    assert "(PAUSED: inconclusive, promote or abort)" in control.status_lines(snapshot)[0]
+    decisions = [json.loads(line) for line in (tmp_path / "decisions.jsonl").read_text().splitlines()]
+    held = next(d for d in decisions if d["action"] == "paused_inconclusive")
+    assert held["evidence"]["weight"] == 10
+    assert held["evidence"]["reasons"] == ["only 3 canary requests (< 20)"]
+    assert [d["action"] for d in decisions][-1] == action  # the operator's decision, logged after it
+    assert control.control_read(tmp_path, "flights") is None, "the decision is consumed"

@@ -160,6 +160,30 @@ def test_too_little_canary_traffic_cannot_be_judged() -> None:
     assert verdict.status == "no_data"
 
 
+def test_the_load_steps_figures_count_as_the_canarys_and_can_fail_it() -> None:
+    """A quiet canary (5 gateway requests) is judged on the load step's requests too (ADR 134)."""
+    after = analysis.snapshot_parse(gateway_metrics({("canary", "success"): (5, 0, 0.01)}))
+
+    def load(ok: int, failed: int) -> dict:
+        buckets = {"0.025": float(ok + failed), "+Inf": float(ok + failed)}
+        return {"outcomes": {"success": float(ok), "server_error": float(failed)}, "buckets": buckets,
+                "latency_sum": 0.01 * (ok + failed), "latency_count": float(ok + failed)}  # fmt: skip
+
+    def judged(extra: dict | None) -> analysis.Verdict:
+        return analysis.judge(
+            service="flights", canary="canary", stable="stable", before={}, after=after,
+            thresholds=analysis.Thresholds(), load=extra,
+        )  # fmt: skip
+
+    assert judged(None).status == "no_data"
+    healthy = judged(load(40, 0))
+    assert healthy.status == "pass"
+    assert healthy.canary_figures.requests == 45
+    failing = judged(load(30, 10))
+    assert failing.status == "breach"
+    assert failing.canary_figures.errors == 10
+
+
 def reservations_metrics(reserves: dict[tuple[str, str], int], requests_per_target: int = 50) -> str:
     """The gateway's /metrics for a reservations canary: every upstream call a success (no 5xx), and
     reserve answers by (target, business outcome)."""

@@ -1,11 +1,13 @@
 """Every rendered Kubernetes manifest, validated offline: core kinds against the Kubernetes JSON schemas
-(kubernetes-validate, strict), custom resources against structural schemas, plus the policies a
+(kubernetes-validate, strict), custom resources against their upstream CRD schemas (vendored in
+tests/release/crds/, made strict), plus the policies a
 reviewer checks by hand (probes, resources, non-root read-only containers, no secrets, no :latest)."""
 
 from __future__ import annotations
 
 import functools
 import itertools
+import json
 import os
 import re
 import shutil
@@ -18,7 +20,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.release.crd_schemas import SCHEMAS
+from tests.release.crd_schemas import CRDS, SCHEMAS, VENDORED
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
@@ -99,6 +101,11 @@ def pod_templates(docs: tuple[dict, ...]) -> list[tuple[str, dict]]:
     return templates
 
 
+def is_load_step(step: dict) -> bool:
+    templates = step.get("analysis", {}).get("templates", [])
+    return [ref["templateName"] for ref in templates] == ["skyway-load"]
+
+
 def selects(selector: dict, labels: dict) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
@@ -141,21 +148,94 @@ def test_every_resource_validates_against_its_schema(directory: Path) -> None:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
+def misspelled(doc: dict, path: list, key: str, value: object) -> dict:
+    broken = yaml.safe_load(yaml.safe_dump(doc))
+    node = broken
+    for part in path:
+        node = node[part]
+    node[key] = value
+    return broken
+
+
 def test_strict_validation_catches_a_misspelled_field() -> None:
-    rollout = of_kind(render(K8S / "base"), "Rollout")[0]
-    broken = yaml.safe_load(yaml.safe_dump(rollout))
-    broken["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = {}
+    base = render(K8S / "base")
+    rollout = of_kind(base, "Rollout")[0]
+    broken = misspelled(rollout, ["spec", "template", "spec", "containers", 0], "readinessProbes", {})
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(pod_template_doc(broken), KUBERNETES_VERSION, strict=True)
-    broken_steps = yaml.safe_load(yaml.safe_dump(rollout))
-    broken_steps["spec"]["strategy"]["canary"]["steps"][1] = {"setWeigth": 10}
+    # Against the vendored Argo Rollouts v1.5.0 CRD: a step, the canary strategy, the analysis.
+    rollout_schema = SCHEMAS[("argoproj.io/v1alpha1", "Rollout")]
+    jsonschema.validate(rollout, rollout_schema)
+    canary = ["spec", "strategy", "canary"]
+    for path, key, value in (
+        ([*canary, "steps", 1], "setWeigth", 10),
+        (canary, "canaryServise", "flights-canary"),
+        ([*canary, "analysis"], "startinStep", 1),
+        (["spec"], "replica", 3),
+    ):
+        with pytest.raises(jsonschema.ValidationError, match=key):
+            jsonschema.validate(misspelled(rollout, path, key, value), rollout_schema)
+    template = of_kind(base, "AnalysisTemplate")[0]
+    with pytest.raises(jsonschema.ValidationError, match="succesCondition"):
+        jsonschema.validate(
+            misspelled(template, ["spec", "metrics", 0], "succesCondition", "true"),
+            SCHEMAS[("argoproj.io/v1alpha1", "AnalysisTemplate")],
+        )
+    route = of_kind(base, "HTTPRoute")[0]
+    with pytest.raises(jsonschema.ValidationError, match="wieght"):
+        jsonschema.validate(
+            misspelled(route, ["spec", "rules", 0, "backendRefs", 0], "wieght", 5),
+            SCHEMAS[("gateway.networking.k8s.io/v1", "HTTPRoute")],
+        )
+    app = of_kind(render(K8S / "argocd" / "apps"), "Application")[0]
+    with pytest.raises(jsonschema.ValidationError, match="selfHeel"):
+        jsonschema.validate(
+            misspelled(app, ["spec", "syncPolicy"], "selfHeel", True),
+            SCHEMAS[("argoproj.io/v1alpha1", "Application")],
+        )
+    # A wrong type or value is refused too, not only an unknown name.
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(broken_steps, SCHEMAS[("argoproj.io/v1alpha1", "Rollout")])
-    route = of_kind(render(K8S / "base"), "HTTPRoute")[0]
-    broken_route = yaml.safe_load(yaml.safe_dump(route))
-    broken_route["spec"]["rules"][0]["backendRefs"][0]["wieght"] = 5
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(broken_route, SCHEMAS[("gateway.networking.k8s.io/v1", "HTTPRoute")])
+        jsonschema.validate(misspelled(rollout, [*canary, "steps", 1], "setWeight", "ten"), rollout_schema)
+
+
+def test_the_analysis_runs_argo_rollouts_would_create_validate_against_its_crd() -> None:
+    """The controller makes an AnalysisRun per analysis from the template and the Rollout's args."""
+    docs = render(EKS)
+    templates = {t["metadata"]["name"]: t for t in of_kind(docs, "AnalysisTemplate")}
+    checked = 0
+    for rollout in of_kind(docs, "Rollout"):
+        for strategy in rollout["spec"]["strategy"].values():
+            analyses = [strategy.get("analysis")] if strategy.get("analysis") else []
+            analyses += [
+                strategy[k] for k in ("prePromotionAnalysis", "postPromotionAnalysis") if k in strategy
+            ]
+            analyses += [s["analysis"] for s in strategy.get("steps", []) if "analysis" in s]
+            for analysis in analyses:
+                for ref in analysis["templates"]:
+                    template = templates[ref["templateName"]]
+                    given = {a["name"]: a for a in analysis.get("args", [])}
+                    args = [given.get(a["name"], a) for a in template["spec"].get("args", [])]
+                    run = {
+                        "apiVersion": "argoproj.io/v1alpha1",
+                        "kind": "AnalysisRun",
+                        "metadata": {"name": f"{rollout['metadata']['name']}-{ref['templateName']}"},
+                        "spec": {"args": args, "metrics": template["spec"]["metrics"]},
+                    }
+                    jsonschema.validate(run, SCHEMAS[("argoproj.io/v1alpha1", "AnalysisRun")])
+                    checked += 1
+    assert checked >= 3
+
+
+def test_the_vendored_crd_schemas_are_the_files_their_readme_names() -> None:
+    readme = (CRDS / "README.md").read_text()
+    for key, relative in VENDORED.items():
+        directory = relative.split("/")[0]
+        source = json.loads((CRDS / directory / "source.json").read_text())
+        assert source["npm"] in readme, f"{directory}: {source['npm']} not in the README"
+        assert any(directory.rsplit("-", 1)[-1] in url for url in source["upstream"]), source
+        schema = json.loads((CRDS / relative).read_text())
+        assert schema["properties"]["kind"]["enum"] == [key[1]]
+        assert schema["properties"]["apiVersion"]["enum"] == [key[0]]
 
 
 @pytest.mark.parametrize("directory", FULL_RENDERS, ids=rel)
@@ -200,9 +280,16 @@ def test_every_rollout_canaries_through_its_route_with_background_analysis(direc
         weights = [s["setWeight"] for s in steps if "setWeight" in s]
         assert weights == sorted(weights), weights
         assert 0 < weights[0] < 100, weights
-        for before, after in itertools.pairwise(steps):
+        for before, after, then in itertools.zip_longest(steps, steps[1:], steps[2:], fillvalue={}):
             if "setWeight" in before:
-                assert "pause" in after, f"{name}: a weight with no observation window"
+                # The load step (skyway-load, ADR 134) may stand between a weight and its pause.
+                window = then if is_load_step(after) else after
+                assert "pause" in window, f"{name}: a weight with no observation window"
+        loads = [s for s in steps if is_load_step(s)]
+        assert loads, f"{name}: no load step, a quiet first step could never be judged"
+        first_weight = next(i for i, s in enumerate(steps) if "setWeight" in s)
+        assert is_load_step(steps[first_weight + 1]), f"{name}: the smallest share needs the load step"
+        assert {"name": "service", "value": name} in loads[0]["analysis"]["args"]
         analysis = canary["analysis"]
         assert analysis["startingStep"] == next(i for i, s in enumerate(steps) if "setWeight" in s)
         assert analysis["args"] == [{"name": "service", "value": name}]
@@ -628,3 +715,53 @@ def test_every_secret_reference_on_eks_is_produced_by_an_external_secret() -> No
                         f"{where}: {var['name']} → {ref} is never created"
                     )
     assert referenced == produced, f"ExternalSecrets nobody uses: {produced - referenced}"
+
+
+def test_the_eks_blue_green_gateway_switches_services_the_alb_targets_after_judging_the_preview() -> None:
+    """k8s/overlays/eks-blue-green/gateway (ADR 135): valid against the vendored Rollouts CRD (every
+    KUSTOMIZATION is), and wired so the switch is the ALB's: the active Service is the HTTPRoute's 100 %
+    backend with an ip TargetGroupConfiguration; the preview is reachable by header and judged first."""
+    docs = render(K8S / "overlays" / "eks-blue-green" / "gateway")
+    rollout = next(r for r in of_kind(docs, "Rollout") if r["metadata"]["name"] == "gateway")
+    assert set(rollout["spec"]["strategy"]) == {"blueGreen"}
+    blue_green = rollout["spec"]["strategy"]["blueGreen"]
+    services = {s["metadata"]["name"]: s for s in of_kind(docs, "Service")}
+    active, preview = blue_green["activeService"], blue_green["previewService"]
+    for name in (active, preview):
+        assert services[name]["spec"]["selector"] == rollout["spec"]["selector"]["matchLabels"]
+    assert "previewReplicaCount" not in blue_green, "the preview must be full size: the switch is 100 %"
+    # The old colour outlives the ALB's default 300 s deregistration delay: no request meets a dead pod.
+    assert blue_green["scaleDownDelaySeconds"] > 300
+    templates = {t["metadata"]["name"]: t for t in of_kind(docs, "AnalysisTemplate")}
+    shared = {t["metadata"]["name"] for t in of_kind(render(EKS / "shared"), "AnalysisTemplate")}
+    names = [ref["templateName"] for ref in blue_green["prePromotionAnalysis"]["templates"]]
+    assert names == ["skyway-smoke", "skyway-load", "skyway-preview"]
+    assert set(names) <= shared | set(templates)
+    preview_metric = templates["skyway-preview"]["spec"]["metrics"][0]
+    # A pre-promotion metric must end: one measurement, after the load step's window.
+    assert preview_metric["count"] == 1
+    assert preview_metric["initialDelay"] == "{{args.duration}}s"
+    assert 'track="canary"' in preview_metric["provider"]["prometheus"]["query"]
+    assert blue_green["previewMetadata"]["labels"] == {"skyway.io/track": "canary"}
+    route = next(r for r in of_kind(docs, "HTTPRoute") if r["metadata"]["name"] == "gateway")
+    rules = {rule["name"]: rule for rule in route["spec"]["rules"]}
+    assert [(b["name"], b["weight"]) for b in rules["traffic"]["backendRefs"]] == [
+        (active, 100),
+        ("gateway-canary", 0),
+    ]
+    assert [b["name"] for b in rules["preview"]["backendRefs"]] == [preview]
+    assert rules["preview"]["matches"][0]["headers"] == [
+        {"type": "Exact", "name": "X-Skyway-Preview", "value": "canary"}
+    ]
+    target_types = {
+        t["spec"]["targetReference"]["name"]: t["spec"]["defaultConfiguration"]["targetType"]
+        for t in of_kind(docs, "TargetGroupConfiguration")
+    }
+    assert target_types[active] == target_types[preview] == "ip"
+    for doc in docs:
+        schema = SCHEMAS.get((doc["apiVersion"], doc["kind"]))
+        if schema is not None:
+            jsonschema.validate(doc, schema)
+    broken = misspelled(rollout, ["spec", "strategy", "blueGreen"], "scaleDownDelaySecond", 30)
+    with pytest.raises(jsonschema.ValidationError, match="scaleDownDelaySecond"):
+        jsonschema.validate(broken, SCHEMAS[("argoproj.io/v1alpha1", "Rollout")])

@@ -513,3 +513,64 @@ def test_f_canary_of_a_reservations_build_refusing_free_seats_is_rolled_back_on_
         f"wrong-403 canary: {refused}/{reserves} reserves refused = {refused / reserves:.2%}; bound {bound:.2%}"
     )
     assert refused / reserves <= bound
+
+
+@pytest.mark.timeout(480)  # a pause for the operator, then two loaded steps, on busy shared cores
+def test_g_a_canary_with_no_traffic_pauses_inconclusive_then_the_load_step_gets_it_judged(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """No client at all: the 10 % step has nothing to judge — Inconclusive, so the rollout pauses there
+    (neither promoted nor rolled back) until the operator promotes; the 50 % step's load step (ADR 134)
+    sends the canary enough requests to judge it, and it is promoted."""
+    k8s = k8s_with_rollout(
+        tmp_path, "flights", weights=[10, 50], pause="2s", analysis_args={"min-requests": "10"},
+        load={50: {"duration": "3", "rate": "10"}},
+    )  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deploy", "canary", "--service", "flights", "--image", "skyway:v6",
+         "--k8s-dir", str(k8s), "--state-dir", str(stack.state_dir), "--gateway-url", stack.gateway.url],
+        cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    control_file = stack.state_dir / "control" / "flights.json"
+    live = stack.flights_state()["live"]
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if control_file.exists() and json.loads(control_file.read_text()).get("by") == "analysis":
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"the quiet canary never paused: {process.communicate(timeout=30)[0]}")
+        status = stack.deploy("status", "--service", "flights")
+        paused = f"live {live}, candidate v6 (PAUSED: inconclusive, promote or abort); traffic: {live} 90 %, v6 10 %"
+        assert paused in status.stdout
+        assert "step 10 %: no_data" in status.stdout
+        assert process.poll() is None, "paused: neither promoted nor rolled back"
+        promote = stack.deploy("promote", "--service", "flights")
+        assert promote.returncode == 0, promote.stdout
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=60)
+    print(output[-4000:])
+    assert process.returncode == 0, output
+    assert "PROMOTED" in output
+    report = json.loads((stack.state_dir / "reports" / "flights-v6-canary.json").read_text())
+    assert [(s["weight"], s["status"]) for s in report["steps"]] == [
+        (10, "no_data"),
+        (50, "pass"),
+        (100, "pass"),
+    ]
+    for step in report["steps"][1:]:
+        assert step["canary_figures"]["requests"] >= 10, step  # the load step's, no client sent any
+        assert step["canary_figures"]["errors"] == 0
+    load = json.loads((stack.state_dir / "reports" / "flights-v6-step-50-load.json").read_text())
+    assert load["sent"] >= 10
+    assert set(load["figures"]["outcomes"]) == {"success"}
+    decisions = [json.loads(line) for line in (stack.state_dir / "decisions.jsonl").read_text().splitlines()]
+    actions = [d["action"] for d in decisions if d["service"] == "flights"]
+    assert actions[-2:] == ["paused_inconclusive", "promote"]
+    state = stack.flights_state()
+    assert state["live"] == "v6"
+    assert live_release_of(stack) == "v6"

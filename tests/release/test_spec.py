@@ -123,3 +123,42 @@ def test_files_the_local_executor_cannot_run_are_refused(
     k8s = k8s_with_rollout(tmp_path, "flights", weights=weights, pause=pause)
     with pytest.raises(SpecError, match=message):
         rollout_spec("flights", k8s)
+
+
+def test_the_load_step_between_a_weight_and_its_pause_is_read_with_the_templates_defaults(
+    tmp_path: Path,
+) -> None:
+    from tests.release.rollout_files import k8s_with_rollout
+
+    k8s = k8s_with_rollout(tmp_path, "flights", weights=[10, 50], pause="2s", load={50: {"rate": "8"}})
+    spec = rollout_spec("flights", k8s)
+    assert spec["steps"] == [10, 50, 100]
+    assert spec["loads"][0] is None
+    assert spec["loads"][1] == {"duration": 20.0, "rate": 8.0, "paths": []}  # duration: the template's
+    assert spec["loads"][2] == spec["loads"][1], "the 100 % step is judged like the last one"
+    # The shipped Rollouts load their first (smallest) step with the smoke paths.
+    shipped = rollout_spec("flights")
+    assert shipped["loads"][0]["paths"] == ["/flights?flight_no=AA2532&departure_date_time=2020-05-17T13:20"]
+    assert shipped["loads"][1:] == [None, None, None]
+
+
+def test_a_load_step_after_the_pause_or_out_of_bounds_is_refused(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.release.rollout_files import k8s_with_rollout
+
+    k8s = k8s_with_rollout(tmp_path, "flights", weights=[10], pause="2s", load={10: {"rate": "1000"}})
+    with pytest.raises(SpecError, match="out of bounds"):
+        rollout_spec("flights", k8s)
+    path = k8s / "flights" / "rollout.yaml"
+    rollout = yaml.safe_load(path.read_text())
+    steps = rollout["spec"]["strategy"]["canary"]["steps"]
+    load = next(
+        s for s in steps if "analysis" in s and s["analysis"]["templates"][0]["templateName"] == "skyway-load"
+    )
+    steps.remove(load)
+    load["analysis"]["args"] = [a for a in load["analysis"]["args"] if a["name"] != "rate"]
+    steps.append(load)  # after the last pause
+    path.write_text(yaml.safe_dump(rollout))
+    with pytest.raises(SpecError, match="between a setWeight and its pause"):
+        rollout_spec("flights", k8s)
