@@ -25,9 +25,19 @@ def customer_reservations_list(*, customer_id: str) -> list[dict[str, str]]:
     ]
 
 
-def events_read(*, since: str = "0", count: int = 100) -> list[Event]:
-    """Up to ``count`` events of the log after the stream id ``since``, oldest first."""
-    return store.events_after(since=since, count=count)
+def events_read(*, partition: int, since: str = "0", count: int = 100) -> list[Event]:
+    """Up to ``count`` events of one partition's log after the stream id ``since``, oldest first."""
+    return store.events_after(partition=partition, since=since, count=count)
+
+
+def events_partitions() -> int:
+    """How many partitions (each with its own log) the store has."""
+    return store.partitions()
+
+
+def events_partition_of(*, flight_id: str) -> int:
+    """The partition whose log holds a flight's events."""
+    return store.partition_of(flight_id)
 
 
 def projection_consistency() -> ConsistencyReport:

@@ -29,6 +29,7 @@ from reservations.store import Event
 
 MAX_EVENTS_PAGE = 1000
 _COUNT = re.compile(r"[0-9]{1,4}")
+_PARTITION = re.compile(r"0|[1-9][0-9]{0,4}")
 _SUCCESS_BODY = b'{"status":"success"}'
 
 
@@ -260,12 +261,35 @@ def _count(value: str | None) -> int:
     return int(value)
 
 
+def _partition(params) -> int:
+    """The partition to read: ``partition=N``, or the one holding ``flight_id``'s events."""
+    partition, flight_id = params.get("partition"), params.get("flight_id")
+    if (partition is None) == (flight_id is None):
+        raise InvalidInput("partition", "give exactly one of partition or flight_id")
+    if flight_id is not None:
+        return selectors.events_partition_of(
+            flight_id=_clean("flight_id", flight_id, validation.flight_id_clean)
+        )
+    partitions = selectors.events_partitions()
+    if _PARTITION.fullmatch(partition) is None or int(partition) >= partitions:
+        raise InvalidInput("partition", f"must be an integer from 0 to {partitions - 1}")
+    return int(partition)
+
+
 class ReservationEventListApi(ReservationsApiView):
     @extend_schema(
         operation_id="reservation_events",
-        summary="Read the reservation event log",
-        description="Events after the stream id `since`, oldest first. Pass `next` as `since` to page.",
+        summary="Read one partition of the reservation event log",
+        description=(
+            "The log is partitioned (docs/adr/0115): each flight's events are in one partition's "
+            "stream, whose ids increase within that partition only. Give `partition` (0 to "
+            "`partitions` - 1) or `flight_id` (reads the partition holding that flight's events, "
+            "every flight of it included). Events after the stream id `since`, oldest first; pass "
+            "`next` as `since` to page."
+        ),
         parameters=[
+            OpenApiParameter("partition", OpenApiTypes.INT, description="0 to partitions - 1"),
+            OpenApiParameter("flight_id", OpenApiTypes.STR, pattern=validation.FLIGHT_ID_PATTERN),
             OpenApiParameter("since", OpenApiTypes.STR, default="0", pattern=validation.STREAM_ID_PATTERN),
             OpenApiParameter("count", OpenApiTypes.INT, default=100, description="1 to 1000"),
             RETRY_AFTER,
@@ -275,10 +299,14 @@ class ReservationEventListApi(ReservationsApiView):
     def get(self, request: Request) -> HttpResponse:
         params = request._request.GET
         since = _clean("since", params.get("since", "0"), validation.stream_id_clean)
-        events = selectors.events_read(since=since, count=_count(params.get("count")))
+        count = _count(params.get("count"))
+        partition = _partition(params)
+        events = selectors.events_read(partition=partition, since=since, count=count)
         return json_response(
             {
                 "events": [_event_json(event) for event in events],
                 "next": events[-1].event_id if events else since,
+                "partition": partition,
+                "partitions": selectors.events_partitions(),
             }
         )
