@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reservations import store
-from reservations.store import ConsistencyReport, Event
+from reservations.store import ConsistencyReport, Event, IndexFreshness
 from reservations.validation import seat_sort_key
 
 
@@ -23,6 +23,14 @@ def customer_reservations_list(*, customer_id: str) -> list[dict[str, str]]:
         {"flight_id": flight_id, "seat_no": seat_no, "customer_id": customer_id}
         for flight_id, seat_no in pairs
     ]
+
+
+def customer_index_freshness() -> IndexFreshness:
+    """How fresh the customer index is: events not yet applied by the projector when it last reported.
+
+    The customer's own writes are in it already (write-through): the lag counts writes a
+    write-through missed, which the projector applies."""
+    return store.index_freshness()
 
 
 def events_read(*, partition: int, since: str = "0", count: int = 100) -> list[Event]:

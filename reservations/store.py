@@ -607,6 +607,7 @@ class Delivery:
 
     partition: int
     events: list[Event]
+    reclaimed: bool = False  # taken over from a consumer that read them and did not acknowledge
 
 
 def index_read(*, consumer: str, count: int, pending_idle_ms: int | None = None) -> list[Delivery]:
@@ -624,7 +625,7 @@ def index_read(*, consumer: str, count: int, pending_idle_ms: int | None = None)
             for partition, answer in enumerate(claimed):
                 entries = [entry for entry in answer[1] if entry and entry[1]]  # deleted entries come as nil
                 if entries:
-                    deliveries.append(Delivery(partition, [_event(i, f) for i, f in entries]))
+                    deliveries.append(Delivery(partition, [_event(i, f) for i, f in entries], reclaimed=True))
         with conn.client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.xreadgroup(INDEX_GROUP, consumer, {key: ">"}, count=count)

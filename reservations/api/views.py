@@ -25,7 +25,7 @@ from reservations import selectors, services, validation
 from reservations.api import serializers as s
 from reservations.api.base import ReservationsApiView
 from reservations.errors import InvalidInput
-from reservations.store import Event
+from reservations.store import Event, IndexFreshness
 
 MAX_EVENTS_PAGE = 1000
 _COUNT = re.compile(r"[0-9]{1,4}")
@@ -88,6 +88,30 @@ ERRORS = {
         s.ReservationErrorOutput, description="Redis unavailable; retry after Retry-After seconds."
     ),
 }
+
+
+FRESHNESS_HEADERS = [
+    OpenApiParameter(
+        "X-Projection-Lag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description=(
+            "With `customer_id` only: the customer index is a projection of the partitioned event log. "
+            "This is how many logged events the projector had not yet applied when it last reported "
+            "(an integer), or `unknown` if no projector has reported. The customer's own writes are "
+            "in the answer whatever it says (they are applied as they are made); a non-zero lag "
+            "concerns writes whose index update failed, which the projector applies."
+        ),
+    ),
+    OpenApiParameter(
+        "X-Projection-Reported-At",
+        OpenApiTypes.DATETIME,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="With `customer_id` only: when the projector reported that lag (Redis clock, UTC).",
+    ),
+]
 
 
 class ReservationListCreateApi(ReservationsApiView):
@@ -164,6 +188,7 @@ class ReservationListCreateApi(ReservationsApiView):
             OpenApiParameter("flight_id", OpenApiTypes.STR, pattern=validation.FLIGHT_ID_PATTERN),
             OpenApiParameter("customer_id", OpenApiTypes.STR, pattern=validation.CUSTOMER_ID_PATTERN),
             RETRY_AFTER,
+            *FRESHNESS_HEADERS,
         ],
         responses={
             200: s.ReservationListOutput(many=True),
@@ -189,7 +214,16 @@ class ReservationListCreateApi(ReservationsApiView):
             flight_id = _clean("flight_id", flight_id, validation.flight_id_clean)
             return json_response(selectors.flight_reservations_list(flight_id=flight_id))
         customer_id = _clean("customer_id", customer_id, validation.customer_id_clean)
-        return json_response(selectors.customer_reservations_list(customer_id=customer_id))
+        response = json_response(selectors.customer_reservations_list(customer_id=customer_id))
+        return _with_freshness(response, selectors.customer_index_freshness())
+
+
+def _with_freshness(response: HttpResponse, freshness: IndexFreshness) -> HttpResponse:
+    """The customer index is a projection (docs/adr/0116): say how far behind the logs it may be."""
+    response["X-Projection-Lag"] = "unknown" if freshness.lag is None else str(freshness.lag)
+    if freshness.reported_at is not None:
+        response["X-Projection-Reported-At"] = freshness.reported_at
+    return response
 
 
 class ReservationCancelApi(ReservationsApiView):
