@@ -8,11 +8,7 @@ from django.core.management import CommandError, call_command
 
 from reservations import services, store
 from reservations.errors import ReservationsError
-from tests.reservations.conftest import (
-    customer_key,
-    flight_key,
-    key,
-)
+from tests.reservations.conftest import customer_key, flight_key, key
 from tests.support.live import base_env, run_manage
 
 FLIGHTS = ["F1", "F2", "F3"]
@@ -181,3 +177,44 @@ def test_a_seat_written_during_the_check_is_left_out_not_reported(redis, monkeyp
 
     assert report.consistent
     assert report.unsettled == 1
+
+
+# -- the customer index is merged, not swapped (it spans partitions; docs/adr/0116) ---------------
+
+
+def test_the_rebuild_keeps_an_index_write_newer_than_its_replay(redis, monkeypatch):
+    services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
+    customer_indexes = store._customer_indexes
+
+    def reserve_then_read(conn):  # every partition is replayed and swapped; a reservation lands now
+        services.seat_reserve(flight_id="F1", seat_no="2B", customer_id="c1")
+        return customer_indexes(conn)
+
+    monkeypatch.setattr(store, "_customer_indexes", reserve_then_read)
+    services.reservations_rebuild_from_log()
+
+    assert store.live_state() == ({"F1": {"1A": "c1", "2B": "c1"}}, {"c1": {"F1|1A", "F1|2B"}})
+
+
+def test_the_rebuild_removes_index_entries_no_logged_event_explains(redis):
+    services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
+    redis.hset(customer_key("c1"), "F1|3C", "+99999999999999-0")  # "newer" than any replay, but not logged
+    redis.hset(customer_key("c2"), "F1|1A", "+1-0")  # someone else's seat
+    redis.hset(customer_key("c1"), "F1|1A", "-1-0")  # the holder's own seat, damaged
+
+    report = services.reservations_rebuild_from_log()
+
+    assert store.live_state()[1] == {"c1": {"F1|1A"}}
+    assert report.index_repaired == 3
+
+
+def test_the_rebuild_keeps_tombstones_for_their_retention_then_drops_them(redis, settings):
+    services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
+    services.seat_release(flight_id="F1", seat_no="1A", customer_id="c1")
+    services.reservations_rebuild_from_log()
+    assert redis.hget(customer_key("c1"), "F1|1A").startswith(b"-")
+
+    settings.RESERVATIONS_TOMBSTONE_SECONDS = -1  # every tombstone is past its retention
+    services.reservations_rebuild_from_log()
+
+    assert not redis.exists(customer_key("c1"))
