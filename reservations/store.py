@@ -1062,3 +1062,104 @@ def _newer_than_replay(value: str, name: str, horizon: dict[int, tuple[int, int]
         return False
     flight_id, _seat = _index_field(name)
     return (int(match[1]), int(match[2])) > horizon.get(conn.partition_of(flight_id), (0, 0))
+
+
+# -- the one-off migration from layout v1 (one global stream) -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    events: int  # v1 events copied into partition streams by this run
+    skipped: int  # v1 events a previous run had copied already
+    operations: int  # operation tokens moved to their partition's hash
+    rebuild: RebuildReport | None
+    already_migrated: bool
+
+
+def layout_migrate_v1(*, v1_prefix: str | None = None, batch: int = 1000) -> MigrationReport:
+    """Move data of layout v1 (``flights:*``, ``operations:*``, ``customers:*`` sets, one global stream
+    ``reservations:events``, under ``v1_prefix``, by default REDIS_KEY_PREFIX) into layout v2.
+
+    Each v1 event is XADDed to its flight's partition stream with its own id: v1 ids increase across
+    the one stream, so they increase within each partition and keep their order there (and the
+    instants the events API reports). A partition's newest id tells which events a previous run
+    copied: re-running skips them, so the migration is idempotent and a crashed run is resumed by
+    running it again. Then the operation tokens move, the v1 index sets go (the v2 index is a hash of
+    the same name), the layout is written and the rebuild makes the flight hashes and the index from
+    the partition logs. The v1 stream is kept (a second run copies nothing from it; delete it when
+    satisfied); the v1 flight hashes are deleted. Writers of the v1 build must be stopped first;
+    processes of this build refuse to run until the layout is written.
+    """
+    conn = _conn_unchecked()
+    old = conn.prefix if v1_prefix is None else v1_prefix
+    client = conn.client
+    v1_stream = f"{old}{V1_EVENTS_SUFFIX}"
+    try:
+        stored = client.get(conn.layout_key)
+        if stored is not None and _text(stored) != layout_description(conn.partitions):
+            raise LayoutMismatch(
+                f"The store's layout is '{_text(stored)}', not '{layout_description(conn.partitions)}': "
+                "set RESERVATIONS_PARTITIONS to match it."
+            )
+        if not client.exists(v1_stream):
+            return MigrationReport(events=0, skipped=0, operations=0, rebuild=None, already_migrated=True)
+        copied, skipped = _v1_events_copy(conn, v1_stream, batch)
+        operations = _v1_operations_move(conn, old)
+        for key in _scan(client, f"{_glob_escape(old)}customers:*"):
+            if _text(client.type(key)) == "set":
+                client.delete(key)
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    global _connection
+    _connection = None  # the next connection checks (and writes) the layout
+    try:
+        client.set(conn.layout_key, layout_description(conn.partitions), nx=True)
+        rebuild = projection_rebuild()
+        for key in _scan(client, f"{_glob_escape(old)}flights:*"):
+            client.delete(key)
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    return MigrationReport(
+        events=copied, skipped=skipped, operations=operations, rebuild=rebuild, already_migrated=False
+    )
+
+
+def _v1_events_copy(conn: _Connection, v1_stream: str, batch: int) -> tuple[int, int]:
+    client = conn.client
+    newest: dict[int, tuple[int, int]] = {}
+    with client.pipeline(transaction=False) as pipe:
+        for partition in range(conn.partitions):
+            pipe.xrevrange(conn.events_key(partition), count=1)
+        for partition, last in enumerate(pipe.execute()):
+            newest[partition] = _id_key(_text(last[0][0])) if last else (0, 0)
+    copied = skipped = 0
+    since = "-"
+    while True:
+        entries = client.xrange(v1_stream, min=since, max="+", count=batch)
+        if not entries:
+            return copied, skipped
+        with client.pipeline(transaction=False) as pipe:
+            for entry_id, fields in entries:
+                event_id = _text(entry_id)
+                partition = conn.partition_of(_text(fields.get(b"flight_id", fields.get("flight_id", ""))))
+                if _id_key(event_id) <= newest[partition]:
+                    skipped += 1
+                    continue
+                pipe.xadd(conn.events_key(partition), fields, id=event_id)
+                newest[partition] = _id_key(event_id)
+                copied += 1
+            pipe.execute()
+        since = f"({_text(entries[-1][0])}"
+
+
+def _v1_operations_move(conn: _Connection, old: str) -> int:
+    client, moved = conn.client, 0
+    marker = f"{old}operations:"
+    for key in _scan(client, f"{_glob_escape(old)}operations:*"):
+        tokens = client.hgetall(key)
+        flight_id = key[len(marker) :]
+        if tokens:
+            client.hset(conn.operations_key(flight_id), mapping=tokens)
+            moved += len(tokens)
+        client.delete(key)
+    return moved
