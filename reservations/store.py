@@ -580,8 +580,9 @@ def index_apply_events(events: Iterable[Event]) -> int:
     def apply(conn: _Connection) -> int:
         with conn.client.pipeline(transaction=False) as pipe:
             for customer_id, args in updates.items():
-                # EVAL in a pipeline: a cluster pipeline routes it by its key and needs no script cache.
-                pipe.eval(_INDEX_APPLY_LUA, 1, conn.customer_key(customer_id), *args)
+                # EVAL in a pipeline (a cluster pipeline routes it by its key; it blocks EVALSHA and
+                # its eval() helper, and an EVAL needs no script cache).
+                pipe.execute_command("EVAL", _INDEX_APPLY_LUA, 1, conn.customer_key(customer_id), *args)
             return sum(int(changed) for changed in pipe.execute())
 
     return _supervised(apply)
@@ -971,7 +972,8 @@ def _swap_in(
                 pipe.delete(*stale)
             for flight_id, temp_key in temp_keys.items():
                 live_key = conn.flight_key(flight_id)
-                pipe.rename(temp_key, live_key)
+                # (a cluster pipeline blocks its rename() helper; the command itself is fine in one slot)
+                pipe.execute_command("RENAME", temp_key, live_key)
                 pipe.persist(live_key)  # RENAME keeps the temporary key's TTL
             pipe.execute()
         except redis.WatchError:
@@ -1032,7 +1034,7 @@ def _index_repair(conn: _Connection, projections: list[Projection]) -> int:
         return 0
     with conn.client.pipeline(transaction=False) as pipe:
         for customer_id, args in repairs.items():
-            pipe.eval(_INDEX_REPAIR_LUA, 1, conn.customer_key(customer_id), *args)
+            pipe.execute_command("EVAL", _INDEX_REPAIR_LUA, 1, conn.customer_key(customer_id), *args)
         return sum(int(changed) for changed in pipe.execute())
 
 

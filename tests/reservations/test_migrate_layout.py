@@ -65,8 +65,8 @@ def test_the_migration_moves_v1_data_into_the_partitions(redis, v1_store, capsys
     for partition in range(store.partitions()):
         ids = [e["id"] for e in logged if store.partition_of(e["flight_id"]) == partition]  # v1's order
         assert [i.decode() for i, _ in redis.xrange(events_key(partition))] == ids
-    assert not redis.keys(key("flights:*"))
-    assert not redis.keys(key("operations:*"))
+    assert not list(redis.scan_iter(match=key("flights:*")))
+    assert not list(redis.scan_iter(match=key("operations:*")))
     assert redis.get(key("reservations:layout")) == b"v2 partitions=128"
     assert store.projection_check().consistent
     assert f"migrated {len(logged)} events (0 copied by an earlier run)" in capsys.readouterr().out
@@ -126,7 +126,7 @@ def test_data_written_under_a_v1_cluster_prefix_is_migrated(redis, monkeypatch):
     services.reservations_layout_migrate(v1_prefix="{skyway}:")
 
     assert store.live_state() == (flights, customers)
-    assert redis.keys("{skyway}:flights:*") == []
+    assert list(redis.scan_iter(match="{skyway}:flights:*")) == []
 
 
 def test_a_store_already_in_layout_v2_has_nothing_to_migrate(redis, capsys):

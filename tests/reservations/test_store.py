@@ -95,7 +95,7 @@ def test_scripts_survive_a_script_cache_flush(redis):
 def test_every_key_lives_under_the_configured_prefix(redis, settings):
     store.reservation_add(flight_id="F1", seat_no="1A", customer_id="c1")
 
-    keys = {k.decode() for k in redis.keys("*")} - {key("reservations:layout")}
+    keys = {k.decode() for k in redis.scan_iter(match="*")} - {key("reservations:layout")}
 
     assert keys == {flight_key("F1"), customer_key("c1"), events_key(store.partition_of("F1"))}
 
