@@ -78,3 +78,9 @@ class RebuildConflict(ReservationsError):
     status_code = 409
     default_code = "Conflict"
     default_detail = "The event log changed during every rebuild attempt."
+
+
+class LayoutMismatch(StoreUnavailable):
+    """The data in Redis is laid out otherwise than this process's settings say (docs/adr/0115)."""
+
+    default_detail = "The reservations store's key layout does not match RESERVATIONS_PARTITIONS."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reservations import store
-from reservations.store import ConsistencyReport, Event
+from reservations.store import ConsistencyReport, Event, IndexFreshness
 from reservations.validation import seat_sort_key
 
 
@@ -25,9 +25,27 @@ def customer_reservations_list(*, customer_id: str) -> list[dict[str, str]]:
     ]
 
 
-def events_read(*, since: str = "0", count: int = 100) -> list[Event]:
-    """Up to ``count`` events of the log after the stream id ``since``, oldest first."""
-    return store.events_after(since=since, count=count)
+def customer_index_freshness() -> IndexFreshness:
+    """How fresh the customer index is: events not yet applied by the projector when it last reported.
+
+    The customer's own writes are in it already (write-through): the lag counts writes a
+    write-through missed, which the projector applies."""
+    return store.index_freshness()
+
+
+def events_read(*, partition: int, since: str = "0", count: int = 100) -> list[Event]:
+    """Up to ``count`` events of one partition's log after the stream id ``since``, oldest first."""
+    return store.events_after(partition=partition, since=since, count=count)
+
+
+def events_partitions() -> int:
+    """How many partitions (each with its own log) the store has."""
+    return store.partitions()
+
+
+def events_partition_of(*, flight_id: str) -> int:
+    """The partition whose log holds a flight's events."""
+    return store.partition_of(flight_id)
 
 
 def projection_consistency() -> ConsistencyReport:

@@ -15,7 +15,7 @@ from reservations.errors import (
     SeatLimitReached,
     SeatNotReserved,
 )
-from reservations.store import RebuildReport, ReleaseResult, ReserveResult
+from reservations.store import MigrationReport, RebuildReport, ReleaseResult, ReserveResult
 from skyway.faults import wrong_taken_fires
 
 
@@ -78,3 +78,8 @@ def seat_release(*, flight_id: str, seat_no: str, customer_id: str, operation: s
 def reservations_rebuild_from_log() -> RebuildReport:
     """Recompute every flight hash and customer index from the event log and swap them in."""
     return store.projection_rebuild()
+
+
+def reservations_layout_migrate(*, v1_prefix: str | None = None) -> MigrationReport:
+    """Move data of key layout v1 into the partitions of layout v2, then rebuild (idempotent)."""
+    return store.layout_migrate_v1(v1_prefix=v1_prefix)

@@ -1,24 +1,37 @@
 """The reservations store: Redis, reached through the django-redis connection ``reservations``.
 
-Keys (all behind ``settings.REDIS_KEY_PREFIX``):
+Key layout v2 (docs/adr/0115). Every flight hashes to one of ``RESERVATIONS_PARTITIONS`` partitions,
+``partition_of(flight_id) = crc32(flight_id) % partitions``; every key of partition ``n`` carries the
+hash tag ``{r<n>}``, so each Lua script and each MULTI touches one hash slot, and the slots of the
+partitions spread the airline over every shard of a Redis Cluster. Keys (P = ``REDIS_KEY_PREFIX``):
 
-- ``flights:{flight_id}``   hash  seat_no → customer_id  (the projection the API reads)
-- ``customers:{customer_id}`` set  ``{flight_id}|{seat_no}`` (index of a customer's seats)
-- ``reservations:events``   stream  SeatReserved / SeatReleased (the log; source of truth)
-- ``operations:{flight_id}`` hash  seat_no → operation token of the reservation, when one was given
-  (the gateway's seat-move saga passes its token so its steps are idempotent; docs/adr/0055)
+- ``P{r<n>}:flights:<flight_id>``     hash  seat_no → customer_id  (the projection the API reads)
+- ``P{r<n>}:operations:<flight_id>``  hash  seat_no → operation token of the reservation, when one was
+  given (the gateway's seat-move saga passes its token so its steps are idempotent; docs/adr/0055)
+- ``P{r<n>}:events``                  stream  SeatReserved / SeatReleased of the partition's flights
+  (the log; source of truth; ids are monotonic within a partition only)
+- ``P customers:<customer_id>``       hash  ``<flight_id>|<seat_no>`` → ``+<event id>`` (held) or
+  ``-<event id>`` (released, a tombstone): the "my seats" index, a projection of every partition's
+  log that spans slots, so no script writes it. The consumer group ``customer-index``
+  (reservations.projector) builds it; the write path applies the same last-writer-wins update right
+  after a winning script (write-through), so a customer reads their own writes.
+- ``P reservations:layout``           string  ``v2 partitions=<n>``, written on first use; a process
+  whose setting disagrees refuses to run.
+- ``P reservations:projector``        hash  what the projector last reported (lag, time).
 
-Every change is one Lua script, so the hash, the index and the log change together or not at all.
-Redis errors leave this module only as ``StoreUnavailable``. With the embedded Redis (REDIS_URL
-unset), a command that cannot connect revives the server and is tried once more (ADR 82).
+A seat change is one Lua script over one partition's keys, so the hash and the log change together
+or not at all. Redis errors leave this module only as ``StoreUnavailable``. With the embedded Redis
+(REDIS_URL unset), a command that cannot connect revives the server and is tried once more (ADR 82).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TypeVar
@@ -28,31 +41,34 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from reservations.errors import RebuildConflict, StoreUnavailable
+from reservations.errors import LayoutMismatch, RebuildConflict, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 EVENT_SEAT_RESERVED = "SeatReserved"
 EVENT_SEAT_RELEASED = "SeatReleased"
+LAYOUT_VERSION = "v2"
+INDEX_GROUP = "customer-index"  # the consumer group that projects the customer index
+V1_EVENTS_SUFFIX = "reservations:events"  # layout v1's one global stream (reservations_migrate_layout)
 
-# KEYS: flight hash, customer index, event stream, operations hash (the flight's keys are those of
-# ONE flight: a move across flights is two scripts, never one).
+# KEYS: flight hash, partition event stream, operations hash — the keys of ONE flight, so of one
+# partition (a move across flights is two scripts, never one).
 # ARGV: flight_id, seat_no, customer_id, operation ('' = none), cap (seats one customer may hold on
 # the flight; 0 = no cap), replaces (a seat of this flight the caller releases next, or '').
 # The seat's holder decides first, so a retry at the cap still succeeds. Then the cap: the customer's
 # seats are counted in this flight's own hash (no other key: the step stays in the flight's slot); a
 # seat being replaced by a move counts as gone (ADR 75). Only then does HSETNX write; only the winner
-# touches the index, the operation and the log. Returns {status, id}: 1 reserved, 2 already yours
-# (through this operation, or with none given), 3 yours but not through this operation, 0 someone
-# else's, 4 the customer's seat limit on this flight reached.
+# touches the operation and the log. Returns {status, id}: 1 reserved, 2 already yours (through this
+# operation, or with none given), 3 yours but not through this operation, 0 someone else's, 4 the
+# customer's seat limit on this flight reached.
 _RESERVE_LUA = """
 local holder = redis.call('HGET', KEYS[1], ARGV[2])
 if holder then
   if holder ~= ARGV[3] then
     return {0, ''}
   end
-  if ARGV[4] == '' or redis.call('HGET', KEYS[4], ARGV[2]) == ARGV[4] then
+  if ARGV[4] == '' or redis.call('HGET', KEYS[3], ARGV[2]) == ARGV[4] then
     return {2, ''}
   end
   return {3, ''}
@@ -73,15 +89,14 @@ if cap > 0 then
   end
 end
 if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
-  redis.call('SADD', KEYS[2], ARGV[1] .. '|' .. ARGV[2])
   local id
   if ARGV[4] ~= '' then
-    redis.call('HSET', KEYS[4], ARGV[2], ARGV[4])
-    id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReserved',
+    redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
+    id = redis.call('XADD', KEYS[2], '*', 'type', 'SeatReserved',
       'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3], 'operation', ARGV[4])
   else
-    redis.call('HDEL', KEYS[4], ARGV[2])
-    id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReserved',
+    redis.call('HDEL', KEYS[3], ARGV[2])
+    id = redis.call('XADD', KEYS[2], '*', 'type', 'SeatReserved',
       'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3])
   end
   return {1, id}
@@ -90,8 +105,8 @@ return {0, ''}
 """
 
 # Compare-and-delete: only the holder releases (and, when an operation is given, only the reservation
-# that operation made). Returns {1, id} released, {0, ''} free, {-1, ''} not yours, {-2, ''} yours but
-# not through this operation.
+# that operation made). KEYS as the reserve's. Returns {1, id} released, {0, ''} free, {-1, ''} not
+# yours, {-2, ''} yours but not through this operation.
 _RELEASE_LUA = """
 local holder = redis.call('HGET', KEYS[1], ARGV[2])
 if not holder then
@@ -100,21 +115,74 @@ end
 if holder ~= ARGV[3] then
   return {-1, ''}
 end
-if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], ARGV[2]) ~= ARGV[4] then
+if ARGV[4] ~= '' and redis.call('HGET', KEYS[3], ARGV[2]) ~= ARGV[4] then
   return {-2, ''}
 end
 redis.call('HDEL', KEYS[1], ARGV[2])
-redis.call('HDEL', KEYS[4], ARGV[2])
-redis.call('SREM', KEYS[2], ARGV[1] .. '|' .. ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
 local id
 if ARGV[4] ~= '' then
-  id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReleased',
+  id = redis.call('XADD', KEYS[2], '*', 'type', 'SeatReleased',
     'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3], 'operation', ARGV[4])
 else
-  id = redis.call('XADD', KEYS[3], '*', 'type', 'SeatReleased',
+  id = redis.call('XADD', KEYS[2], '*', 'type', 'SeatReleased',
     'flight_id', ARGV[1], 'seat_no', ARGV[2], 'customer_id', ARGV[3])
 end
 return {1, id}
+"""
+
+# The customer index's last-writer-wins update. KEYS: one customer hash (its own slot). ARGV: pairs of
+# field (flight_id|seat_no) and value ('+<event id>' held, '-<event id>' released). A value is written
+# only if its event id is newer than the stored one's: the ids of one seat all come from one partition's
+# stream, so they compare, and applying an update twice or out of order changes nothing. Stream ids are
+# compared as two decimal numbers (length first, then digits: no float rounding). A stored value that is
+# not of this form (damage) counts as oldest. Returns how many fields changed.
+_INDEX_APPLY_LUA = """
+local function before(a, b)
+  if #a ~= #b then
+    return #a < #b
+  end
+  return a < b
+end
+local function older(stored, incoming)
+  local sms, sseq = string.match(stored, '^[+-](%d+)-(%d+)$')
+  if not sms then
+    return true
+  end
+  local ims, iseq = string.match(incoming, '^[+-](%d+)-(%d+)$')
+  if sms ~= ims then
+    return before(sms, ims)
+  end
+  return before(sseq, iseq)
+end
+local changed = 0
+for i = 1, #ARGV, 2 do
+  local stored = redis.call('HGET', KEYS[1], ARGV[i])
+  if not stored or older(stored, ARGV[i + 1]) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    changed = changed + 1
+  end
+end
+return changed
+"""
+
+# The rebuild's repair of a customer index: compare-and-set per field, so a write that lands while the
+# rebuild runs (a newer value) is never overwritten. KEYS: one customer hash. ARGV: triples of field,
+# expected value ('' = absent) and new value ('' = delete). Returns how many fields changed.
+_INDEX_REPAIR_LUA = """
+local changed = 0
+for i = 1, #ARGV, 3 do
+  local stored = redis.call('HGET', KEYS[1], ARGV[i]) or ''
+  if stored == ARGV[i + 1] then
+    if ARGV[i + 2] == '' then
+      redis.call('HDEL', KEYS[1], ARGV[i])
+    else
+      redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+    end
+    changed = changed + 1
+  end
+end
+return changed
 """
 
 
@@ -143,12 +211,48 @@ class Event:
     at: str
 
 
+# -- the layout: partitions and key names -------------------------------------------------------
+
+
+def partition_for(flight_id: str, partitions: int) -> int:
+    """The partition of a flight among ``partitions``: crc32, stable across processes and languages."""
+    return zlib.crc32(flight_id.encode()) % partitions
+
+
+def partitions() -> int:
+    """How many partitions the running layout has (RESERVATIONS_PARTITIONS)."""
+    return settings.RESERVATIONS_PARTITIONS
+
+
+def partition_of(flight_id: str) -> int:
+    return partition_for(flight_id, partitions())
+
+
+def partition_tag(partition: int) -> str:
+    """The hash tag every key of the partition carries: ``{r17}``."""
+    return f"{{r{partition}}}"
+
+
+def layout_description(partition_count: int) -> str:
+    return f"{LAYOUT_VERSION} partitions={partition_count}"
+
+
 class _Connection:
     """The per-process client, key names and registered scripts (built once, on first use)."""
 
-    __slots__ = ("client", "events_key", "prefix", "release", "reserve")
+    __slots__ = (
+        "client",
+        "index_apply",
+        "index_repair",
+        "layout_key",
+        "partitions",
+        "prefix",
+        "release",
+        "reserve",
+        "status_key",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, *, check_layout: bool = True) -> None:
         from django_redis import get_redis_connection
 
         if settings.EMBEDDED_REDIS_DIR is not None:
@@ -157,19 +261,60 @@ class _Connection:
             embedded_redis.ensure_running(settings.EMBEDDED_REDIS_DIR)
         self.client: redis.Redis = get_redis_connection("reservations")
         self.prefix: str = settings.REDIS_KEY_PREFIX or ""
-        self.events_key = f"{self.prefix}reservations:events"
+        self.partitions: int = settings.RESERVATIONS_PARTITIONS
+        self.layout_key = f"{self.prefix}reservations:layout"
+        self.status_key = f"{self.prefix}reservations:projector"
         # Script objects send EVALSHA and reload the script themselves on NOSCRIPT.
         self.reserve = self.client.register_script(_RESERVE_LUA)
         self.release = self.client.register_script(_RELEASE_LUA)
+        self.index_apply = self.client.register_script(_INDEX_APPLY_LUA)
+        self.index_repair = self.client.register_script(_INDEX_REPAIR_LUA)
+        if check_layout:
+            self.layout_check()
+
+    # Key names (LAYOUT.md's names: other modules of this context build keys through these).
+    def partition_tag(self, partition: int) -> str:
+        return partition_tag(partition)
+
+    def key(self, partition: int, suffix: str) -> str:
+        return f"{self.prefix}{partition_tag(partition)}:{suffix}"
+
+    def partition_of(self, flight_id: str) -> int:
+        return partition_for(flight_id, self.partitions)
 
     def flight_key(self, flight_id: str) -> str:
-        return f"{self.prefix}flights:{flight_id}"
+        return self.key(self.partition_of(flight_id), f"flights:{flight_id}")
+
+    def operations_key(self, flight_id: str) -> str:
+        return self.key(self.partition_of(flight_id), f"operations:{flight_id}")
+
+    def events_key(self, partition: int) -> str:
+        return self.key(partition, "events")
 
     def customer_key(self, customer_id: str) -> str:
         return f"{self.prefix}customers:{customer_id}"
 
-    def operations_key(self, flight_id: str) -> str:
-        return f"{self.prefix}operations:{flight_id}"
+    def v1_events_key(self) -> str:
+        return f"{self.prefix}{V1_EVENTS_SUFFIX}"
+
+    def layout_check(self) -> None:
+        """Write the layout on first use; refuse a setting that disagrees with the stored one, or v1 data."""
+        expected = layout_description(self.partitions)
+        stored = self.client.get(self.layout_key)
+        if stored is None:
+            if self.client.exists(self.v1_events_key()):
+                raise LayoutMismatch(
+                    "The reservations store holds data in layout v1 (one global stream "
+                    f"{self.v1_events_key()}); run `manage.py reservations_migrate_layout` first."
+                )
+            self.client.set(self.layout_key, expected, nx=True)
+            stored = self.client.get(self.layout_key)
+        if stored is not None and _text(stored) != expected:
+            raise LayoutMismatch(
+                f"The reservations store's layout is '{_text(stored)}' but RESERVATIONS_PARTITIONS="
+                f"{self.partitions} means '{expected}'; the partition count is fixed for the life of the "
+                "data: set it back."
+            )
 
 
 _connection: _Connection | None = None
@@ -180,16 +325,27 @@ def _conn() -> _Connection:
     if _connection is None:
         try:
             _connection = _Connection()
+        except LayoutMismatch:
+            logger.error("reservations store layout refused", exc_info=True)
+            raise
         except (redis.RedisError, OSError, RuntimeError) as exc:
             raise _unavailable(exc) from exc
     return _connection
 
 
+def _conn_unchecked() -> _Connection:
+    """A connection that skips the layout check (the v1 migration, which writes the layout itself)."""
+    try:
+        return _Connection(check_layout=False)
+    except (redis.RedisError, OSError, RuntimeError) as exc:
+        raise _unavailable(exc) from exc
+
+
 @receiver(setting_changed)
 def _forget_connection(*, setting: str, **kwargs: object) -> None:
-    """Tests that swap CACHES or the key prefix get a fresh connection."""
+    """Tests that swap CACHES, the key prefix or the partition count get a fresh connection."""
     global _connection
-    if setting in {"CACHES", "REDIS_KEY_PREFIX", "EMBEDDED_REDIS_DIR"}:
+    if setting in {"CACHES", "REDIS_KEY_PREFIX", "EMBEDDED_REDIS_DIR", "RESERVATIONS_PARTITIONS"}:
         _connection = None
 
 
@@ -227,6 +383,9 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+# -- the write path -----------------------------------------------------------------------------
+
+
 def reservation_add(
     *,
     flight_id: str,
@@ -236,19 +395,21 @@ def reservation_add(
     cap: int = 0,
     replaces: str | None = None,
 ) -> ReserveResult:
-    """HSETNX the seat; the winner also indexes it and logs SeatReserved (one Lua script).
+    """HSETNX the seat; the winner also logs SeatReserved (one Lua script), then indexes it.
 
     With an ``operation`` token the reservation remembers it: the same operation reserving again is
     ALREADY_YOURS, while the customer holding the seat otherwise is YOURS_OTHERWISE. A customer who
     already holds ``cap`` seats on the flight (0 = no cap) gets LIMIT_REACHED; ``replaces``, a seat of
     the same flight the caller releases next (a seat move), does not count.
     """
-    status, _event_id = _supervised(
+    status, event_id = _supervised(
         lambda conn: conn.reserve(
-            keys=_keys(conn, flight_id, customer_id),
+            keys=_keys(conn, flight_id),
             args=[flight_id, seat_no, customer_id, operation or "", max(0, cap), replaces or ""],
         )
     )
+    if status == 1:
+        _index_write_through(customer_id, flight_id, seat_no, f"+{_text(event_id)}")
     return _RESERVE_RESULTS[status]
 
 
@@ -267,12 +428,13 @@ _RELEASE_RESULTS = {
 }
 
 
-def _keys(conn: _Connection, flight_id: str, customer_id: str) -> list[str]:
+def _keys(conn: _Connection, flight_id: str) -> list[str]:
+    """The script's keys: all of one partition (one hash slot)."""
+    partition = conn.partition_of(flight_id)
     return [
-        conn.flight_key(flight_id),
-        conn.customer_key(customer_id),
-        conn.events_key,
-        conn.operations_key(flight_id),
+        conn.key(partition, f"flights:{flight_id}"),
+        conn.events_key(partition),
+        conn.key(partition, f"operations:{flight_id}"),
     ]
 
 
@@ -280,13 +442,33 @@ def reservation_remove(
     *, flight_id: str, seat_no: str, customer_id: str, operation: str | None = None
 ) -> ReleaseResult:
     """Compare-and-delete: release only if ``customer_id`` holds the seat (and, given an ``operation``,
-    only if that operation reserved it); log SeatReleased."""
-    status, _event_id = _supervised(
+    only if that operation reserved it); log SeatReleased, then mark the seat released in the index."""
+    status, event_id = _supervised(
         lambda conn: conn.release(
-            keys=_keys(conn, flight_id, customer_id), args=[flight_id, seat_no, customer_id, operation or ""]
+            keys=_keys(conn, flight_id), args=[flight_id, seat_no, customer_id, operation or ""]
         )
     )
+    if status == 1:
+        _index_write_through(customer_id, flight_id, seat_no, f"-{_text(event_id)}")
     return _RELEASE_RESULTS[status]
+
+
+def _index_write_through(customer_id: str, flight_id: str, seat_no: str, value: str) -> None:
+    """Read-your-writes: the index update the projector would make, applied now. Best effort: the
+    seat is already the customer's (or free) and logged, so a failure here is logged and the
+    projector converges the index from the log."""
+    try:
+        conn = _conn()
+        conn.index_apply(keys=[conn.customer_key(customer_id)], args=[f"{flight_id}|{seat_no}", value])
+    except (redis.RedisError, OSError, StoreUnavailable) as exc:
+        logger.warning(
+            "customer index write-through failed (the projector will apply it): %s: %s",
+            type(exc).__name__,
+            exc,
+        )
+
+
+# -- reads --------------------------------------------------------------------------------------
 
 
 def flight_seats(*, flight_id: str) -> dict[str, str]:
@@ -296,18 +478,39 @@ def flight_seats(*, flight_id: str) -> dict[str, str]:
 
 
 def customer_seats(*, customer_id: str) -> list[tuple[str, str]]:
-    """(flight_id, seat_no) pairs a customer holds, unordered."""
-    members = _supervised(lambda conn: conn.client.smembers(conn.customer_key(customer_id)))
-    pairs = []
-    for member in members:
-        flight_id, _, seat_no = _text(member).rpartition("|")
-        pairs.append((flight_id, seat_no))
-    return pairs
+    """(flight_id, seat_no) pairs a customer holds (the index's ``+`` fields), unordered."""
+    raw = _supervised(lambda conn: conn.client.hgetall(conn.customer_key(customer_id)))
+    return [_index_field(name) for name, value in raw.items() if _text(value).startswith("+")]
+
+
+def _index_field(name: bytes | str) -> tuple[str, str]:
+    flight_id, _, seat_no = _text(name).rpartition("|")
+    return flight_id, seat_no
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFreshness:
+    """What the projector last reported: events not yet applied to the customer index, and when."""
+
+    lag: int | None  # None: no projector has reported on this store
+    reported_at: str | None
+
+
+def index_freshness() -> IndexFreshness:
+    raw = _supervised(lambda conn: conn.client.hgetall(conn.status_key))
+    status = {_text(k): _text(v) for k, v in raw.items()}
+    if "lag" not in status:
+        return IndexFreshness(lag=None, reported_at=None)
+    return IndexFreshness(lag=int(status["lag"]), reported_at=status.get("at"))
 
 
 def _at_from_id(event_id: str) -> str:
     # The stream id's first part is the Redis server's clock (ms) when the event was appended.
     millis = int(event_id.split("-", 1)[0])
+    return _iso_millis(millis)
+
+
+def _iso_millis(millis: int) -> str:
     return (
         datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
@@ -326,12 +529,22 @@ def _event(entry_id: bytes | str, fields: dict) -> Event:
     )
 
 
-def events_after(*, since: str, count: int) -> list[Event]:
-    """Up to ``count`` events with ids strictly after ``since`` (``0`` = from the beginning)."""
+def events_after(*, partition: int, since: str, count: int) -> list[Event]:
+    """Up to ``count`` events of one partition with ids strictly after ``since`` (``0`` = from the start)."""
     entries = _supervised(
-        lambda conn: conn.client.xrange(conn.events_key, min=f"({since}", max="+", count=count)
+        lambda conn: conn.client.xrange(conn.events_key(partition), min=f"({since}", max="+", count=count)
     )
     return [_event(entry_id, fields) for entry_id, fields in entries]
+
+
+def events_all(*, partition: int, since: str = "0", batch: int = 1000) -> Iterator[Event]:
+    """Every event of one partition after ``since`` in order, read in batches."""
+    while True:
+        events = events_after(partition=partition, since=since, count=batch)
+        yield from events
+        if len(events) < batch:
+            return
+        since = events[-1].event_id
 
 
 def ping() -> None:
@@ -339,79 +552,267 @@ def ping() -> None:
     _supervised(lambda conn: conn.client.ping())
 
 
-def _scan(client: redis.Redis, pattern: str) -> list[str]:
-    return [_text(key) for key in client.scan_iter(match=pattern, count=1000)]
+# -- the customer index projection (consumer group customer-index; reservations.projector) -------
+
+
+def index_value(event: Event) -> tuple[str, str, str] | None:
+    """(customer key's id, field, value) of the index update an event makes, or None."""
+    if event.type == EVENT_SEAT_RESERVED:
+        sign = "+"
+    elif event.type == EVENT_SEAT_RELEASED:
+        sign = "-"
+    else:
+        return None
+    return event.customer_id, f"{event.flight_id}|{event.seat_no}", f"{sign}{event.event_id}"
+
+
+def index_apply_events(events: Iterable[Event]) -> int:
+    """Apply the index updates of ``events`` (LWW, one script per customer hash); returns fields changed."""
+    updates: dict[str, list[str]] = {}
+    for event in events:
+        update = index_value(event)
+        if update is not None:
+            customer_id, name, value = update
+            updates.setdefault(customer_id, []).extend([name, value])
+    if not updates:
+        return 0
+
+    def apply(conn: _Connection) -> int:
+        with conn.client.pipeline(transaction=False) as pipe:
+            for customer_id, args in updates.items():
+                # EVAL in a pipeline (a cluster pipeline routes it by its key; it blocks EVALSHA and
+                # its eval() helper, and an EVAL needs no script cache).
+                pipe.execute_command("EVAL", _INDEX_APPLY_LUA, 1, conn.customer_key(customer_id), *args)
+            return sum(int(changed) for changed in pipe.execute())
+
+    return _supervised(apply)
+
+
+def index_groups_ensure() -> None:
+    """Create the consumer group on every partition stream (MKSTREAM: a partition with no event yet)."""
+
+    def create(conn: _Connection) -> None:
+        for partition in range(conn.partitions):
+            try:
+                conn.client.xgroup_create(conn.events_key(partition), INDEX_GROUP, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    _supervised(create)
 
 
 @dataclass(frozen=True, slots=True)
-class Projection:
-    """The state the log implies: flight → seat → customer."""
+class Delivery:
+    """Entries of one partition handed to a consumer (to be applied, then acknowledged)."""
 
+    partition: int
+    events: list[Event]
+    reclaimed: bool = False  # taken over from a consumer that read them and did not acknowledge
+
+
+def index_read(*, consumer: str, count: int, pending_idle_ms: int | None = None) -> list[Delivery]:
+    """New entries for ``consumer`` from every partition (XREADGROUP ``>``); with ``pending_idle_ms``,
+    first the entries other consumers read and left unacknowledged that long (XAUTOCLAIM)."""
+
+    def read(conn: _Connection) -> list[Delivery]:
+        keys = [conn.events_key(partition) for partition in range(conn.partitions)]
+        deliveries: list[Delivery] = []
+        if pending_idle_ms is not None:
+            with conn.client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.xautoclaim(key, INDEX_GROUP, consumer, min_idle_time=pending_idle_ms, count=count)
+                claimed = pipe.execute()
+            for partition, answer in enumerate(claimed):
+                entries = [entry for entry in answer[1] if entry and entry[1]]  # deleted entries come as nil
+                if entries:
+                    deliveries.append(Delivery(partition, [_event(i, f) for i, f in entries], reclaimed=True))
+        with conn.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.xreadgroup(INDEX_GROUP, consumer, {key: ">"}, count=count)
+            answers = pipe.execute()
+        for partition, answer in enumerate(answers):
+            for _stream, entries in answer or []:
+                if entries:
+                    deliveries.append(Delivery(partition, [_event(i, f) for i, f in entries]))
+        return deliveries
+
+    return _supervised(read)
+
+
+def index_ack(deliveries: Iterable[Delivery]) -> None:
+    def ack(conn: _Connection) -> None:
+        with conn.client.pipeline(transaction=False) as pipe:
+            for delivery in deliveries:
+                if delivery.events:
+                    pipe.xack(
+                        conn.events_key(delivery.partition),
+                        INDEX_GROUP,
+                        *[event.event_id for event in delivery.events],
+                    )
+            pipe.execute()
+
+    _supervised(ack)
+
+
+def index_lag() -> int:
+    """Events of every partition the group has not yet applied: pending (read, not acknowledged) plus
+    not yet delivered. Redis 7 reports the latter (XINFO GROUPS ``lag``); on older servers it is
+    counted with XRANGE, up to 10,000 per partition."""
+
+    def lag(conn: _Connection) -> int:
+        keys = [conn.events_key(partition) for partition in range(conn.partitions)]
+        with conn.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.xinfo_groups(key)
+            answers = pipe.execute(raise_on_error=False)
+        total = 0
+        for key, groups in zip(keys, answers, strict=True):
+            if isinstance(groups, Exception):
+                continue  # no stream yet: nothing to apply
+            group = next((g for g in groups if _text(g["name"]) == INDEX_GROUP), None)
+            if group is None:
+                total += conn.client.xlen(key)
+                continue
+            total += int(group["pending"])
+            if group.get("lag") is not None:
+                total += int(group["lag"])
+            elif "lag" not in group:
+                last = _text(group["last-delivered-id"])
+                total += len(conn.client.xrange(key, min=f"({last}", max="+", count=10_000))
+        return total
+
+    return _supervised(lag)
+
+
+def index_status_write(*, lag: int, consumer: str) -> None:
+    """What the customer read reports in its freshness headers (the projector writes it each cycle)."""
+
+    def write(conn: _Connection) -> None:
+        seconds, micros = conn.client.time()
+        at = _iso_millis(int(seconds) * 1000 + int(micros) // 1000)
+        conn.client.hset(conn.status_key, mapping={"lag": lag, "at": at, "consumer": consumer})
+
+    _supervised(write)
+
+
+# -- replay, hash-vs-log check and rebuild, partition by partition ------------------------------
+
+
+@dataclass(slots=True)
+class Projection:
+    """The state one partition's log implies: flight → seat → customer, and the customer index
+    entries ((customer, flight|seat) → ±event id) of the events that changed a seat."""
+
+    partition: int
     flights: dict[str, dict[str, str]]
     last_event_id: str
+    index: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def customers(self) -> dict[str, set[str]]:
-        index: dict[str, set[str]] = {}
+        """Customer → their held seats ``flight|seat`` (what the index's ``+`` fields must say)."""
+        held: dict[str, set[str]] = {}
         for flight_id, seats in self.flights.items():
             for seat_no, customer_id in seats.items():
-                index.setdefault(customer_id, set()).add(f"{flight_id}|{seat_no}")
-        return index
+                held.setdefault(customer_id, set()).add(f"{flight_id}|{seat_no}")
+        return held
 
 
-def projection_apply(flights: dict[str, dict[str, str]], event: Event) -> None:
-    """Fold one event into an in-memory projection (the same rules the Lua scripts enforce)."""
+def projection_apply(flights: dict[str, dict[str, str]], event: Event) -> bool:
+    """Fold one event into an in-memory projection (the same rules the Lua scripts enforce); returns
+    whether it changed a seat (a sound log's events all do)."""
     if event.type == EVENT_SEAT_RESERVED:
-        flights.setdefault(event.flight_id, {}).setdefault(event.seat_no, event.customer_id)
-    elif event.type == EVENT_SEAT_RELEASED:
+        seats = flights.setdefault(event.flight_id, {})
+        if event.seat_no in seats:
+            return False
+        seats[event.seat_no] = event.customer_id
+        return True
+    if event.type == EVENT_SEAT_RELEASED:
         seats = flights.get(event.flight_id, {})
         if seats.get(event.seat_no) == event.customer_id:
             del seats[event.seat_no]
             if not seats:
                 del flights[event.flight_id]
+            return True
+    return False
 
 
-def projection_from_log(*, since: str = "0", flights: dict[str, dict[str, str]] | None = None) -> Projection:
-    """Replay the log (optionally continuing a projection from ``since``)."""
-    flights = {} if flights is None else flights
-    last = since
-    for event in events_all(since=since):
-        projection_apply(flights, event)
-        last = event.event_id
-    return Projection(flights=flights, last_event_id=last)
+def projection_from_log(
+    *, partition: int, since: str = "0", projection: Projection | None = None
+) -> Projection:
+    """Replay one partition's log (optionally continuing ``projection`` from its last event)."""
+    if projection is None:
+        projection = Projection(partition=partition, flights={}, last_event_id=since)
+    for event in events_all(partition=partition, since=projection.last_event_id):
+        if projection_apply(projection.flights, event):
+            customer_id, name, value = index_value(event)  # type: ignore[misc]
+            projection.index[(customer_id, name)] = value
+        projection.last_event_id = event.event_id
+    return projection
 
 
-def events_all(*, since: str = "0", batch: int = 1000) -> Iterator[Event]:
-    """Every event after ``since`` in order, read in batches."""
-    while True:
-        events = events_after(since=since, count=batch)
-        yield from events
-        if len(events) < batch:
-            return
-        since = events[-1].event_id
+_FLIGHT_KEY = re.compile(r"\{r([0-9]+)\}:flights:(.+)")
 
 
-def live_state() -> tuple[dict[str, dict[str, str]], dict[str, set[str]]]:
-    """Every flight hash and customer index as they are in Redis now (for rebuild checks)."""
-    conn = _conn()
-    client = conn.client
-    try:
-        flights = {}
-        for key in _scan(client, f"{_glob_escape(conn.prefix)}flights:*"):
-            seats = {_text(s): _text(c) for s, c in client.hgetall(key).items()}
-            if seats:
-                flights[key[len(conn.prefix) + len("flights:") :]] = seats
-        customers = {}
-        for key in _scan(client, f"{_glob_escape(conn.prefix)}customers:*"):
-            members = {_text(m) for m in client.smembers(key)}
-            if members:
-                customers[key[len(conn.prefix) + len("customers:") :]] = members
-    except redis.RedisError as exc:
-        raise _unavailable(exc) from exc
-    return flights, customers
+def _scan(client: redis.Redis, pattern: str) -> list[str]:
+    # A cluster client's scan_iter walks every primary; a single node's, the one keyspace.
+    return [_text(key) for key in client.scan_iter(match=pattern, count=1000)]
 
 
 def _glob_escape(text: str) -> str:
     return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
+
+
+def _live_flight_ids(conn: _Connection) -> dict[int, set[str]]:
+    """Partition → the flight ids that have a hash (one SCAN; hand-written strays included)."""
+    found: dict[int, set[str]] = {}
+    for key in _scan(conn.client, f"{_glob_escape(conn.prefix)}{{r*}}:flights:*"):
+        match = _FLIGHT_KEY.fullmatch(key[len(conn.prefix) :])
+        if match and int(match[1]) < conn.partitions:
+            found.setdefault(int(match[1]), set()).add(match[2])
+    return found
+
+
+def _hashes(conn: _Connection, flight_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+    flight_ids = sorted(flight_ids)
+    with conn.client.pipeline(transaction=False) as pipe:
+        for flight_id in flight_ids:
+            pipe.hgetall(conn.flight_key(flight_id))
+        answers = pipe.execute()
+    return {
+        flight_id: {_text(s): _text(c) for s, c in raw.items()}
+        for flight_id, raw in zip(flight_ids, answers, strict=True)
+        if raw
+    }
+
+
+def _customer_indexes(conn: _Connection) -> dict[str, dict[str, str]]:
+    """Customer → the raw fields of their index hash (tombstones included)."""
+    indexes = {}
+    for key in _scan(conn.client, f"{_glob_escape(conn.prefix)}customers:*"):
+        raw = conn.client.hgetall(key)
+        if raw:
+            indexes[key[len(conn.prefix) + len("customers:") :]] = {
+                _text(k): _text(v) for k, v in raw.items()
+            }
+    return indexes
+
+
+def live_state() -> tuple[dict[str, dict[str, str]], dict[str, set[str]]]:
+    """Every flight hash and every customer's held seats as they are in Redis now (for rebuild checks)."""
+
+    def read(conn: _Connection) -> tuple[dict[str, dict[str, str]], dict[str, set[str]]]:
+        flights: dict[str, dict[str, str]] = {}
+        for flight_ids in _live_flight_ids(conn).values():
+            flights.update(_hashes(conn, flight_ids))
+        customers = {}
+        for customer_id, fields in _customer_indexes(conn).items():
+            held = {name for name, value in fields.items() if value.startswith("+")}
+            if held:
+                customers[customer_id] = held
+        return flights, customers
+
+    return _supervised(read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,43 +824,65 @@ class ConsistencyReport:
     seats: int
     mismatches: list[dict[str, str | None]]
     unsettled: int  # seats written while the check read, left out of the comparison
-    last_event_id: str
+    last_event_id: str  # the newest event the replay read, of any partition (by the server's clock)
+    partitions: int
 
 
 def projection_check() -> ConsistencyReport:
-    """Compare every flight hash with the projection of the event log, without stopping writes.
+    """Compare every flight hash with the projection of its partition's log, without stopping writes.
 
-    The log is replayed first (up to L), then the hashes are read. One Lua script writes a seat's hash
-    and its event together, so a difference can come only from a write after L: the events after L
-    name those seats, which are left out (counted as unsettled). Every other difference is real — a
-    build that wrote the hash without the log, or the log without the hash (the rollout's consistency
-    gate, docs/adr/0114).
+    Per partition, the log is replayed first (up to L), then the partition's hashes are read. One Lua
+    script writes a seat's hash and its event together, so a difference can come only from a write
+    after L: the events after L name those seats, which are left out (counted as unsettled). Every
+    other difference is real — a build that wrote the hash without the log, or the log without the
+    hash (the rollout's consistency gate, docs/adr/0114).
     """
-    projection = projection_from_log()
-    live, _customers = live_state()
-    unsettled = {(e.flight_id, e.seat_no) for e in events_all(since=projection.last_event_id)}
+    conn = _conn()
+    try:
+        stray = _live_flight_ids(conn)
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
     mismatches: list[dict[str, str | None]] = []
-    for flight_id in sorted(set(projection.flights) | set(live)):
-        logged, hashed = projection.flights.get(flight_id, {}), live.get(flight_id, {})
-        for seat_no in sorted(set(logged) | set(hashed)):
-            if (flight_id, seat_no) in unsettled or logged.get(seat_no) == hashed.get(seat_no):
-                continue
-            mismatches.append(
-                {
-                    "flight_id": flight_id,
-                    "seat_no": seat_no,
-                    "log": logged.get(seat_no),
-                    "hash": hashed.get(seat_no),
-                }
-            )
+    unsettled_count, flights, seats, newest = 0, 0, 0, "0-0"
+    for partition in range(conn.partitions):
+        projection = projection_from_log(partition=partition)
+        live = _supervised(lambda c, p=projection: _hashes(c, set(p.flights) | stray.get(p.partition, set())))
+        unsettled = {
+            (e.flight_id, e.seat_no) for e in events_all(partition=partition, since=projection.last_event_id)
+        }
+        for flight_id in sorted(set(projection.flights) | set(live)):
+            logged, hashed = projection.flights.get(flight_id, {}), live.get(flight_id, {})
+            for seat_no in sorted(set(logged) | set(hashed)):
+                if (flight_id, seat_no) in unsettled or logged.get(seat_no) == hashed.get(seat_no):
+                    continue
+                mismatches.append(
+                    {
+                        "flight_id": flight_id,
+                        "seat_no": seat_no,
+                        "log": logged.get(seat_no),
+                        "hash": hashed.get(seat_no),
+                    }
+                )
+        unsettled_count += len(unsettled)
+        flights += len(live)
+        seats += sum(len(s) for s in live.values())
+        if _id_key(projection.last_event_id) > _id_key(newest):
+            newest = projection.last_event_id
+    mismatches.sort(key=lambda m: (m["flight_id"] or "", m["seat_no"] or ""))
     return ConsistencyReport(
         consistent=not mismatches,
-        flights=len(live),
-        seats=sum(len(seats) for seats in live.values()),
+        flights=flights,
+        seats=seats,
         mismatches=mismatches,
-        unsettled=len(unsettled),
-        last_event_id=projection.last_event_id,
+        unsettled=unsettled_count,
+        last_event_id=newest if newest != "0-0" else "0",
+        partitions=conn.partitions,
     )
+
+
+def _id_key(event_id: str) -> tuple[int, int]:
+    millis, _, seq = event_id.partition("-")
+    return int(millis), int(seq or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,57 +890,90 @@ class RebuildReport:
     flights: int
     seats: int
     customers: int
-    last_event_id: str
-    attempts: int
+    last_event_id: str  # the newest event replayed, of any partition
+    attempts: int  # the most swap attempts one partition needed
+    partitions: int
+    index_repaired: int  # customer index fields the rebuild corrected
 
 
 def projection_rebuild(*, max_attempts: int = 5) -> RebuildReport:
-    """Rebuild every flight hash and customer index from the log, then swap them in atomically.
+    """Rebuild every partition's flight hashes from its log, then repair the customer index.
 
-    The new keys are written under a temporary name, then one MULTI/EXEC deletes the live keys
-    and RENAMEs the new ones into place. The stream is WATCHed: if a reservation lands meanwhile,
-    EXEC aborts, the new events are folded in and the swap is tried again.
+    Per partition: the new hashes are written under temporary names carrying the partition's hash
+    tag, then one MULTI/EXEC deletes the live hashes and RENAMEs the new ones into place — all keys of
+    one slot, so this works on a cluster. The partition's stream is WATCHed: if a reservation lands
+    meanwhile, EXEC aborts, the new events are folded in and the swap is tried again.
+
+    The customer index spans slots, so it is merged, not swapped: a field is set to what the replay
+    says unless its stored event id is newer than the replay's end in that partition (a write that
+    landed meanwhile), and every change is a compare-and-set. Tombstones older than
+    RESERVATIONS_TOMBSTONE_SECONDS are dropped (no late, older update can arrive after that long).
     """
     conn = _conn()
-    client = conn.client
-    temp_prefix = f"{conn.prefix}rebuild:{secrets.token_hex(6)}:"
+    token = secrets.token_hex(6)
+    projections: list[Projection] = []
+    most_attempts = 0
     try:
-        projection = projection_from_log()
-        for attempt in range(1, max_attempts + 1):
-            customers = projection.customers()
-            temp_keys = _write_temp_keys(client, temp_prefix, projection.flights, customers)
-            if _swap_in(conn, temp_prefix, temp_keys, projection.last_event_id):
-                return RebuildReport(
-                    flights=len(projection.flights),
-                    seats=sum(len(seats) for seats in projection.flights.values()),
-                    customers=len(customers),
-                    last_event_id=projection.last_event_id,
-                    attempts=attempt,
-                )
-            if temp_keys:
-                client.delete(*temp_keys)
-            projection = projection_from_log(since=projection.last_event_id, flights=projection.flights)
+        stray = _live_flight_ids(conn)
+        for partition in range(conn.partitions):
+            projection, attempts = _partition_rebuild(
+                conn, partition, token, stray.get(partition, set()), max_attempts
+            )
+            projections.append(projection)
+            most_attempts = max(most_attempts, attempts)
+        repaired = _index_repair(conn, projections)
     except redis.RedisError as exc:
         raise _unavailable(exc) from exc
+    customers: set[str] = set()
+    for projection in projections:
+        customers.update(projection.customers())
+    newest = max((p.last_event_id for p in projections if p.last_event_id != "0"), key=_id_key, default="0")
+    return RebuildReport(
+        flights=sum(len(p.flights) for p in projections),
+        seats=sum(len(seats) for p in projections for seats in p.flights.values()),
+        customers=len(customers),
+        last_event_id=newest,
+        attempts=most_attempts,
+        partitions=conn.partitions,
+        index_repaired=repaired,
+    )
+
+
+def _partition_rebuild(
+    conn: _Connection, partition: int, token: str, stray: set[str], max_attempts: int
+) -> tuple[Projection, int]:
+    projection = projection_from_log(partition=partition)
+    temp_prefix = conn.key(partition, f"rebuild:{token}:")
+    for attempt in range(1, max_attempts + 1):
+        temp_keys = _write_temp_keys(conn.client, temp_prefix, projection.flights)
+        if _swap_in(conn, partition, temp_keys, set(projection.flights) | stray, projection.last_event_id):
+            return projection, attempt
+        if temp_keys:
+            conn.client.delete(*temp_keys)
+        projection = projection_from_log(partition=partition, projection=projection)
     raise RebuildConflict()
 
 
-def _swap_in(conn: _Connection, temp_prefix: str, temp_keys: list[str], last_event_id: str) -> bool:
-    """Replace the live keys by the temporary ones, unless the log moved past ``last_event_id``."""
-    live_patterns = [f"{_glob_escape(conn.prefix)}flights:*", f"{_glob_escape(conn.prefix)}customers:*"]
+def _swap_in(
+    conn: _Connection, partition: int, temp_keys: dict[str, str], live_flights: set[str], last_event_id: str
+) -> bool:
+    """Replace the partition's flight hashes by the temporary ones, unless its log moved past
+    ``last_event_id``. Every key here carries the partition's hash tag: one slot."""
+    events_key = conn.events_key(partition)
     with conn.client.pipeline(transaction=True) as pipe:
         try:
-            pipe.watch(conn.events_key)
-            newest = pipe.xrevrange(conn.events_key, count=1)
+            pipe.watch(events_key)
+            newest = pipe.xrevrange(events_key, count=1)
             if (_text(newest[0][0]) if newest else "0") != last_event_id:
                 return False
-            live = [key for pattern in live_patterns for key in _scan(pipe, pattern)]
             pipe.multi()
-            if live:
-                pipe.delete(*live)
-            for temp_key in temp_keys:
-                live_key = conn.prefix + temp_key[len(temp_prefix) :]
-                pipe.rename(temp_key, live_key)
+            stale = [conn.flight_key(flight_id) for flight_id in sorted(live_flights)]
+            if stale:
+                pipe.delete(*stale)
+            for flight_id, temp_key in temp_keys.items():
+                live_key = conn.flight_key(flight_id)
+                # (a cluster pipeline blocks its rename() helper; the command itself is fine in one slot)
+                pipe.execute_command("RENAME", temp_key, live_key)
                 pipe.persist(live_key)  # RENAME keeps the temporary key's TTL
             pipe.execute()
         except redis.WatchError:
@@ -529,24 +985,183 @@ _TEMP_TTL_SECONDS = 3600  # a crashed rebuild leaves nothing behind for long
 
 
 def _write_temp_keys(
-    client: redis.Redis,
-    temp_prefix: str,
-    flights: dict[str, dict[str, str]],
-    customers: dict[str, set[str]],
-) -> list[str]:
-    keys = []
+    client: redis.Redis, temp_prefix: str, flights: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """Flight id → temporary hash holding its rebuilt seats (named ``temp_prefix + flights:<id>``)."""
+    keys = {}
     with client.pipeline(transaction=False) as pipe:
         for flight_id, seats in flights.items():
             key = f"{temp_prefix}flights:{flight_id}"
             pipe.delete(key)
             pipe.hset(key, mapping=seats)
             pipe.expire(key, _TEMP_TTL_SECONDS)
-            keys.append(key)
-        for customer_id, members in customers.items():
-            key = f"{temp_prefix}customers:{customer_id}"
-            pipe.delete(key)
-            pipe.sadd(key, *members)
-            pipe.expire(key, _TEMP_TTL_SECONDS)
-            keys.append(key)
+            keys[flight_id] = key
         pipe.execute()
     return keys
+
+
+def _index_repair(conn: _Connection, projections: list[Projection]) -> int:
+    """Merge the replayed index into the live one (newer live writes win; see projection_rebuild)."""
+    horizon = {p.partition: _id_key(p.last_event_id) for p in projections}
+    seconds, _micros = conn.client.time()
+    expired_before = (int(seconds) - settings.RESERVATIONS_TOMBSTONE_SECONDS) * 1000
+    wanted: dict[str, dict[str, str]] = {}
+    for projection in projections:
+        for (customer_id, name), value in projection.index.items():
+            if value.startswith("-") and _id_key(value[1:])[0] < expired_before:
+                continue  # an old tombstone is not kept (nor created)
+            wanted.setdefault(customer_id, {})[name] = value
+    live = _customer_indexes(conn)
+    repairs: dict[str, list[str]] = {}
+    newer: list[tuple[str, str, str]] = []  # (customer, field, value) stored after the replay's end
+    for customer_id in set(wanted) | set(live):
+        want, have = wanted.get(customer_id, {}), live.get(customer_id, {})
+        for name in set(want) | set(have):
+            current, target = have.get(name, ""), want.get(name, "")
+            if current == target:
+                continue
+            if _newer_than_replay(current, name, horizon, conn):
+                newer.append((customer_id, name, current))
+                continue
+            repairs.setdefault(customer_id, []).extend([name, current, target])
+    # A value newer than the replay is kept only if its event is in the log: a write-through always
+    # follows its script's XADD, so a value naming no logged event is damage, not a newer write.
+    for (customer_id, name, current), logged in zip(newer, _events_logged(conn, newer), strict=True):
+        if not logged:
+            target = wanted.get(customer_id, {}).get(name, "")
+            repairs.setdefault(customer_id, []).extend([name, current, target])
+    if not repairs:
+        return 0
+    with conn.client.pipeline(transaction=False) as pipe:
+        for customer_id, args in repairs.items():
+            pipe.execute_command("EVAL", _INDEX_REPAIR_LUA, 1, conn.customer_key(customer_id), *args)
+        return sum(int(changed) for changed in pipe.execute())
+
+
+def _events_logged(conn: _Connection, values: list[tuple[str, str, str]]) -> list[bool]:
+    """Is the event each index value names in its seat's partition log, for that customer and seat?"""
+    if not values:
+        return []
+    with conn.client.pipeline(transaction=False) as pipe:
+        for _customer_id, name, value in values:
+            flight_id, _seat = _index_field(name)
+            pipe.xrange(conn.events_key(conn.partition_of(flight_id)), min=value[1:], max=value[1:], count=1)
+        answers = pipe.execute()
+    logged = []
+    for (customer_id, name, value), entries in zip(values, answers, strict=True):
+        event = _event(*entries[0]) if entries else None
+        logged.append(event is not None and index_value(event) == (customer_id, name, value))
+    return logged
+
+
+_INDEX_VALUE = re.compile(r"[+-]([0-9]+)-([0-9]+)")
+
+
+def _newer_than_replay(value: str, name: str, horizon: dict[int, tuple[int, int]], conn: _Connection) -> bool:
+    """Does this stored index value record an event after the replay of its seat's partition?"""
+    match = _INDEX_VALUE.fullmatch(value)
+    if match is None:
+        return False
+    flight_id, _seat = _index_field(name)
+    return (int(match[1]), int(match[2])) > horizon.get(conn.partition_of(flight_id), (0, 0))
+
+
+# -- the one-off migration from layout v1 (one global stream) -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    events: int  # v1 events copied into partition streams by this run
+    skipped: int  # v1 events a previous run had copied already
+    operations: int  # operation tokens moved to their partition's hash
+    rebuild: RebuildReport | None
+    already_migrated: bool
+
+
+def layout_migrate_v1(*, v1_prefix: str | None = None, batch: int = 1000) -> MigrationReport:
+    """Move data of layout v1 (``flights:*``, ``operations:*``, ``customers:*`` sets, one global stream
+    ``reservations:events``, under ``v1_prefix``, by default REDIS_KEY_PREFIX) into layout v2.
+
+    Each v1 event is XADDed to its flight's partition stream with its own id: v1 ids increase across
+    the one stream, so they increase within each partition and keep their order there (and the
+    instants the events API reports). A partition's newest id tells which events a previous run
+    copied: re-running skips them, so the migration is idempotent and a crashed run is resumed by
+    running it again. Then the operation tokens move, the v1 index sets go (the v2 index is a hash of
+    the same name), the layout is written and the rebuild makes the flight hashes and the index from
+    the partition logs. The v1 stream is kept (a second run copies nothing from it; delete it when
+    satisfied); the v1 flight hashes are deleted. Writers of the v1 build must be stopped first;
+    processes of this build refuse to run until the layout is written.
+    """
+    conn = _conn_unchecked()
+    old = conn.prefix if v1_prefix is None else v1_prefix
+    client = conn.client
+    v1_stream = f"{old}{V1_EVENTS_SUFFIX}"
+    try:
+        stored = client.get(conn.layout_key)
+        if stored is not None and _text(stored) != layout_description(conn.partitions):
+            raise LayoutMismatch(
+                f"The store's layout is '{_text(stored)}', not '{layout_description(conn.partitions)}': "
+                "set RESERVATIONS_PARTITIONS to match it."
+            )
+        if not client.exists(v1_stream):
+            return MigrationReport(events=0, skipped=0, operations=0, rebuild=None, already_migrated=True)
+        copied, skipped = _v1_events_copy(conn, v1_stream, batch)
+        operations = _v1_operations_move(conn, old)
+        for key in _scan(client, f"{_glob_escape(old)}customers:*"):
+            if _text(client.type(key)) == "set":
+                client.delete(key)
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    global _connection
+    _connection = None  # the next connection checks (and writes) the layout
+    try:
+        client.set(conn.layout_key, layout_description(conn.partitions), nx=True)
+        rebuild = projection_rebuild()
+        for key in _scan(client, f"{_glob_escape(old)}flights:*"):
+            client.delete(key)
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    return MigrationReport(
+        events=copied, skipped=skipped, operations=operations, rebuild=rebuild, already_migrated=False
+    )
+
+
+def _v1_events_copy(conn: _Connection, v1_stream: str, batch: int) -> tuple[int, int]:
+    client = conn.client
+    newest: dict[int, tuple[int, int]] = {}
+    with client.pipeline(transaction=False) as pipe:
+        for partition in range(conn.partitions):
+            pipe.xrevrange(conn.events_key(partition), count=1)
+        for partition, last in enumerate(pipe.execute()):
+            newest[partition] = _id_key(_text(last[0][0])) if last else (0, 0)
+    copied = skipped = 0
+    since = "-"
+    while True:
+        entries = client.xrange(v1_stream, min=since, max="+", count=batch)
+        if not entries:
+            return copied, skipped
+        with client.pipeline(transaction=False) as pipe:
+            for entry_id, fields in entries:
+                event_id = _text(entry_id)
+                partition = conn.partition_of(_text(fields.get(b"flight_id", fields.get("flight_id", ""))))
+                if _id_key(event_id) <= newest[partition]:
+                    skipped += 1
+                    continue
+                pipe.xadd(conn.events_key(partition), fields, id=event_id)
+                newest[partition] = _id_key(event_id)
+                copied += 1
+            pipe.execute()
+        since = f"({_text(entries[-1][0])}"
+
+
+def _v1_operations_move(conn: _Connection, old: str) -> int:
+    client, moved = conn.client, 0
+    marker = f"{old}operations:"
+    for key in _scan(client, f"{_glob_escape(old)}operations:*"):
+        tokens = client.hgetall(key)
+        flight_id = key[len(marker) :]
+        if tokens:
+            client.hset(conn.operations_key(flight_id), mapping=tokens)
+            moved += len(tokens)
+        client.delete(key)
+    return moved

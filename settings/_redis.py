@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from skyway.embedded_redis import url_for
 from skyway.env import env_float, env_str
 from skyway.redis_cluster import is_cluster_url
@@ -48,3 +50,21 @@ def login_cache(service_name: str, var_dir: Path) -> dict:
     embedded = login_embedded_dir(var_dir)
     location = env_str("LOGIN_REDIS_URL") or env_str("REDIS_URL") or url_for(embedded, db=LOGIN_EMBEDDED_DB)
     return redis_cache(location, KEY_PREFIX=f"login:{service_name}")
+
+
+def reservations_layout_validate(*, key_prefix: str, partitions: int) -> None:
+    """The key layout's settings (docs/adr/0115): refused at start, with what to set instead.
+
+    A brace in the prefix would make Redis Cluster hash every key by that one tag (one slot, one
+    shard for the whole airline): the layout's own tags ``{r<n>}`` must be the first braces of a key.
+    """
+    if "{" in key_prefix or "}" in key_prefix:
+        raise ImproperlyConfigured(
+            f"REDIS_KEY_PREFIX={key_prefix!r} contains a brace: on a Redis Cluster it would pin every "
+            "reservations key to one hash slot. Use a prefix without braces (e.g. 'skyway:'); the "
+            "store puts each partition's keys under its own hash tag."
+        )
+    if not 1 <= partitions <= 16384:
+        raise ImproperlyConfigured(
+            f"RESERVATIONS_PARTITIONS={partitions} must be from 1 to 16384 (the cluster's hash slots)"
+        )

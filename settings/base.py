@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from settings._redis import reservations_layout_validate
 from skyway.env import env_bool, env_float, env_int, env_list, env_str
 from skyway.faults import fault_settings_validate
 from skyway.logs import log_format_from_env
@@ -133,6 +134,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 64 * 1024)
 REDIS_URL = env_str("REDIS_URL")
 EMBEDDED_REDIS_DIR = None if REDIS_URL else VAR_DIR / "redis"
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "")
+# The reservations key layout (docs/adr/0115): flights hash to this many partitions, each under its own
+# hash tag. Fixed for the life of the data (the store refuses a count that differs from the stored one).
+RESERVATIONS_PARTITIONS = env_int("RESERVATIONS_PARTITIONS", 128)
+reservations_layout_validate(key_prefix=REDIS_KEY_PREFIX or "", partitions=RESERVATIONS_PARTITIONS)
+# The customer index projector (reservations.projector): entries another consumer read and left
+# unacknowledged this long are reclaimed; released seats' tombstones are kept this long by a rebuild.
+RESERVATIONS_PROJECTOR_CLAIM_IDLE_SECONDS = env_float("RESERVATIONS_PROJECTOR_CLAIM_IDLE_SECONDS", 60.0)
+RESERVATIONS_PROJECTOR_BATCH = env_int("RESERVATIONS_PROJECTOR_BATCH", 500)
+RESERVATIONS_TOMBSTONE_SECONDS = env_int("RESERVATIONS_TOMBSTONE_SECONDS", 7 * 24 * 3600)
 # Seats one customer may hold on one flight (the usual party limit; 0 = no cap). Enforced atomically
 # by the reservations store's reserve script. See docs/adr/0075.
 MAX_SEATS_PER_CUSTOMER_PER_FLIGHT = env_int("MAX_SEATS_PER_CUSTOMER_PER_FLIGHT", 9)

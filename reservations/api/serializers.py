@@ -67,7 +67,9 @@ class ReservationEventDataOutput(serializers.Serializer):
 
 @extend_schema_serializer(component_name="ReservationEvent")
 class ReservationEventOutput(serializers.Serializer):
-    event_id = serializers.CharField(help_text="The Redis stream id; pass the last one as `since`.")
+    event_id = serializers.CharField(
+        help_text="The partition stream's id (ordered within the partition); pass the last one as `since`."
+    )
     type = serializers.ChoiceField(choices=["SeatReserved", "SeatReleased"])
     data = ReservationEventDataOutput()
     at = serializers.DateTimeField(help_text="When Redis appended the event (UTC, ms).")
@@ -77,3 +79,9 @@ class ReservationEventOutput(serializers.Serializer):
 class ReservationEventPageOutput(serializers.Serializer):
     events = ReservationEventOutput(many=True)
     next = serializers.CharField(help_text="The last event id returned, or `since` if none.")
+    partition = serializers.IntegerField(
+        help_text="The partition read (its own stream; ids compare within it)."
+    )
+    partitions = serializers.IntegerField(
+        help_text="How many partitions the log has (RESERVATIONS_PARTITIONS)."
+    )

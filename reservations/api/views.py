@@ -25,10 +25,11 @@ from reservations import selectors, services, validation
 from reservations.api import serializers as s
 from reservations.api.base import ReservationsApiView
 from reservations.errors import InvalidInput
-from reservations.store import Event
+from reservations.store import Event, IndexFreshness
 
 MAX_EVENTS_PAGE = 1000
 _COUNT = re.compile(r"[0-9]{1,4}")
+_PARTITION = re.compile(r"0|[1-9][0-9]{0,4}")
 _SUCCESS_BODY = b'{"status":"success"}'
 
 
@@ -87,6 +88,30 @@ ERRORS = {
         s.ReservationErrorOutput, description="Redis unavailable; retry after Retry-After seconds."
     ),
 }
+
+
+FRESHNESS_HEADERS = [
+    OpenApiParameter(
+        "X-Projection-Lag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description=(
+            "With `customer_id` only: the customer index is a projection of the partitioned event log. "
+            "This is how many logged events the projector had not yet applied when it last reported "
+            "(an integer), or `unknown` if no projector has reported. The customer's own writes are "
+            "in the answer whatever it says (they are applied as they are made); a non-zero lag "
+            "concerns writes whose index update failed, which the projector applies."
+        ),
+    ),
+    OpenApiParameter(
+        "X-Projection-Reported-At",
+        OpenApiTypes.DATETIME,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="With `customer_id` only: when the projector reported that lag (Redis clock, UTC).",
+    ),
+]
 
 
 class ReservationListCreateApi(ReservationsApiView):
@@ -163,6 +188,7 @@ class ReservationListCreateApi(ReservationsApiView):
             OpenApiParameter("flight_id", OpenApiTypes.STR, pattern=validation.FLIGHT_ID_PATTERN),
             OpenApiParameter("customer_id", OpenApiTypes.STR, pattern=validation.CUSTOMER_ID_PATTERN),
             RETRY_AFTER,
+            *FRESHNESS_HEADERS,
         ],
         responses={
             200: s.ReservationListOutput(many=True),
@@ -188,7 +214,16 @@ class ReservationListCreateApi(ReservationsApiView):
             flight_id = _clean("flight_id", flight_id, validation.flight_id_clean)
             return json_response(selectors.flight_reservations_list(flight_id=flight_id))
         customer_id = _clean("customer_id", customer_id, validation.customer_id_clean)
-        return json_response(selectors.customer_reservations_list(customer_id=customer_id))
+        response = json_response(selectors.customer_reservations_list(customer_id=customer_id))
+        return _with_freshness(response, selectors.customer_index_freshness())
+
+
+def _with_freshness(response: HttpResponse, freshness: IndexFreshness) -> HttpResponse:
+    """The customer index is a projection (docs/adr/0116): say how far behind the logs it may be."""
+    response["X-Projection-Lag"] = "unknown" if freshness.lag is None else str(freshness.lag)
+    if freshness.reported_at is not None:
+        response["X-Projection-Reported-At"] = freshness.reported_at
+    return response
 
 
 class ReservationCancelApi(ReservationsApiView):
@@ -260,12 +295,35 @@ def _count(value: str | None) -> int:
     return int(value)
 
 
+def _partition(params) -> int:
+    """The partition to read: ``partition=N``, or the one holding ``flight_id``'s events."""
+    partition, flight_id = params.get("partition"), params.get("flight_id")
+    if (partition is None) == (flight_id is None):
+        raise InvalidInput("partition", "give exactly one of partition or flight_id")
+    if flight_id is not None:
+        return selectors.events_partition_of(
+            flight_id=_clean("flight_id", flight_id, validation.flight_id_clean)
+        )
+    partitions = selectors.events_partitions()
+    if _PARTITION.fullmatch(partition) is None or int(partition) >= partitions:
+        raise InvalidInput("partition", f"must be an integer from 0 to {partitions - 1}")
+    return int(partition)
+
+
 class ReservationEventListApi(ReservationsApiView):
     @extend_schema(
         operation_id="reservation_events",
-        summary="Read the reservation event log",
-        description="Events after the stream id `since`, oldest first. Pass `next` as `since` to page.",
+        summary="Read one partition of the reservation event log",
+        description=(
+            "The log is partitioned (docs/adr/0115): each flight's events are in one partition's "
+            "stream, whose ids increase within that partition only. Give `partition` (0 to "
+            "`partitions` - 1) or `flight_id` (reads the partition holding that flight's events, "
+            "every flight of it included). Events after the stream id `since`, oldest first; pass "
+            "`next` as `since` to page."
+        ),
         parameters=[
+            OpenApiParameter("partition", OpenApiTypes.INT, description="0 to partitions - 1"),
+            OpenApiParameter("flight_id", OpenApiTypes.STR, pattern=validation.FLIGHT_ID_PATTERN),
             OpenApiParameter("since", OpenApiTypes.STR, default="0", pattern=validation.STREAM_ID_PATTERN),
             OpenApiParameter("count", OpenApiTypes.INT, default=100, description="1 to 1000"),
             RETRY_AFTER,
@@ -275,10 +333,14 @@ class ReservationEventListApi(ReservationsApiView):
     def get(self, request: Request) -> HttpResponse:
         params = request._request.GET
         since = _clean("since", params.get("since", "0"), validation.stream_id_clean)
-        events = selectors.events_read(since=since, count=_count(params.get("count")))
+        count = _count(params.get("count"))
+        partition = _partition(params)
+        events = selectors.events_read(partition=partition, since=since, count=count)
         return json_response(
             {
                 "events": [_event_json(event) for event in events],
                 "next": events[-1].event_id if events else since,
+                "partition": partition,
+                "partitions": selectors.events_partitions(),
             }
         )

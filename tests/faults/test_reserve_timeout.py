@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.conftest import wait_until
 from tests.faults.deployment import Seeded, Split, split_on
 from tests.gateway.wsgi_servers import wsgi_server
+from tests.support.load import flight_key
 
 pytestmark = pytest.mark.faults
 
@@ -98,7 +99,7 @@ def test_a_reserve_whose_answer_is_lost_is_confirmed_not_reported_failed(proxied
     )
     proxy.release.set()
 
-    holder = split.redis.client().hget(f"flights:{flight}", "12C")
+    holder = split.redis.client().hget(flight_key(flight), "12C")
     assert holder == customer.customer_id
     assert (response.status_code, response.json().get("status")) == (201, "yours"), response.text
 
@@ -114,7 +115,7 @@ def test_a_reserve_that_lands_after_its_503_is_reported_truthfully_on_retry(prox
     proxy.hold = None
     proxy.release.set()  # the held reserve now reaches the store, after the customer got the 503
     assert proxy.landed.wait(HOLD_LIMIT_S)
-    assert wait_until(lambda: split.redis.client().hget(f"flights:{flight}", "14D") == customer.customer_id)
+    assert wait_until(lambda: split.redis.client().hget(flight_key(flight), "14D") == customer.customer_id)
     retried = httpx.post(url, json={"seat": "14D"}, headers=headers, timeout=30)
     chart = httpx.get(f"{split.gateway.url}/api/flights/{flight}/seats", headers=headers, timeout=30).json()
     mine = httpx.get(f"{split.gateway.url}/api/reservations", headers=headers, timeout=30).json()

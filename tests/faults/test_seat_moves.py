@@ -59,7 +59,9 @@ def move_body(flight_id: str, source: str, target: str) -> dict[str, str]:
 
 def held_in_store(split: Split, customer: Customer) -> set[str]:
     """The customer's seats as Redis holds them (flight|seat), read past every gateway."""
-    return set(split.redis.client().smembers(f"customers:{customer.customer_id}"))
+    return store_snapshot(split.redis.client(), [], customers=[customer.customer_id]).indexes[
+        customer.customer_id
+    ]
 
 
 def saga_states(split: Split) -> list[str]:

@@ -52,11 +52,14 @@ def reserve_for_saga(saga: SeatMove) -> None:
 def events_of(customer_id: str) -> list[tuple[str, str]]:
     from reservations import selectors
 
-    return [
-        (event.type, event.seat_no)
-        for event in selectors.events_read(since="0", count=1000)
+    events = [
+        event
+        for partition in range(selectors.events_partitions())
+        for event in selectors.events_read(partition=partition, since="0", count=1000)
         if event.customer_id == customer_id
     ]
+    events.sort(key=lambda event: tuple(int(part) for part in event.event_id.split("-")))
+    return [(event.type, event.seat_no) for event in events]
 
 
 # -- the double-submitted move (issue: 15 of 20 rounds lost the seat) ----------------------------

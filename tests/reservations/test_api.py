@@ -6,7 +6,11 @@ import jsonschema
 import pytest
 from django.test import override_settings
 
-from tests.reservations.conftest import key, stream_events
+from reservations import store
+from tests.reservations.conftest import (
+    flight_key,
+    stream_events,
+)
 
 RESERVE = {"flight_id": "F1", "customer_id": "c1", "seat_num": "12C"}
 
@@ -23,12 +27,12 @@ def test_reserve_answers_success_and_stores_the_seat(api, redis):
 
     assert response.status_code == 200
     assert response.json() == {"status": "success"}
-    assert redis.hget(key("flights:F1"), "12C") == b"c1"
+    assert redis.hget(flight_key("F1"), "12C") == b"c1"
 
 
 def test_reserve_normalizes_lowercase_seats(api, redis):
     assert api.put_json("/reservations", {**RESERVE, "seat_num": "12c"}).status_code == 200
-    assert redis.hget(key("flights:F1"), "12C") == b"c1"
+    assert redis.hget(flight_key("F1"), "12C") == b"c1"
 
 
 def test_double_booking_is_refused_with_the_books_message(api, redis):
@@ -41,7 +45,7 @@ def test_double_booking_is_refused_with_the_books_message(api, redis):
         "error": "Conflict",
         "description": "Seat already reserved. Cannot double-book",
     }
-    assert redis.hget(key("flights:F1"), "12C") == b"c1"
+    assert redis.hget(flight_key("F1"), "12C") == b"c1"
 
 
 def test_re_reserving_your_own_seat_answers_success_once_more(api, redis):
@@ -122,7 +126,7 @@ def test_cancel_by_another_customer_is_forbidden(api, redis):
 
     assert response.status_code == 403
     assert _envelope(response)["description"] == "Seat is reserved by another customer"
-    assert redis.hget(key("flights:F1"), "12C") == b"c1"
+    assert redis.hget(flight_key("F1"), "12C") == b"c1"
 
 
 def test_cancel_of_a_free_seat_is_not_found(api, redis):
@@ -137,8 +141,8 @@ def test_events_are_read_with_since_and_count(api, redis):
     api.put_json("/reservations", {**RESERVE, "seat_num": "1A"})
     api.delete("/reservations/F1/12C?customer_id=c1")
 
-    first = api.get("/reservations/events", {"count": 2}).json()
-    rest = api.get("/reservations/events", {"since": first["next"]}).json()
+    first = api.get("/reservations/events", {"flight_id": "F1", "count": 2}).json()
+    rest = api.get("/reservations/events", {"flight_id": "F1", "since": first["next"]}).json()
 
     assert [(e["type"], e["data"]["seat_no"]) for e in first["events"] + rest["events"]] == [
         ("SeatReserved", "12C"),
@@ -149,8 +153,26 @@ def test_events_are_read_with_since_and_count(api, redis):
     assert set(event) == {"event_id", "type", "data", "at"}
     assert event["data"] == {"flight_id": "F1", "seat_no": "12C", "customer_id": "c1"}
     assert first["next"] == first["events"][-1]["event_id"]
-    empty = api.get("/reservations/events", {"since": rest["next"]}).json()
-    assert empty == {"events": [], "next": rest["next"]}
+    partition = store.partition_of("F1")
+    assert (first["partition"], first["partitions"]) == (partition, store.partitions())
+    empty = api.get("/reservations/events", {"partition": partition, "since": rest["next"]}).json()
+    assert empty == {"events": [], "next": rest["next"], "partition": partition, "partitions": 128}
+
+
+def test_the_events_of_a_partition_are_those_of_its_flights_only(api, redis):
+    flights = ["F1", "F2", "F3", "F4", "F5"]
+    for flight_id in flights:
+        api.put_json("/reservations", {**RESERVE, "flight_id": flight_id})
+
+    read = {
+        partition: api.get("/reservations/events", {"partition": partition}).json()["events"]
+        for partition in {store.partition_of(f) for f in flights}
+    }
+
+    for partition, events in read.items():
+        assert sorted(e["data"]["flight_id"] for e in events) == sorted(
+            f for f in flights if store.partition_of(f) == partition
+        )
 
 
 @pytest.mark.parametrize(
@@ -257,6 +279,13 @@ def test_malformed_cancels_are_a_400(api, redis, path, field):
 @pytest.mark.parametrize(
     ("query", "field"),
     [
+        ({}, "partition"),
+        ({"partition": "128"}, "partition"),
+        ({"partition": "-1"}, "partition"),
+        ({"partition": "01"}, "partition"),
+        ({"partition": "x"}, "partition"),
+        ({"partition": "1", "flight_id": "F1"}, "partition"),
+        ({"flight_id": "F|1"}, "flight_id"),
         ({"since": "abc"}, "since"),
         ({"since": ""}, "since"),
         ({"since": "1-2-3"}, "since"),
@@ -300,7 +329,7 @@ def test_wrong_methods_are_a_405_with_allow(api, redis, method, path):
         ("GET", "/reservations?flight_id=F1", None),
         ("GET", "/reservations?customer_id=c1", None),
         ("DELETE", "/reservations/F1/12C?customer_id=c1", None),
-        ("GET", "/reservations/events", None),
+        ("GET", "/reservations/events?partition=0", None),
     ],
 )
 def test_redis_down_is_a_503_with_retry_after_never_a_traceback(api, store_down, method, path, body):
@@ -369,7 +398,7 @@ def test_a_wrong_taken_build_refuses_a_free_seat_with_the_books_403_and_writes_n
         "error": "Conflict",
         "description": "Seat already reserved. Cannot double-book",
     }
-    assert redis.hget(key("flights:F1"), "12C") is None
+    assert redis.hget(flight_key("F1"), "12C") is None
     assert stream_events(redis) == []
     assert api.put_json("/reservations", RESERVE).status_code == 200  # off by default
-    assert redis.hget(key("flights:F1"), "12C") == b"c1"
+    assert redis.hget(flight_key("F1"), "12C") == b"c1"

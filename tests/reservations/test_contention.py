@@ -16,7 +16,11 @@ import httpx
 import pytest
 from django.conf import settings
 
-from tests.reservations.conftest import key, stream_events
+from tests.reservations.conftest import (
+    flight_key,
+    held_seats,
+    stream_events,
+)
 from tests.support.live import SERVICE_HEADERS, base_env, start_service
 
 pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
@@ -74,10 +78,10 @@ def test_concurrent_reserves_sell_each_seat_exactly_once(redis, tmp_path, caplog
     )
     winners = {seat: customer for customer, seat, status, _ in results if status == 200}
     assert sorted(winners) == sorted(SEATS)
-    stored = {s.decode(): c.decode() for s, c in redis.hgetall(key(f"flights:{flight_id}")).items()}
+    stored = {s.decode(): c.decode() for s, c in redis.hgetall(flight_key(flight_id)).items()}
     assert stored == winners
     for seat, customer in winners.items():
-        assert redis.smembers(key(f"customers:{customer}")) == {f"{flight_id}|{seat}".encode()}
+        assert held_seats(redis, customer) == {f"{flight_id}|{seat}"}
     events = stream_events(redis, flight_id)
     assert [e["type"] for e in events] == ["SeatReserved"] * 100
     assert {e["seat_no"]: e["customer_id"] for e in events} == winners

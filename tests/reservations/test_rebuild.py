@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from reservations import services, store
 from reservations.errors import ReservationsError
-from tests.reservations.conftest import key
+from tests.reservations.conftest import customer_key, flight_key, key
 from tests.support.live import base_env, run_manage
 
 FLIGHTS = ["F1", "F2", "F3"]
@@ -58,18 +58,18 @@ def test_rebuilt_state_equals_live_state_after_random_reserves_and_cancels(redis
     assert live == (expected, _index_of(expected))
 
     # Damage the projection every way we can think of; the log alone must restore it.
-    redis.delete(key("flights:F1"))
-    redis.hset(key("flights:F2"), "99K", "intruder")
-    redis.delete(key("customers:c3"))
-    redis.sadd(key("customers:c4"), "F3|77A")
-    redis.hset(key("flights:GHOST"), "1A", "ghost")
+    redis.delete(flight_key("F1"))
+    redis.hset(flight_key("F2"), "99K", "intruder")
+    redis.delete(customer_key("c3"))
+    redis.hset(customer_key("c4"), "F3|77A", "+1-0")  # an index entry no event explains
+    redis.hset(flight_key("GHOST"), "1A", "ghost")
     report = services.reservations_rebuild_from_log()
 
     assert store.live_state() == live
     assert report.seats == sum(len(seats) for seats in expected.values())
     assert report.attempts == 1
-    assert not list(redis.scan_iter(match=key("rebuild:*")))
-    assert all(redis.ttl(k) == -1 for k in redis.scan_iter(match=key("flights:*")))
+    assert not list(redis.scan_iter(match=key("*rebuild:*")))
+    assert all(redis.ttl(k) == -1 for k in redis.scan_iter(match=key("*:flights:*")))
 
 
 def test_rebuild_retries_when_a_reservation_lands_during_it(redis, monkeypatch):
@@ -77,11 +77,11 @@ def test_rebuild_retries_when_a_reservation_lands_during_it(redis, monkeypatch):
     write_temp_keys = store._write_temp_keys
     calls = []
 
-    def write_then_race(*args, **kwargs):
-        keys = write_temp_keys(*args, **kwargs)
-        if not calls:  # a reservation sneaks in between building the new keys and swapping them in
-            services.seat_reserve(flight_id="F1", seat_no="2B", customer_id="c2")
-        calls.append(1)
+    def write_then_race(client, temp_prefix, flights):
+        keys = write_temp_keys(client, temp_prefix, flights)
+        if "F1" in flights and not calls:  # a reservation sneaks in between building F1's partition's
+            services.seat_reserve(flight_id="F1", seat_no="2B", customer_id="c2")  # keys and swapping them in
+            calls.append(1)
         return keys
 
     monkeypatch.setattr(store, "_write_temp_keys", write_then_race)
@@ -95,8 +95,8 @@ def test_rebuild_retries_when_a_reservation_lands_during_it(redis, monkeypatch):
 
 
 def test_rebuild_of_an_empty_log_clears_the_projection(redis):
-    redis.hset(key("flights:F1"), "1A", "stale")
-    redis.sadd(key("customers:stale"), "F1|1A")
+    redis.hset(flight_key("F1"), "1A", "stale")
+    redis.hset(customer_key("stale"), "F1|1A", "+1-0")
 
     services.reservations_rebuild_from_log()
 
@@ -106,7 +106,7 @@ def test_rebuild_of_an_empty_log_clears_the_projection(redis):
 def test_rebuild_command_reports_what_it_rebuilt(redis, capsys):
     services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
     services.seat_reserve(flight_id="F2", seat_no="1A", customer_id="c1")
-    redis.delete(key("flights:F2"))
+    redis.delete(flight_key("F2"))
 
     call_command("reservations_rebuild")
 
@@ -122,7 +122,7 @@ def test_rebuild_command_fails_cleanly_when_redis_is_down(store_down):
 @pytest.mark.e2e
 def test_rebuild_command_runs_in_the_reservations_deployable_without_sql(redis):
     services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
-    redis.delete(key("flights:F1"))
+    redis.delete(flight_key("F1"))
     env = base_env(
         REDIS_URL=settings.CACHES["reservations"]["LOCATION"],
         REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX or "",
@@ -149,8 +149,8 @@ def test_the_consistency_check_passes_on_a_projection_the_log_explains(redis, ca
 def test_the_consistency_check_names_seats_whose_hash_and_log_disagree(redis):
     services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
     services.seat_reserve(flight_id="F1", seat_no="2B", customer_id="c2")
-    redis.hset(key("flights:F1"), "3C", "c3")  # a write that skipped the log
-    redis.hdel(key("flights:F1"), "2B")  # a log entry the hash lost
+    redis.hset(flight_key("F1"), "3C", "c3")  # a write that skipped the log
+    redis.hdel(flight_key("F1"), "2B")  # a log entry the hash lost
 
     report = store.projection_check()
 
@@ -165,14 +165,56 @@ def test_the_consistency_check_names_seats_whose_hash_and_log_disagree(redis):
 
 def test_a_seat_written_during_the_check_is_left_out_not_reported(redis, monkeypatch):
     services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
-    live_state = store.live_state
+    hashes = store._hashes
 
-    def reserve_then_read():
-        services.seat_reserve(flight_id="F1", seat_no="2B", customer_id="c2")  # lands after the replay
-        return live_state()
+    def reserve_then_read(conn, flight_ids):
+        if "F1" in flight_ids:  # F1's partition was replayed; its hashes are read next
+            services.seat_reserve(flight_id="F1", seat_no="2B", customer_id="c2")  # lands after the replay
+        return hashes(conn, flight_ids)
 
-    monkeypatch.setattr(store, "live_state", reserve_then_read)
+    monkeypatch.setattr(store, "_hashes", reserve_then_read)
     report = store.projection_check()
 
     assert report.consistent
     assert report.unsettled == 1
+
+
+# -- the customer index is merged, not swapped (it spans partitions; docs/adr/0116) ---------------
+
+
+def test_the_rebuild_keeps_an_index_write_newer_than_its_replay(redis, monkeypatch):
+    services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
+    customer_indexes = store._customer_indexes
+
+    def reserve_then_read(conn):  # every partition is replayed and swapped; a reservation lands now
+        services.seat_reserve(flight_id="F1", seat_no="2B", customer_id="c1")
+        return customer_indexes(conn)
+
+    monkeypatch.setattr(store, "_customer_indexes", reserve_then_read)
+    services.reservations_rebuild_from_log()
+
+    assert store.live_state() == ({"F1": {"1A": "c1", "2B": "c1"}}, {"c1": {"F1|1A", "F1|2B"}})
+
+
+def test_the_rebuild_removes_index_entries_no_logged_event_explains(redis):
+    services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
+    redis.hset(customer_key("c1"), "F1|3C", "+99999999999999-0")  # "newer" than any replay, but not logged
+    redis.hset(customer_key("c2"), "F1|1A", "+1-0")  # someone else's seat
+    redis.hset(customer_key("c1"), "F1|1A", "-1-0")  # the holder's own seat, damaged
+
+    report = services.reservations_rebuild_from_log()
+
+    assert store.live_state()[1] == {"c1": {"F1|1A"}}
+    assert report.index_repaired == 3
+
+
+def test_the_rebuild_keeps_tombstones_for_their_retention_then_drops_them(redis, settings):
+    services.seat_reserve(flight_id="F1", seat_no="1A", customer_id="c1")
+    services.seat_release(flight_id="F1", seat_no="1A", customer_id="c1")
+    services.reservations_rebuild_from_log()
+    assert redis.hget(customer_key("c1"), "F1|1A").startswith(b"-")
+
+    settings.RESERVATIONS_TOMBSTONE_SECONDS = -1  # every tombstone is past its retention
+    services.reservations_rebuild_from_log()
+
+    assert not redis.exists(customer_key("c1"))

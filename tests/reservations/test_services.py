@@ -1,6 +1,6 @@
 import pytest
 
-from reservations import selectors, services
+from reservations import selectors, services, store
 from reservations.errors import SeatAlreadyReserved, SeatHeldByAnotherCustomer, SeatNotReserved
 from reservations.store import ReserveResult
 
@@ -17,7 +17,7 @@ def test_seat_reserve_is_idempotent_for_the_holder(redis):
     assert (
         services.seat_reserve(flight_id="F1", seat_no="12C", customer_id="c1") is ReserveResult.ALREADY_YOURS
     )
-    assert len(selectors.events_read()) == 1
+    assert len(selectors.events_read(partition=store.partition_of("F1"))) == 1
 
 
 def test_seat_release_by_another_customer_is_refused(redis):
@@ -66,8 +66,8 @@ def test_events_read_pages_with_since_and_count(redis):
         services.seat_reserve(flight_id="F1", seat_no=seat, customer_id="c1")
     services.seat_release(flight_id="F1", seat_no="1A", customer_id="c1")
 
-    first = selectors.events_read(since="0", count=3)
-    rest = selectors.events_read(since=first[-1].event_id, count=3)
+    first = selectors.events_read(partition=store.partition_of("F1"), since="0", count=3)
+    rest = selectors.events_read(partition=store.partition_of("F1"), since=first[-1].event_id, count=3)
 
     assert [(e.type, e.seat_no) for e in first + rest] == [
         ("SeatReserved", "1A"),
@@ -75,5 +75,5 @@ def test_events_read_pages_with_since_and_count(redis):
         ("SeatReserved", "1C"),
         ("SeatReleased", "1A"),
     ]
-    assert selectors.events_read(since=rest[-1].event_id, count=3) == []
+    assert selectors.events_read(partition=store.partition_of("F1"), since=rest[-1].event_id, count=3) == []
     assert len({e.event_id for e in first + rest}) == 4

@@ -5,15 +5,23 @@ import pytest
 from reservations import store
 from reservations.errors import StoreUnavailable
 from reservations.store import ReleaseResult, ReserveResult
-from tests.reservations.conftest import key, stream_events
+from tests.reservations.conftest import (
+    customer_key,
+    events_key,
+    flight_key,
+    held_seats,
+    key,
+    operations_key,
+    stream_events,
+)
 
 
 def test_reserving_a_free_seat_writes_hash_index_and_one_event(redis):
     result = store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c1")
 
     assert result is ReserveResult.RESERVED
-    assert redis.hgetall(key("flights:F1")) == {b"12C": b"c1"}
-    assert redis.smembers(key("customers:c1")) == {b"F1|12C"}
+    assert redis.hgetall(flight_key("F1")) == {b"12C": b"c1"}
+    assert held_seats(redis, "c1") == {"F1|12C"}
     [event] = stream_events(redis)
     assert {k: event[k] for k in ("type", "flight_id", "seat_no", "customer_id")} == {
         "type": "SeatReserved",
@@ -29,8 +37,8 @@ def test_second_reservation_of_a_seat_is_refused_and_changes_nothing(redis):
     result = store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c2")
 
     assert result is ReserveResult.TAKEN
-    assert redis.hgetall(key("flights:F1")) == {b"12C": b"c1"}
-    assert not redis.exists(key("customers:c2"))
+    assert redis.hgetall(flight_key("F1")) == {b"12C": b"c1"}
+    assert not redis.exists(customer_key("c2"))
     assert len(stream_events(redis)) == 1
 
 
@@ -49,11 +57,13 @@ def test_only_the_holder_releases_a_seat(redis):
     assert (
         store.reservation_remove(flight_id="F1", seat_no="12C", customer_id="c2") is ReleaseResult.NOT_YOURS
     )
-    assert redis.hgetall(key("flights:F1")) == {b"12C": b"c1"}
+    assert redis.hgetall(flight_key("F1")) == {b"12C": b"c1"}
 
     assert store.reservation_remove(flight_id="F1", seat_no="12C", customer_id="c1") is ReleaseResult.RELEASED
-    assert not redis.exists(key("flights:F1"))
-    assert not redis.exists(key("customers:c1"))
+    assert not redis.exists(flight_key("F1"))
+    assert held_seats(redis, "c1") == set()
+    release = stream_events(redis)[-1]
+    assert redis.hgetall(customer_key("c1")) == {b"F1|12C": f"-{release['id']}".encode()}  # a tombstone
     assert [e["type"] for e in stream_events(redis)] == ["SeatReserved", "SeatReleased"]
 
 
@@ -69,7 +79,7 @@ def test_a_released_seat_can_be_reserved_by_someone_else(redis):
     store.reservation_remove(flight_id="F1", seat_no="12C", customer_id="c1")
 
     assert store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c2") is ReserveResult.RESERVED
-    assert redis.hgetall(key("flights:F1")) == {b"12C": b"c2"}
+    assert redis.hgetall(flight_key("F1")) == {b"12C": b"c2"}
 
 
 def test_scripts_survive_a_script_cache_flush(redis):
@@ -85,15 +95,15 @@ def test_scripts_survive_a_script_cache_flush(redis):
 def test_every_key_lives_under_the_configured_prefix(redis, settings):
     store.reservation_add(flight_id="F1", seat_no="1A", customer_id="c1")
 
-    keys = {k.decode() for k in redis.keys("*")}
+    keys = {k.decode() for k in redis.scan_iter(match="*")} - {key("reservations:layout")}
 
-    assert keys == {key("flights:F1"), key("customers:c1"), key("reservations:events")}
+    assert keys == {flight_key("F1"), customer_key("c1"), events_key(store.partition_of("F1"))}
 
 
 def test_event_ids_and_times_come_from_the_stream(redis):
     store.reservation_add(flight_id="F1", seat_no="1A", customer_id="c1")
 
-    [event] = store.events_after(since="0", count=10)
+    [event] = store.events_after(partition=store.partition_of("F1"), since="0", count=10)
 
     assert event.event_id == stream_events(redis)[0]["id"]
     assert event.at.endswith("Z")
@@ -107,7 +117,7 @@ def test_event_ids_and_times_come_from_the_stream(redis):
         lambda: store.reservation_remove(flight_id="F1", seat_no="1A", customer_id="c1"),
         lambda: store.flight_seats(flight_id="F1"),
         lambda: store.customer_seats(customer_id="c1"),
-        lambda: store.events_after(since="0", count=1),
+        lambda: store.events_after(partition=0, since="0", count=1),
         store.ping,
         store.projection_rebuild,
     ],
@@ -135,7 +145,7 @@ def test_an_operation_reserving_again_is_already_yours_but_another_is_not(redis)
     )
     [event] = stream_events(redis)
     assert event["operation"] == "move-a"
-    assert redis.hgetall(key("operations:F1")) == {b"12C": b"move-a"}
+    assert redis.hgetall(operations_key("F1")) == {b"12C": b"move-a"}
 
 
 def test_a_seat_held_without_the_operation_is_yours_otherwise(redis):
@@ -149,7 +159,7 @@ def test_a_seat_held_without_the_operation_is_yours_otherwise(redis):
         store.reservation_remove(flight_id="F1", seat_no="12C", customer_id="c1", operation="move-a")
         is ReleaseResult.YOURS_OTHERWISE
     )
-    assert redis.hgetall(key("flights:F1")) == {b"12C": b"c1"}  # nothing released
+    assert redis.hgetall(flight_key("F1")) == {b"12C": b"c1"}  # nothing released
 
 
 def test_releasing_with_the_operation_frees_the_seat_and_forgets_the_token(redis):
@@ -159,5 +169,5 @@ def test_releasing_with_the_operation_frees_the_seat_and_forgets_the_token(redis
     later = store.reservation_add(flight_id="F1", seat_no="12C", customer_id="c2")
 
     assert (released, later) == (ReleaseResult.RELEASED, ReserveResult.RESERVED)
-    assert not redis.exists(key("operations:F1"))
+    assert not redis.exists(operations_key("F1"))
     assert [e["type"] for e in stream_events(redis)] == ["SeatReserved", "SeatReleased", "SeatReserved"]

@@ -9,9 +9,9 @@ no response Bob got carries her id.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django_redis import get_redis_connection
 
+from reservations import store
 from tests.security.conftest import DATABASES
 
 pytestmark = pytest.mark.django_db(databases=DATABASES)
@@ -20,9 +20,7 @@ SEAT, OTHER_SEAT = "20A", "20B"
 
 
 def holder(flight_id: str, seat: str) -> str | None:
-    value = get_redis_connection("reservations").hget(
-        f"{settings.REDIS_KEY_PREFIX or ''}flights:{flight_id}", seat
-    )
+    value = get_redis_connection("reservations").hget(store._conn().flight_key(flight_id), seat)
     return value.decode() if value is not None else None
 
 

@@ -29,9 +29,10 @@ from pathlib import Path
 import httpx
 import redis
 
+from reservations.store import partition_for, partition_tag
 from tests.support.live import SERVICE_HEADERS
 
-EVENTS_KEY = "reservations:events"
+PARTITIONS = 128  # RESERVATIONS_PARTITIONS of the deployments these helpers read (the default)
 
 
 # -- a Redis server of our own -----------------------------------------------------------------
@@ -325,21 +326,54 @@ class StoreSnapshot:
 
 
 def store_snapshot(
-    client: redis.Redis, flight_ids: Iterable[str], prefix: str = "", customers: Iterable[str] = ()
+    client: redis.Redis,
+    flight_ids: Iterable[str],
+    prefix: str = "",
+    customers: Iterable[str] = (),
+    partitions: int = PARTITIONS,
 ) -> StoreSnapshot:
-    hashes = {flight: client.hgetall(f"{prefix}flights:{flight}") for flight in flight_ids}
-    indexes = {customer: set(client.smembers(f"{prefix}customers:{customer}")) for customer in customers}
-    events: list[dict[str, str]] = []
-    last = "-"
-    while True:  # page through the stream: it may be long after a contention run
-        page = client.xrange(f"{prefix}{EVENTS_KEY}", min=last, max="+", count=5000)
-        if last != "-":
-            page = page[1:]  # xrange's min is inclusive
-        if not page:
-            break
-        events.extend(fields for _id, fields in page)
-        last = page[-1][0]
-    return StoreSnapshot(hashes, events, indexes)
+    """Read the store in its key layout (docs/adr/0115): each flight's hash under its partition's hash
+    tag, the customer indexes' held (``+``) fields, every partition's stream (events ordered by id)."""
+
+    def tagged(partition: int, suffix: str) -> str:
+        return f"{prefix}{partition_tag(partition)}:{suffix}"
+
+    hashes = {flight: client.hgetall(flight_key(flight, prefix, partitions)) for flight in flight_ids}
+    indexes = {
+        customer: {
+            _str(name)
+            for name, value in client.hgetall(f"{prefix}customers:{customer}").items()
+            if _str(value)[:1] == "+"
+        }
+        for customer in customers
+    }
+    entries: list[tuple[tuple[int, int], dict]] = []
+    for partition in range(partitions):
+        last = "-"
+        while True:  # page through the stream: it may be long after a contention run
+            page = client.xrange(tagged(partition, "events"), min=last, max="+", count=5000)
+            if last != "-":
+                page = page[1:]  # xrange's min is inclusive
+            if not page:
+                break
+            entries.extend((_id_order(entry_id), fields) for entry_id, fields in page)
+            last = page[-1][0]
+    entries.sort(key=lambda entry: entry[0])
+    return StoreSnapshot(hashes, [fields for _order, fields in entries], indexes)
+
+
+def flight_key(flight_id: str, prefix: str = "", partitions: int = PARTITIONS) -> str:
+    """A flight's hash key as the store of a deployment with the default layout names it."""
+    return f"{prefix}{partition_tag(partition_for(flight_id, partitions))}:flights:{flight_id}"
+
+
+def _str(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _id_order(entry_id: bytes | str) -> tuple[int, int]:
+    millis, _, seq = _str(entry_id).partition("-")
+    return int(millis), int(seq)
 
 
 def log_replay(

@@ -7,7 +7,10 @@ from reservations.services import reservations_rebuild_from_log
 
 
 class Command(BaseCommand):
-    help = "Replay the reservations event stream into fresh hashes and indexes, then swap them in atomically."
+    help = (
+        "Replay each partition's event stream into fresh flight hashes and swap them in atomically (one "
+        "slot per partition), then repair the customer index from the replay (newer writes kept)."
+    )
 
     def handle(self, *args, **options):
         try:
@@ -16,5 +19,6 @@ class Command(BaseCommand):
             raise CommandError(exc.detail) from exc
         self.stdout.write(
             f"rebuilt {report.seats} seats on {report.flights} flights for {report.customers} customers "
-            f"from the log up to {report.last_event_id} (attempts: {report.attempts})"
+            f"from the log up to {report.last_event_id} (attempts: {report.attempts}); "
+            f"{report.partitions} partitions, {report.index_repaired} customer index fields repaired"
         )
