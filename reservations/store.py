@@ -2,13 +2,15 @@
 
 Key layout v2 (docs/adr/0115). Every flight hashes to one of ``RESERVATIONS_PARTITIONS`` partitions,
 ``partition_of(flight_id) = crc32(flight_id) % partitions``; every key of partition ``n`` carries the
-hash tag ``{r<n>}``, so each Lua script and each MULTI touches one hash slot, and the slots of the
-partitions spread the airline over every shard of a Redis Cluster. Keys (P = ``REDIS_KEY_PREFIX``):
+hash tag ``{r<n>.<k>}`` (``partition_tag``: ``k`` is chosen once, so that partition ``n``'s slot lies in
+the ``n``-th of ``partitions`` equal ranges of the 16,384 slots), so each Lua script and each MULTI
+touches one hash slot, and a cluster that splits its slots evenly holds an even share of partitions
+on every shard. Keys (P = ``REDIS_KEY_PREFIX``, t = the partition's tag):
 
-- ``P{r<n>}:flights:<flight_id>``     hash  seat_no → customer_id  (the projection the API reads)
-- ``P{r<n>}:operations:<flight_id>``  hash  seat_no → operation token of the reservation, when one was
+- ``P t:flights:<flight_id>``         hash  seat_no → customer_id  (the projection the API reads)
+- ``P t:operations:<flight_id>``      hash  seat_no → operation token of the reservation, when one was
   given (the gateway's seat-move saga passes its token so its steps are idempotent; docs/adr/0055)
-- ``P{r<n>}:events``                  stream  SeatReserved / SeatReleased of the partition's flights
+- ``P t:events``                      stream  SeatReserved / SeatReleased of the partition's flights
   (the log; source of truth; ids are monotonic within a partition only)
 - ``P customers:<customer_id>``       hash  ``<flight_id>|<seat_no>`` → ``+<event id>`` (held) or
   ``-<event id>`` (released, a tombstone): the "my seats" index, a projection of every partition's
@@ -26,6 +28,7 @@ or not at all. Redis errors leave this module only as ``StoreUnavailable``. With
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -40,6 +43,7 @@ import redis
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from redis.crc import key_slot
 
 from reservations.errors import LayoutMismatch, RebuildConflict, StoreUnavailable
 
@@ -228,9 +232,30 @@ def partition_of(flight_id: str) -> int:
     return partition_for(flight_id, partitions())
 
 
+CLUSTER_SLOTS = 16384
+MAX_PARTITIONS = 1024
+
+
 def partition_tag(partition: int) -> str:
-    """The hash tag every key of the partition carries: ``{r17}``."""
-    return f"{{r{partition}}}"
+    """The hash tag every key of the partition carries: ``{r17.96}`` (docs/adr/0115)."""
+    return _partition_tags(partitions())[partition]
+
+
+@functools.lru_cache(maxsize=4)
+def _partition_tags(partition_count: int) -> tuple[str, ...]:
+    """Tag ``n`` is ``{r<n>.<k>}`` with the smallest ``k`` whose CRC16 slot lies in the ``n``-th of
+    ``partition_count`` equal ranges of the slots: partitions sit evenly spaced over the slot range,
+    so Redis Cluster's even split of slots over n shards (and ``--cluster rebalance``, which evens
+    slot counts) gives every shard ⌊P/n⌋ or ⌈P/n⌉ partitions. Deterministic, computed once per
+    process (about 128 CRC16s a partition: a few ms for 128 partitions)."""
+    tags = []
+    for n in range(partition_count):
+        low, high = n * CLUSTER_SLOTS // partition_count, (n + 1) * CLUSTER_SLOTS // partition_count
+        k = 0
+        while not low <= key_slot(f"r{n}.{k}".encode()) < high:
+            k += 1
+        tags.append(f"{{r{n}.{k}}}")
+    return tuple(tags)
 
 
 def layout_description(partition_count: int) -> str:
@@ -274,10 +299,10 @@ class _Connection:
 
     # Key names (LAYOUT.md's names: other modules of this context build keys through these).
     def partition_tag(self, partition: int) -> str:
-        return partition_tag(partition)
+        return _partition_tags(self.partitions)[partition]
 
     def key(self, partition: int, suffix: str) -> str:
-        return f"{self.prefix}{partition_tag(partition)}:{suffix}"
+        return f"{self.prefix}{self.partition_tag(partition)}:{suffix}"
 
     def partition_of(self, flight_id: str) -> int:
         return partition_for(flight_id, self.partitions)
@@ -751,7 +776,7 @@ def projection_from_log(
     return projection
 
 
-_FLIGHT_KEY = re.compile(r"\{r([0-9]+)\}:flights:(.+)")
+_FLIGHT_KEY = re.compile(r"\{r([0-9]+)\.[0-9]+\}:flights:(.+)")
 
 
 def _scan(client: redis.Redis, pattern: str) -> list[str]:

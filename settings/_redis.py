@@ -56,7 +56,9 @@ def reservations_layout_validate(*, key_prefix: str, partitions: int) -> None:
     """The key layout's settings (docs/adr/0115): refused at start, with what to set instead.
 
     A brace in the prefix would make Redis Cluster hash every key by that one tag (one slot, one
-    shard for the whole airline): the layout's own tags ``{r<n>}`` must be the first braces of a key.
+    shard for the whole airline): the layout's own tags ``{r<n>.<k>}`` must be the first braces of a key.
+    At most 1,024 partitions: each tag is searched for within its 1/P of the slots (16 slots wide at
+    1,024), and no Redis Cluster has more shards than that to spread over.
     """
     if "{" in key_prefix or "}" in key_prefix:
         raise ImproperlyConfigured(
@@ -64,7 +66,8 @@ def reservations_layout_validate(*, key_prefix: str, partitions: int) -> None:
             "reservations key to one hash slot. Use a prefix without braces (e.g. 'skyway:'); the "
             "store puts each partition's keys under its own hash tag."
         )
-    if not 1 <= partitions <= 16384:
+    if not 1 <= partitions <= 1024:
         raise ImproperlyConfigured(
-            f"RESERVATIONS_PARTITIONS={partitions} must be from 1 to 16384 (the cluster's hash slots)"
+            f"RESERVATIONS_PARTITIONS={partitions} must be from 1 to 1024 (each partition takes its own "
+            "1/P of the cluster's 16,384 hash slots)"
         )

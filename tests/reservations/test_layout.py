@@ -120,15 +120,25 @@ def test_flights_spread_evenly_over_the_partitions_and_partitions_over_the_slots
     assert len(slots) == 128  # no two partitions share a slot: each moves alone when shards are added
 
 
-@pytest.mark.parametrize("shards", [3, 6, 16])
-def test_every_shard_of_an_evenly_split_cluster_holds_partitions(shards):
-    """Redis Cluster's even split gives shard i the slots [i*16384/n, (i+1)*16384/n). The tags' CRC16
-    slots are not evenly spaced, so shares differ (3 shards: 37/42/49; docs/adr/0115 says how to
-    place partition slots evenly), but no shard is left without partitions."""
+@pytest.mark.parametrize("shards", [3, 4, 6, 7, 16])
+def test_every_shard_of_an_evenly_split_cluster_holds_an_even_share_of_partitions(shards):
+    """Redis Cluster's even split gives shard i the slots [i*16384/n, (i+1)*16384/n) (and `--cluster
+    rebalance` evens slot counts after a shard is added): each holds ⌊128/n⌋ or ⌈128/n⌉ partitions.
+    With plain ``{r<n>}`` tags the CRC16 slots fell unevenly: 37/42/49 on 3 shards, 2 to 15 on 16."""
     per_shard = Counter(key_slot(store.partition_tag(n).encode()) * shards // 16384 for n in range(128))
 
     assert set(per_shard) == set(range(shards))
     assert sum(per_shard.values()) == 128
+    assert max(per_shard.values()) - min(per_shard.values()) <= 1
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 128, 1024])
+def test_each_partition_s_tag_lies_in_its_own_share_of_the_slots(partitions):
+    tags = store._partition_tags(partitions)
+
+    for n, tag in enumerate(tags):
+        assert n * 16384 // partitions <= key_slot(tag.encode()) < (n + 1) * 16384 // partitions
+    assert tags[:2] == store._partition_tags(partitions)[:2]  # deterministic: data keys depend on it
 
 
 # -- the layout key ------------------------------------------------------------------------------
@@ -176,7 +186,7 @@ def test_a_key_prefix_with_a_brace_is_refused(prefix):
         reservations_layout_validate(key_prefix=prefix, partitions=128)
 
 
-@pytest.mark.parametrize("partitions", [0, -1, 16385])
+@pytest.mark.parametrize("partitions", [0, -1, 1025, 16384])
 def test_a_partition_count_outside_the_slots_is_refused(partitions):
     with pytest.raises(ImproperlyConfigured, match="RESERVATIONS_PARTITIONS"):
         reservations_layout_validate(key_prefix="skyway:", partitions=partitions)
