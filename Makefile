@@ -21,7 +21,7 @@ export DEBUG ?= 1
 # settings.test (pytest-django lets the environment override pyproject's setting).
 
 .PHONY: help install install-dev run run-split stop test test-fast test-mysql test-cluster lint format schema diagrams shell migrate seed \
-        serve-flights serve-reservations serve-gateway bench faults rollout terraform-check clean
+        serve-flights serve-reservations serve-gateway bench bench-report faults rollout terraform-check clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -145,8 +145,11 @@ diagrams:  ## render docs/design/*.puml to SVG (needs Debian's plantuml and grap
 shell: install  ## Django shell on the platform settings
 	$(PY) manage.py shell
 
-bench: install-dev  ## load, contention and latency figures on the split deployment (bounded, loopback only)
+bench: install-dev  ## load, contention and latency figures (bounded, loopback only); progress as it goes; appends bench/results/history.jsonl
 	env -u DEBUG $(PY) bench/run_all.py
+
+bench-report: install-dev  ## draw bench/results/history.jsonl as docs/screenshots/bench-history.png (matplotlib)
+	$(PY) bench/report.py
 
 faults: install-dev  ## fault runs under load: kill services, stop Redis, slow upstreams
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest -m faults tests/faults
