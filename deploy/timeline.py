@@ -6,7 +6,7 @@ executor writes anyway — the gateway's routes file (a traffic step), the step 
 abort, rolled back) and the final report — and prints one line per event beside Ansible's task lines:
 
     [  21.4s] ◆ flights v2  traffic: v1 75 %, v2 25 %
-    [  26.0s] ◆ flights v2  step 25 %: PASS after 4.6 s — canary 0/61 errors, p95 23 ms; stable 0/180 errors, p95 21 ms
+    [  26.0s] ◆ flights v2  step 25 %: PASS after 4.6 s — canary 0/61 errors (0.0%), p95 23 ms; stable 0/180 errors (0.0%), p95 21 ms
     [  41.2s] ◆ flights v2  PROMOTED
 
 Each event is also appended, with its wall-clock time, to `<state dir>/timeline/<service>-<release>.jsonl`
@@ -53,8 +53,9 @@ def _json(path: Path) -> Any:
 
 def _figures_text(figures: dict[str, Any] | None) -> str:
     figures = figures or {}
-    p95 = figures.get("p95_ms")
-    return f"{figures.get('errors')}/{figures.get('requests')} errors, p95 {'-' if p95 is None else f'{p95:.0f}'} ms"
+    p95, errors, requests = figures.get("p95_ms"), figures.get("errors"), figures.get("requests")
+    rate = f" ({errors / requests:.1%})" if requests and errors is not None else ""
+    return f"{errors}/{requests} errors{rate}, p95 {'-' if p95 is None else f'{p95:.0f}'} ms"
 
 
 def event_line(event: dict[str, Any]) -> str:

@@ -84,7 +84,7 @@ def test_each_traffic_step_verdict_and_decision_becomes_one_line_and_one_record(
         "◆ flights v2  canary begins; live v1",
         "◆ flights v2  traffic: v1 100 %",
         "◆ flights v2  traffic: v1 75 %, v2 25 %",
-        "◆ flights v2  step 25 %: PASS after 4.5 s — canary 0/60 errors, p95 30 ms; stable 0/180 errors, p95 20 ms",
+        "◆ flights v2  step 25 %: PASS after 4.5 s — canary 0/60 errors (0.0%), p95 30 ms; stable 0/180 errors (0.0%), p95 20 ms",
         "◆ flights v2  decision: pause (operator)",
         "◆ flights v2  traffic: v2 100 %",
         "◆ flights v2  PROMOTED",
@@ -106,7 +106,7 @@ def test_a_breach_is_told_with_its_reasons(state_dir: Path) -> None:
     )
     (event,) = [e for e in follower.poll() if e["kind"] == "analysis"]
     assert event_line(event).endswith(
-        "canary 20/60 errors, p95 30 ms; stable 0/180 errors, p95 20 ms — canary error rate 33.3%"
+        "canary 20/60 errors (33.3%), p95 30 ms; stable 0/180 errors (0.0%), p95 20 ms — canary error rate 33.3%"
     )
 
 
