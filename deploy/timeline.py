@@ -239,7 +239,12 @@ def recording(
 
 # ---- the picture -------------------------------------------------------------------------------------
 
-STATUS_COLOURS = {"pass": "tab:green", "breach": "tab:red", "no_data": "tab:grey"}
+STATUS_COLOURS = {
+    "pass": "tab:green",
+    "breach": "tab:red",
+    "no_data": "tab:grey",
+    "inconclusive": "tab:olive",
+}
 
 
 def render(events: list[dict[str, Any]], out: Path, *, title: str | None = None) -> Path:
