@@ -21,7 +21,7 @@ export DEBUG ?= 1
 # settings.test (pytest-django lets the environment override pyproject's setting).
 
 .PHONY: help install install-dev run run-split stop test test-fast test-mysql test-cluster lint format schema diagrams shell migrate seed \
-        serve-flights serve-reservations serve-gateway bench faults rollout terraform-check clean
+        serve-flights serve-reservations serve-gateway bench bench-report faults rollout terraform-check clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -60,7 +60,8 @@ run: seed  ## the whole platform in one process on $(HOST):$(PORT)
 	@echo "  health / metrics  http://$(HOST):$(PORT)/health  http://$(HOST):$(PORT)/metrics"
 	@echo "  admin             http://$(HOST):$(PORT)/admin/  (staff / skyway-demo)"
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@# under var/run/platform.pid: `make stop` ends it from another terminal (docs/adr/0130)
+	$(PY) -m skyway.devrun run platform -- $(PY) manage.py runserver $(HOST):$(PORT)
 
 run-split: install-dev  ## flights, reservations and gateway as three processes (Procfile, honcho: a dev tool); Ctrl-C stops all
 	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py migrate_contexts
@@ -69,17 +70,19 @@ run-split: install-dev  ## flights, reservations and gateway as three processes 
 	@if DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py help seed_demo_customers >/dev/null 2>&1; then \
 		DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py seed_demo_customers; fi
 	@echo ""
-	@echo "Skyway split mode (Ctrl-C stops all three; \`make stop\` ends the embedded Redis):"
+	@echo "Skyway split mode (Ctrl-C stops all three; \`make stop\` from anywhere stops them and the embedded Redis):"
 	@echo "  gateway        http://$(HOST):$(PORT)/   (API under /api/, Swagger /schema/swagger-ui/, /metrics)"
 	@echo "  flights        http://$(HOST):$(FLIGHTS_PORT)/flights?flight_no=AA2532&departure_date_time=2020-05-17T13:20"
 	@echo "  reservations   http://$(HOST):$(RESERVATIONS_PORT)/reservations?flight_id=<flight_id>"
 	@echo ""
 	PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) GATEWAY_PORT=$(PORT) FLIGHTS_PORT=$(FLIGHTS_PORT) \
 		RESERVATIONS_PORT=$(RESERVATIONS_PORT) UPSTREAM_WORKERS=$(WEB_WORKERS) \
-		$(VENV)/bin/honcho start --no-prefix -f Procfile
+		$(PY) -m skyway.devrun run split -- $(VENV)/bin/honcho start --no-prefix -f Procfile
 
-stop:  ## stop this checkout's embedded Redis servers (test runs' too) and any whose checkout is gone
-	-$(PY) manage.py embedded_redis stop --all
+stop:  ## stop what make run / run-split started (var/run/*.pid), then every embedded Redis of this checkout
+	-$(PY) -m skyway.devrun stop
+	@# With SKYWAY_VAR_DIR set, only that var dir's Redis: a test run's own servers are not ours to stop.
+	-$(PY) manage.py embedded_redis stop $(if $(SKYWAY_VAR_DIR),,--all)
 
 serve-flights: install  ## only the flights deployable on $(FLIGHTS_PORT) (skyway.serve, as in the image)
 	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py migrate_contexts
@@ -145,8 +148,11 @@ diagrams:  ## render docs/design/*.puml to SVG (needs Debian's plantuml and grap
 shell: install  ## Django shell on the platform settings
 	$(PY) manage.py shell
 
-bench: install-dev  ## load, contention and latency figures on the split deployment (bounded, loopback only)
+bench: install-dev  ## load, contention and latency figures (bounded, loopback only); progress as it goes; appends bench/results/history.jsonl
 	env -u DEBUG $(PY) bench/run_all.py
+
+bench-report: install-dev  ## draw bench/results/history.jsonl as docs/screenshots/bench-history.png (matplotlib)
+	$(PY) bench/report.py
 
 faults: install-dev  ## fault runs under load: kill services, stop Redis, slow upstreams
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest -m faults tests/faults
@@ -159,5 +165,6 @@ terraform-check: install-dev  ## terraform fmt -check and checkov over terraform
 	.venv-checkov/bin/checkov -d terraform --framework terraform --quiet --compact
 
 clean:  ## remove local state (databases, embedded Redis data)
+	-$(PY) -m skyway.devrun stop
 	-$(PY) manage.py embedded_redis stop --all
 	rm -rf var/ staticfiles/

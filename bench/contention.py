@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
 from bench.measure import BENCH_SERVICE_TOKEN, SERVICE_HEADERS  # noqa: E402
+from bench.progress import note  # noqa: E402
 from skyway.serve import ServerProcess, free_port  # noqa: E402
 from skyway.split import local_env  # noqa: E402
 from tests.support.load import PrivateRedis, log_replay, seat_numbers, store_snapshot  # noqa: E402
@@ -71,6 +72,7 @@ def run(*, attempts: int = 2000, seats: int = 100, workers: int = 4, concurrency
     flight_id = f"contention-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="skyway-contention-") as tmp:
         root = Path(tmp)
+        note(f"starting a private Redis and the reservations service ({workers} workers)")
         redis_server = PrivateRedis(root / "redis").start()
         service = None
         try:
@@ -89,9 +91,11 @@ def run(*, attempts: int = 2000, seats: int = 100, workers: int = 4, concurrency
                 workers=workers,
                 log_path=root / "reservations.log",
             ).start()
+            note(f"{attempts} concurrent reserves ({concurrency} at once) at {seats} seats")
             started = time.perf_counter()
             outcomes = asyncio.run(_fire(service.url, flight_id, seat_ids, attempts, concurrency))
             elapsed = time.perf_counter() - started
+            note("reading the flight hash and the event log back")
             snapshot = store_snapshot(redis_server.client(), [flight_id])
         finally:
             if service is not None:

@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.measure import BENCH_SERVICE_TOKEN, SERVICE_HEADERS, combine, worker_cpu_seconds, wrk  # noqa: E402
+from bench.progress import note  # noqa: E402
 from skyway.serve import ServerProcess, free_port  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -132,6 +133,7 @@ def run(
         LOG_LEVEL="ERROR",  # the 403 warnings of django.request are not what we measure
     )
     work = Path(tempfile.mkdtemp(prefix="reservations-bench-"))
+    note(f"starting the service and the baseline ({workers} workers each)")
     service = _server("settings.wsgi:application", "settings.reservations", env, workers, work / "service.log", "/ping")  # fmt: skip
     try:
         baseline = _server("bench.baseline_app:application", None, env, workers, work / "baseline.log", "/reservations?flight_id=warmup")  # fmt: skip
@@ -141,9 +143,11 @@ def run(
     rows: list[dict] = []
     try:
         list_flight = f"bench-list-{run_id}"
+        note(f"seeding a flight with {LIST_SEATS} seats taken")
         _seed_list_flight(service.url, list_flight)
         servers = (("baseline", baseline), ("service", service))
-        for scenario in ("reserve", "list"):
+        for scenario_no, scenario in enumerate(("reserve", "list"), start=1):
+            note(f"scenario {scenario_no}/2 {scenario}: 1 s warm-up per server")
             urls = {}
             for name, server in servers:
                 if scenario == "reserve":
@@ -160,6 +164,10 @@ def run(
                 for name, server in servers if round_no % 2 == 0 else servers[::-1]:
                     script = (
                         _put_script(work, f"{name}-{round_no}", run_id) if scenario == "reserve" else None
+                    )
+                    note(
+                        f"scenario {scenario_no}/2 {scenario} round {round_no + 1}/{rounds}: {name}, "
+                        f"{duration / rounds:.0f} s"
                     )
                     cpu_before = worker_cpu_seconds(server)
                     figures = wrk(

@@ -10,7 +10,9 @@
 Two cores are shared by the servers and the load generator (and, on a busy machine, by anything else
 running): compare the ratios inside one run, not absolute figures across runs. The load average at
 start and end is recorded for that reason. Loopback only; bounded by --duration per scenario (about
-2-3 minutes in all with the defaults). Writes bench/results/latest.json.
+2-3 minutes in all with the defaults). Prints a progress line as each step starts (section n/3, what
+runs, elapsed, time left: bench/progress.py), writes bench/results/latest.json and appends the run to
+bench/results/history.jsonl (bench/history.py), which `make bench-report` draws.
 
     .venv/bin/python bench/run_all.py [--duration 8] [--connections 16] [--attempts 2000] [--seats 100]
 """
@@ -32,9 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make the project (and bench/ as a package) importable
     sys.path.insert(0, str(ROOT))
 
+from bench import progress  # noqa: E402
+from bench.history import commit_now, history_append, history_entry, history_read, section_seconds  # noqa: E402
 from bench.measure import cpu_summary  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
+SECTION_NAMES = {"reservations": "reservations", "seat_chart": "seat chart", "contention": "contention"}
 
 
 def machine() -> dict:
@@ -56,8 +61,23 @@ def machine() -> dict:
     }
 
 
+def planned_seconds(params: dict, history: list[dict]) -> list[tuple[str, float]]:
+    """Each section's expected length: the last run with the same params, else from the durations."""
+    recorded = section_seconds(history, params)
+    duration = params["duration"]
+    estimate = {
+        # 2 scenarios x 2 servers x (1 s warm-up + duration), plus start and seeding
+        "reservations": 2 * 2 * (1 + duration) + 10,
+        # 3 warm-ups, 3 scenarios x duration, 0.3 s between rounds, plus the split deployment's start
+        "seat_chart": 3 + 3 * duration + 3 + 12,
+        "contention": 12,
+    }
+    return [(SECTION_NAMES[s], float(recorded.get(s) or estimate[s])) for s in SECTION_NAMES]
+
+
 def _section(name: str, module: str, call: Callable[[object], dict]) -> dict:
     """Run one bench; a bench that is missing or fails becomes a 'not available' entry with the reason."""
+    progress.section(SECTION_NAMES[name])
     started = time.monotonic()
     try:
         result = call(importlib.import_module(module))
@@ -71,7 +91,14 @@ def _section(name: str, module: str, call: Callable[[object], dict]) -> dict:
 
 def run(*, duration: float = 8.0, connections: int = 16, attempts: int = 2000, seats: int = 100) -> dict:
     load_start = os.getloadavg()
-    result = {"machine": machine(), "load_avg_start": [round(x, 2) for x in load_start]}
+    params = {"duration": duration, "connections": connections, "attempts": attempts, "seats": seats}
+    result = {"machine": machine(), "load_avg_start": [round(x, 2) for x in load_start], "params": params}
+    plan = planned_seconds(params, history_read())
+    progress.start(plan)
+    progress.note(
+        f"{len(plan)} sections, about {progress.clock_text(sum(s for _, s in plan))} in all "
+        f"(load average {load_start[0]:.2f} on {os.cpu_count()} cores)"
+    )
     result["reservations"] = _section(
         "reservations",
         "bench.reservations_bench",
@@ -86,6 +113,7 @@ def run(*, duration: float = 8.0, connections: int = 16, attempts: int = 2000, s
         "contention", "bench.contention", lambda m: m.run(attempts=attempts, seats=seats, workers=4)
     )
     result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+    progress.stop()
     return result
 
 
@@ -160,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--attempts", type=int, default=2000, help="contention: concurrent reserves")
     parser.add_argument("--seats", type=int, default=100, help="contention: seats they race for")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results/latest.json")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only; leave latest.json and history.jsonl as they are"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     result = run(
@@ -173,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"written to {RESULTS.relative_to(ROOT)}")
+        commit, dirty = commit_now()
+        history_append(history_entry(result, commit=commit, dirty=dirty))
+        print(f"written to {RESULTS.relative_to(ROOT)}; appended to bench/results/history.jsonl")
     contention = result["contention"]
     return 0 if contention.get("available") and contention.get("ok") else 1
 

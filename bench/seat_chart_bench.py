@@ -53,6 +53,7 @@ from bench.measure import (  # noqa: E402
     worker_cpu_seconds,
     wrk,
 )
+from bench.progress import note  # noqa: E402
 from skyway.split import split_start  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "seat_chart.json"
@@ -115,6 +116,7 @@ def run(
         raise RuntimeError("wrk is not installed (scripts/bootstrap.sh installs it: apt-get install wrk)")
     cpus = _cpu_plan(pin)
     with tempfile.TemporaryDirectory(prefix="skyway-seat-bench-") as var_dir:
+        note("starting the split deployment (flights, reservations, gateway)")
         stack = split_start(
             var_dir=Path(var_dir),
             workers=1,
@@ -131,6 +133,7 @@ def run(
             cpus=cpus,
         )
         try:
+            note(f"reserving {TAKEN_SEATS} seats of one flight")
             token, flight_id = _prepare(stack)
             scenarios = {
                 "gateway": (
@@ -144,6 +147,7 @@ def run(
                 ),
             }
             servers = {name: getattr(stack, name) for name in DEPLOYABLES}
+            note(f"1 s warm-up of each of {len(scenarios)} scenarios")
             for url, headers in scenarios.values():  # warm pools, caches and lazy imports
                 wrk(url, duration=1, connections=connections, headers=headers)
             rounds_of: dict[str, list[dict]] = {name: [] for name in scenarios}
@@ -151,6 +155,10 @@ def run(
             for round_no in range(rounds):
                 for name in order if round_no % 2 == 0 else order[::-1]:
                     url, headers = scenarios[name]
+                    note(
+                        f"round {round_no + 1}/{rounds} scenario {order.index(name) + 1}/{len(order)}: {name}, "
+                        f"{duration / rounds:.0f} s"
+                    )
                     before = {server: worker_cpu_seconds(servers[server]) for server in DEPLOYABLES}
                     figures = wrk(url, duration=duration / rounds, connections=connections, headers=headers)
                     figures["cpu_s"] = {

@@ -10,6 +10,7 @@ traffic back to the live version). The controls mirror `kubectl argo rollouts`: 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -210,6 +211,16 @@ def run(argv: list[str] | None = None) -> int:
         return run_locked(args, extravars, state_dir)
 
 
+def timeline_recording(args: argparse.Namespace, state_dir: Path, progress: Progress):
+    """deploy.timeline's recorder for a local rollout of one service (a no-op otherwise)."""
+    from deploy.timeline import recording
+
+    local = args.inventory == "local"
+    release = args.image.rsplit(":", 1)[-1] if args.image else args.command
+    return recording(state_dir=state_dir, service=args.service if local else None, release=release,
+                     command=args.command, out=progress.line)  # fmt: skip
+
+
 def run_locked(args: argparse.Namespace, extravars: dict[str, Any], state_dir: Path) -> int:
     import ansible_runner
 
@@ -224,6 +235,9 @@ def run_locked(args: argparse.Namespace, extravars: dict[str, Any], state_dir: P
     interrupted: list[int] = []
     previous = {sig: signal.signal(sig, lambda signum, _frame: interrupted.append(signum))
                 for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    # The live timeline (one line per traffic step, verdict and decision; deploy/timeline.py).
+    timeline = contextlib.ExitStack()
+    timeline.enter_context(timeline_recording(args, state_dir, progress))
     try:
         result = ansible_runner.run(
             private_data_dir=str(private_data_dir),
@@ -246,6 +260,7 @@ def run_locked(args: argparse.Namespace, extravars: dict[str, Any], state_dir: P
                   f"{', candidate ' + aborted['aborted'] + ' stopped' if aborted['aborted'] else ''}", flush=True)  # fmt: skip
             return 130
     finally:
+        timeline.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     ok = result.status == "successful" and result.rc == 0

@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from typing import Any
 import httpx
 
 from skyway.procs import pid_alive
-from skyway.serve import ServerProcess
+from skyway.serve import ServerProcess, free_port  # SKYWAY_TEST_PORTS keeps releases in a range
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -87,12 +86,6 @@ def service_state(state: dict[str, Any], service: str) -> dict[str, Any]:
 
 
 # ---- processes ---------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def secret_key(state_dir: Path) -> str:

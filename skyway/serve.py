@@ -25,6 +25,7 @@ import contextlib
 import importlib
 import io
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -281,10 +282,39 @@ def main(argv: list[str] | None = None) -> None:
 # ---- processes for tools: rollouts, benches, tests ---------------------------------------------------
 
 
+def port_range(spec: str | None = None) -> range | None:
+    """SKYWAY_TEST_PORTS ("20000-29999") as a range, or None: the kernel picks (port 0)."""
+    spec = os.environ.get("SKYWAY_TEST_PORTS", "") if spec is None else spec
+    if not spec.strip():
+        return None
+    low, sep, high = spec.partition("-")
+    if (
+        not sep
+        or not low.strip().isdigit()
+        or not high.strip().isdigit()
+        or not 0 < int(low) <= int(high) < 65536
+    ):
+        raise ValueError(f"SKYWAY_TEST_PORTS must be LOW-HIGH, e.g. 20000-29999, not {spec!r}")
+    return range(int(low), int(high) + 1)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on now: the kernel's pick, or one of SKYWAY_TEST_PORTS.
+
+    Machines whose firewall or neighbours reserve port ranges keep a test run, a bench or a local
+    rollout inside one range; the pick is random so parallel runs (pytest-xdist workers) rarely try
+    the same port.
+    """
+    ports = port_range()
+    candidates = [0] if ports is None else random.sample(ports, min(len(ports), 200))
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError(f"no free loopback port in SKYWAY_TEST_PORTS={os.environ.get('SKYWAY_TEST_PORTS')}")
 
 
 def _pin_to(cpus: frozenset[int]) -> Callable[[], None]:

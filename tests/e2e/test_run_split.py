@@ -40,7 +40,7 @@ def test_run_split_serves_three_processes_and_ctrl_c_stops_them_all(tmp_path):
         env.pop(name, None)
     process = subprocess.Popen(
         [
-            "make", "--no-print-directory", "-o", ".venv/.installed", "run-split",
+            "make", "--no-print-directory", "-o", ".venv/.installed-runtime", "-o", ".venv/.installed-dev", "run-split",
             f"PORT={ports['gateway']}",
             f"FLIGHTS_PORT={ports['flights']}",
             f"RESERVATIONS_PORT={ports['reservations']}",
