@@ -84,3 +84,31 @@ class LayoutMismatch(StoreUnavailable):
     """The data in Redis is laid out otherwise than this process's settings say (docs/adr/0115)."""
 
     default_detail = "The reservations store's key layout does not match RESERVATIONS_PARTITIONS."
+
+
+class HistoryTrimmed(ReservationsError):
+    """A temporal query before the oldest instant retention kept (docs/adr/0121)."""
+
+    status_code = 410
+    default_code = "Gone"
+
+    def __init__(self, earliest: str) -> None:
+        self.earliest = earliest
+        super().__init__(
+            "The events before this instant were trimmed by the event retention "
+            f"(RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS); the earliest answerable instant of this flight is {earliest}"
+        )
+
+
+class InstantInTheFuture(ReservationsError):
+    """A temporal query past the store's clock: history answers only instants that have happened."""
+
+    status_code = 400
+    default_code = "Bad Request"
+
+    def __init__(self, now: str) -> None:
+        self.now = now
+        super().__init__(
+            f"at: is in the future (the store's clock reads {now}); history answers past instants only, "
+            "and GET /reservations?flight_id= gives the seats now"
+        )

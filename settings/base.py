@@ -148,6 +148,17 @@ RESERVATIONS_TOMBSTONE_SECONDS = env_int("RESERVATIONS_TOMBSTONE_SECONDS", 7 * 2
 MAX_SEATS_PER_CUSTOMER_PER_FLIGHT = env_int("MAX_SEATS_PER_CUSTOMER_PER_FLIGHT", 9)
 if MAX_SEATS_PER_CUSTOMER_PER_FLIGHT < 0:
     raise ImproperlyConfigured("MAX_SEATS_PER_CUSTOMER_PER_FLIGHT must be 0 (no cap) or more")
+# Temporal queries (docs/adr/0120, 0121): a snapshot of a partition every this many of its events, and
+# how many snapshots per partition retention keeps (0: all, the stream is never trimmed; N > 0: the
+# stream is trimmed up to the oldest kept one, and earlier instants answer 410 Gone).
+RESERVATIONS_SNAPSHOT_EVERY = env_int("RESERVATIONS_SNAPSHOT_EVERY", 1000)
+if RESERVATIONS_SNAPSHOT_EVERY < 1:
+    raise ImproperlyConfigured("RESERVATIONS_SNAPSHOT_EVERY must be 1 or more (events between snapshots)")
+RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS = env_int("RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS", 0)
+if RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS < 0:
+    raise ImproperlyConfigured(
+        "RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS must be 0 (keep every event) or the snapshots to keep"
+    )
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Keep pooled Redis connections across requests (also spares django-redis a settings lookup per request).
 DJANGO_REDIS_CLOSE_CONNECTION = False
