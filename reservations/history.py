@@ -147,6 +147,11 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def instant_at_ms(moment: datetime) -> datetime:
+    """The instant a query answers: ``moment`` truncated to its millisecond."""
+    return moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
+
+
 def millis_of(moment: datetime) -> int:
     """An aware datetime → epoch ms, truncated (sub-ms digits never include the next millisecond)."""
     delta = moment - datetime(1970, 1, 1, tzinfo=UTC)

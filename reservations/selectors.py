@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from reservations import store
+from dataclasses import dataclass
+from datetime import datetime
+
+from reservations import history, store
 from reservations.store import ConsistencyReport, Event, IndexFreshness
 from reservations.validation import seat_sort_key
 
@@ -13,6 +16,32 @@ def flight_reservations_list(*, flight_id: str) -> list[dict[str, str]]:
     return [
         {"seat_no": seat_no, "customer_id": seats[seat_no]} for seat_no in sorted(seats, key=seat_sort_key)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class FlightHistory:
+    """A flight's seats at an instant, in the list shape of ``flight_reservations_list``, and whence."""
+
+    seats: list[dict[str, str]]
+    at: str  # the instant answered, RFC 3339 to the millisecond (stream ids' resolution)
+    as_of_event: str  # the newest event of the flight's partition at or before it ('0': none)
+    snapshot_event: str  # the snapshot the answer was replayed from ('0': none)
+    replayed_events: int
+
+
+def flight_history_read(*, flight_id: str, at: datetime) -> FlightHistory:
+    """The reserved seats of a flight as they were at ``at`` (every event up to its millisecond)."""
+    state = history.flight_state_at(flight_id=flight_id, at=at)
+    return FlightHistory(
+        seats=[
+            {"seat_no": seat_no, "customer_id": state.seats[seat_no]}
+            for seat_no in sorted(state.seats, key=seat_sort_key)
+        ],
+        at=history.rfc3339(history.instant_at_ms(at)),
+        as_of_event=state.as_of_event,
+        snapshot_event=state.snapshot_event,
+        replayed_events=state.replayed_events,
+    )
 
 
 def customer_reservations_list(*, customer_id: str) -> list[dict[str, str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from reservations import store
+from reservations import history, store
 from reservations.errors import (
     SeatAlreadyReserved,
     SeatHeldByAnotherCustomer,
@@ -15,6 +15,7 @@ from reservations.errors import (
     SeatLimitReached,
     SeatNotReserved,
 )
+from reservations.history import SnapshotReport
 from reservations.store import MigrationReport, RebuildReport, ReleaseResult, ReserveResult
 from skyway.faults import wrong_taken_fires
 
@@ -83,3 +84,8 @@ def reservations_rebuild_from_log() -> RebuildReport:
 def reservations_layout_migrate(*, v1_prefix: str | None = None) -> MigrationReport:
     """Move data of key layout v1 into the partitions of layout v2, then rebuild (idempotent)."""
     return store.layout_migrate_v1(v1_prefix=v1_prefix)
+
+
+def reservations_snapshots_take(*, partition: int | None = None) -> SnapshotReport:
+    """Take the rolling snapshots every partition's stream is due (or one partition's); apply retention."""
+    return history.snapshots_take(partition)

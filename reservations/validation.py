@@ -8,6 +8,7 @@ members (``flight_id|seat_no``), so the character sets exclude ``|``, ``:``, spa
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 _FLIGHT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.@+-]{1,64}")
@@ -15,18 +16,27 @@ _CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.@+-]{1,64}")
 _SEAT = re.compile(r"[1-9][0-9]{0,2}[A-Ka-k]")
 _OPERATION = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 _STREAM_ID = re.compile(r"[0-9]{1,20}(-[0-9]{1,20})?")
+# RFC 3339 date-time (section 5.6): the offset is required, "Z" or ±hh:mm; fractions of any length.
+_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 # The same rules as anchored patterns, for the OpenAPI schema.
 FLIGHT_ID_PATTERN = f"^{_FLIGHT_ID.pattern}$"
 CUSTOMER_ID_PATTERN = f"^{_CUSTOMER_ID.pattern}$"
 SEAT_PATTERN = f"^{_SEAT.pattern}$"
 OPERATION_PATTERN = f"^{_OPERATION.pattern}$"
 STREAM_ID_PATTERN = f"^{_STREAM_ID.pattern}$"
+INSTANT_PATTERN = f"^{_INSTANT.pattern}$"
 _U64_MAX = 2**64 - 1
 
 FLIGHT_ID_RULE = "1-64 characters of letters, digits, '-' or '_'"
 CUSTOMER_ID_RULE = "1-64 characters of letters, digits, '.', '_', '@', '+' or '-'"
 SEAT_RULE = "a row 1-999 and a letter A-K, like 12C"
 OPERATION_RULE = "1-80 characters of letters, digits, '.', '_', ':' or '-'"
+INSTANT_RULE = (
+    "an RFC 3339 date-time with its offset, like 2026-12-01T12:00:00.250Z or 2026-12-01T13:00:00+01:00"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class InvalidValue(ValueError):
@@ -81,6 +91,27 @@ def stream_id_clean(value: object) -> str:
     if any(int(part) > _U64_MAX for part in text.split("-")) or int(text.split("-")[0]) == _U64_MAX:
         raise InvalidValue("is out of range")
     return text
+
+
+def instant_clean(value: object) -> datetime:
+    """An RFC 3339 instant → an aware datetime (UTC). Stream ids count from 1970, so no earlier."""
+    text = _required_str(value)
+    if _INSTANT.fullmatch(text) is None:
+        if re.fullmatch(
+            r".*[0-9] [0-9]{2}:[0-9]{2}", text
+        ):  # a '+' sent raw in a query string decodes to ' '
+            raise InvalidValue(f"must be {INSTANT_RULE}; send a '+' offset as %2B in a query string")
+        raise InvalidValue(f"must be {INSTANT_RULE}")
+    try:
+        moment = datetime.fromisoformat(text.upper())
+    except ValueError as exc:
+        raise InvalidValue(f"is not a valid date-time ({exc})") from None
+    if moment < _EPOCH:
+        raise InvalidValue("must be on or after 1970-01-01T00:00:00Z")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is past datetime's range in UTC
+        raise InvalidValue("is out of range") from None
 
 
 def seat_sort_key(seat_no: str) -> tuple[int, str]:

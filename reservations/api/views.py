@@ -310,6 +310,92 @@ def _partition(params) -> int:
     return int(partition)
 
 
+HISTORY_HEADERS = [
+    OpenApiParameter(
+        name,
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description=description,
+    )
+    for name, description in (
+        ("X-As-Of", "The instant answered: `at` truncated to the millisecond (stream ids' resolution), UTC."),
+        (
+            "X-As-Of-Event",
+            "The newest event of the flight's partition at or before that instant (`0`: none): the "
+            "answer is the state just after it.",
+        ),
+        ("X-Snapshot-Event", "The rolling snapshot the answer was replayed from (`0`: none)."),
+        ("X-Replayed-Events", "How many partition events were replayed after the snapshot."),
+    )
+]
+
+
+class ReservationHistoryApi(ReservationsApiView):
+    @extend_schema(
+        operation_id="reservation_history",
+        summary="A flight's reserved seats as they were at an instant",
+        description=(
+            "The list `GET /reservations?flight_id=` gave at `at`: every event of the flight's partition "
+            "up to `at`'s millisecond (the event ids' clock is the store's), computed from the latest "
+            "rolling snapshot at or before it plus the events after. `at` is RFC 3339 with its offset "
+            "(send `+` as `%2B`). An instant past the store's clock is 400 (history answers instants that "
+            "have happened; the seats now are `GET /reservations?flight_id=`). An instant before what "
+            "event retention kept is 410 `Gone`, naming the earliest answerable instant."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "flight_id", OpenApiTypes.STR, required=True, pattern=validation.FLIGHT_ID_PATTERN
+            ),
+            OpenApiParameter(
+                "at",
+                OpenApiTypes.DATETIME,
+                required=True,
+                description="The instant, RFC 3339, e.g. `2026-12-01T12:00:00.250Z`.",
+            ),
+            *HISTORY_HEADERS,
+            RETRY_AFTER,
+        ],
+        responses={
+            200: s.ReservationListOutput(many=True),
+            410: OpenApiResponse(
+                s.ReservationErrorOutput,
+                description="Events before `at` were trimmed by retention; the description names the "
+                "earliest answerable instant.",
+                examples=[
+                    OpenApiExample(
+                        "trimmed",
+                        value={
+                            "error": "Gone",
+                            "description": "The events before this instant were trimmed by the event "
+                            "retention (RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS); the earliest answerable "
+                            "instant of this flight is 2026-12-01T09:30:00.125Z",
+                        },
+                    )
+                ],
+            ),
+            **ERRORS,
+        },
+        examples=[
+            OpenApiExample(
+                "seats then", value={"seat_no": "12C", "customer_id": "dd2e4d5b"}, response_only=True
+            )
+        ],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        params = request._request.GET
+        found = selectors.flight_history_read(
+            flight_id=_clean("flight_id", params.get("flight_id"), validation.flight_id_clean),
+            at=_clean("at", params.get("at"), validation.instant_clean),
+        )
+        response = json_response(found.seats)
+        response["X-As-Of"] = found.at
+        response["X-As-Of-Event"] = found.as_of_event
+        response["X-Snapshot-Event"] = found.snapshot_event
+        response["X-Replayed-Events"] = str(found.replayed_events)
+        return response
+
+
 class ReservationEventListApi(ReservationsApiView):
     @extend_schema(
         operation_id="reservation_events",

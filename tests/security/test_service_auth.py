@@ -22,6 +22,7 @@ ATTACKS = [
     ("get", "/reservations?customer_id=1"),  # list anyone's seats
     ("get", "/reservations?flight_id=F1"),
     ("get", "/reservations/events"),  # everyone's history
+    ("get", "/reservations/history?flight_id=F1&at=2026-01-01T00:00:00Z"),  # who sat where, when
     ("get", "/flights?flight_no=AA2532"),
     ("get", "/flights/AA2532/seat_map"),
     ("get", "/metrics"),
