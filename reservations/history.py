@@ -38,7 +38,7 @@ import redis
 from django.conf import settings
 
 from reservations import store
-from reservations.errors import HistoryTrimmed, InstantInTheFuture, StoreUnavailable
+from reservations.errors import HistoryTrimmed, InstantInTheFuture, InvalidInput, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -393,6 +393,8 @@ def snapshots_take(partition: int | None = None) -> SnapshotReport:
     """
     every = settings.RESERVATIONS_SNAPSHOT_EVERY
     keep = settings.RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS
+    if partition is not None and not 0 <= partition < store.partitions():
+        raise InvalidInput("partition", f"must be 0 to {store.partitions() - 1} (RESERVATIONS_PARTITIONS)")
     selected = range(store.partitions()) if partition is None else [partition]
     due = store._supervised(lambda conn: _due(conn, selected, every))
     results = []

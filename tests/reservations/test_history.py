@@ -264,3 +264,20 @@ def test_an_instant_past_the_store_clock_is_refused(redis):
         history.flight_state_at(flight_id="F1", at=datetime.now(UTC) + timedelta(minutes=5))
     assert future.value.status_code == 400
     assert "is in the future (the store's clock reads 20" in future.value.detail
+
+
+@override_settings(RESERVATIONS_SNAPSHOT_EVERY=2, RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS=1)
+def test_the_snapshot_command_takes_and_trims_once(redis):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    for n in range(1, 6):
+        reserve(redis, f"{T0 + n}-0", "F1", f"{n}A", "alice")
+    out = io.StringIO()
+    call_command("reservations_snapshot", "--once", stdout=out)
+    assert out.getvalue().strip() == (
+        f"2 snapshots taken over {store.partitions()} partitions; retention deleted 1 snapshots and trimmed 3 events"
+    )
+    with pytest.raises(CommandError, match=r"partition: must be 0 to \d+"):
+        call_command("reservations_snapshot", "--once", "--partition", str(store.partitions()))
