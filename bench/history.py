@@ -11,7 +11,8 @@ them over time. A line is a `history_entry()` of run_all's result:
                       cpu_us_per_req}, …}},
      "seat_chart": {"ratio_p50", "ratio_p99", "target_ratio", "scenarios": {"gateway": {…}, …}},
      "contention": {attempts, seats, winners, refused_403, other_answers, double_bookings,
-                    lost_acknowledgements, hash_matches_log, ok, elapsed_s}}
+                    lost_acknowledgements, hash_matches_log, ok, elapsed_s},
+     "temporal": {events, every, snapshot_ms, full_ms, ratio, target_ratio, answers_agree, ok}}
 
 A section that did not run is {"available": false, "reason": …}.
 
@@ -29,9 +30,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 HISTORY = ROOT / "bench" / "results" / "history.jsonl"
 LATEST = "bench/results/latest.json"
-SECTIONS = ("reservations", "seat_chart", "contention")
+SECTIONS = ("reservations", "seat_chart", "contention", "temporal")
 CONTENTION_FIELDS = ("attempts", "seats", "winners", "refused_403", "other_answers", "double_bookings",
                      "lost_acknowledgements", "hash_matches_log", "ok", "elapsed_s")  # fmt: skip
+TEMPORAL_FIELDS = (
+    "events",
+    "every",
+    "snapshot_ms",
+    "full_ms",
+    "ratio",
+    "target_ratio",
+    "answers_agree",
+    "ok",
+)
 
 
 def _git(*args: str) -> str:
@@ -98,6 +109,11 @@ def history_entry(result: dict[str, Any], *, commit: str | None, dirty: bool | N
         entry["contention"] = _figures(con, *CONTENTION_FIELDS)
     else:
         entry["contention"] = {"available": False, "reason": con.get("reason", "not run")}
+    temporal = result.get("temporal", {})
+    if temporal.get("available"):
+        entry["temporal"] = _figures(temporal, *TEMPORAL_FIELDS)
+    else:
+        entry["temporal"] = {"available": False, "reason": temporal.get("reason", "not run")}
     return entry
 
 
@@ -123,8 +139,10 @@ def history_read(path: Path = HISTORY) -> list[dict[str, Any]]:
 def section_seconds(runs: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, float]:
     """How long each section took in the last run made with the same params ({} when none was)."""
     for run in reversed(runs):
-        if run.get("params") == params and all(run.get("sections_seconds", {}).get(s) for s in SECTIONS):
-            return run["sections_seconds"]
+        # A run from before a section existed still gives the others' lengths (the plan estimates it).
+        recorded = run.get("sections_seconds", {})
+        if run.get("params") == params and recorded and all(recorded.values()):
+            return recorded
     return {}
 
 

@@ -6,11 +6,14 @@
                  deployment (bench/seat_chart_bench.py).
 3. contention    --attempts concurrent reserves from distinct customers at --seats seats, checked in
                  Redis and the event stream (bench/contention.py).
+4. temporal      a flight's seats at an instant from the rolling snapshots vs a full replay of one
+                 partition's events: 12,500 events per second of --duration, at most 100,000
+                 (bench/temporal_bench.py; the ratio must stay under 0.10).
 
 Two cores are shared by the servers and the load generator (and, on a busy machine, by anything else
 running): compare the ratios inside one run, not absolute figures across runs. The load average at
 start and end is recorded for that reason. Loopback only; bounded by --duration per scenario (about
-2-3 minutes in all with the defaults). Prints a progress line as each step starts (section n/3, what
+2-3 minutes in all with the defaults). Prints a progress line as each step starts (section n/4, what
 runs, elapsed, time left: bench/progress.py), writes bench/results/latest.json and appends the run to
 bench/results/history.jsonl (bench/history.py), which `make bench-report` draws.
 
@@ -39,7 +42,12 @@ from bench.history import commit_now, history_append, history_entry, history_rea
 from bench.measure import cpu_summary  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-SECTION_NAMES = {"reservations": "reservations", "seat_chart": "seat chart", "contention": "contention"}
+SECTION_NAMES = {
+    "reservations": "reservations",
+    "seat_chart": "seat chart",
+    "contention": "contention",
+    "temporal": "temporal",
+}
 
 
 def machine() -> dict:
@@ -71,6 +79,8 @@ def planned_seconds(params: dict, history: list[dict]) -> list[tuple[str, float]
         # 3 warm-ups, 3 scenarios x duration, 0.3 s between rounds, plus the split deployment's start
         "seat_chart": 3 + 3 * duration + 3 + 12,
         "contention": 12,
+        # a private Redis, the events pipelined in (about 8 s per 100,000), snapshots, 2 x rounds queries
+        "temporal": 5 + temporal_events(duration) / 12_500,
     }
     return [(SECTION_NAMES[s], float(recorded.get(s) or estimate[s])) for s in SECTION_NAMES]
 
@@ -112,9 +122,19 @@ def run(*, duration: float = 8.0, connections: int = 16, attempts: int = 2000, s
     result["contention"] = _section(
         "contention", "bench.contention", lambda m: m.run(attempts=attempts, seats=seats, workers=4)
     )
+    result["temporal"] = _section(
+        "temporal",
+        "bench.temporal_bench",
+        lambda m: m.run(events=temporal_events(duration), every=1000, flights=40, rounds=5),
+    )
     result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     progress.stop()
     return result
+
+
+def temporal_events(duration: float) -> int:
+    """The temporal bench's event count: 100,000 at the default --duration 8, fewer in a CI smoke."""
+    return max(10_000, min(100_000, int(12_500 * duration)))
 
 
 def _row(section: str, scenario: str, req_s: str, p50: str, p99: str, ratio: str) -> str:
@@ -179,6 +199,13 @@ def table(result: dict) -> str:
         )
     else:
         lines.append(_row("contention", "not available", "-", "-", "-", con["reason"]))
+    temporal = result.get("temporal", {"available": False, "reason": "not run"})
+    if temporal["available"]:
+        from bench.temporal_bench import summary
+
+        lines.append(f"{'temporal':<13} {summary(temporal)}")
+    else:
+        lines.append(_row("temporal", "not available", "-", "-", "-", temporal["reason"]))
     return "\n".join(lines)
 
 
@@ -206,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         commit, dirty = commit_now()
         history_append(history_entry(result, commit=commit, dirty=dirty))
         print(f"written to {RESULTS.relative_to(ROOT)}; appended to bench/results/history.jsonl")
-    contention = result["contention"]
-    return 0 if contention.get("available") and contention.get("ok") else 1
+    contention, temporal = result["contention"], result["temporal"]
+    failed_temporal = temporal.get("available") and not temporal.get("ok")
+    return 0 if contention.get("available") and contention.get("ok") and not failed_temporal else 1
 
 
 if __name__ == "__main__":

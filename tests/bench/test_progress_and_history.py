@@ -101,7 +101,12 @@ def test_a_section_that_did_not_run_is_recorded_with_its_reason():
 
 def test_the_plan_takes_the_last_comparable_runs_lengths_else_an_estimate(tmp_path):
     history = tmp_path / "history.jsonl"
-    assert [name for name, _ in planned_seconds(PARAMS, [])] == ["reservations", "seat chart", "contention"]
+    assert [name for name, _ in planned_seconds(PARAMS, [])] == [
+        "reservations",
+        "seat chart",
+        "contention",
+        "temporal",
+    ]
     history_append(history_entry(a_result(), commit="abc1234", dirty=False), history)
     runs = history_read(history)
     assert section_seconds(runs, PARAMS) == {"reservations": 41.6, "seat_chart": 45.1, "contention": 10.5}
@@ -109,12 +114,14 @@ def test_the_plan_takes_the_last_comparable_runs_lengths_else_an_estimate(tmp_pa
         ("reservations", 41.6),
         ("seat chart", 45.1),
         ("contention", 10.5),
+        ("temporal", 13.0),  # latest.json predates the temporal section: estimated (100,000 events)
     ]
     other = {**PARAMS, "duration": 2.0}  # a shorter run: the recorded lengths do not apply
     assert planned_seconds(other, runs) == [
         ("reservations", 22.0),
         ("seat chart", 24.0),
         ("contention", 12.0),
+        ("temporal", 7.0),  # 25,000 events at --duration 2
     ]
 
 
