@@ -6,8 +6,9 @@ seats did flight X hold at instant T" from the latest snapshot of X's partition 
 partition's events after it up to T, and takes those snapshots. Keys, all under the partition's hash tag
 ``t`` (so every script and MULTI here touches one slot; docs/adr/0120):
 
-- ``P t:snapshot:<event_id>``  hash: flight_id → JSON ``{seat_no: customer_id}`` (flights holding at
-  least one seat), and ``#meta`` → JSON ``{"event_id", "base", "ordinal"}``: the partition's state just
+- ``P t:snapshot:<event_id>``  hash: flight_id → JSON ``{seat_no: [customer_id, reserved_by]}``
+  (flights holding at least one seat; ``reserved_by`` is the SeatReserved event's id, the version the
+  customer index keeps, so a rebuild from a snapshot writes what a replay from the start would), and ``#meta`` → JSON ``{"event_id", "base", "ordinal"}``: the partition's state just
   after event ``event_id``, computed from snapshot ``base`` (``0``: the empty state before the first
   event) and the events between; ``ordinal`` counts the partition's events up to ``event_id``.
 - ``P t:snapshots``  sorted set: member the snapshot's event id, score its milliseconds (the index).
@@ -129,7 +130,8 @@ return trimmed
 """
 )
 
-Flights = dict[str, dict[str, str]]
+# flight → seat → [customer_id, the id of the SeatReserved event that gave it] (the snapshots' JSON form)
+Flights = dict[str, dict[str, list[str]]]
 
 
 def id_key(event_id: str) -> tuple[int, int]:
@@ -236,13 +238,13 @@ def _field(fields: dict, name: bytes) -> str:
     return _text(value)
 
 
-def _fold(seats: dict[str, str], fields: dict) -> None:
+def _fold(seats: dict[str, list[str]], event_id: str, fields: dict) -> None:
     """One event into one flight's seats: the rules of store.projection_apply (and the Lua scripts)."""
     kind = _field(fields, b"type")
     seat_no, customer_id = _field(fields, b"seat_no"), _field(fields, b"customer_id")
     if kind == store.EVENT_SEAT_RESERVED:
-        seats.setdefault(seat_no, customer_id)
-    elif kind == store.EVENT_SEAT_RELEASED and seats.get(seat_no) == customer_id:
+        seats.setdefault(seat_no, [customer_id, event_id])
+    elif kind == store.EVENT_SEAT_RELEASED and seat_no in seats and seats[seat_no][0] == customer_id:
         del seats[seat_no]
 
 
@@ -284,7 +286,7 @@ def _flight_state(
     base = max((_text(m) for m in members), key=id_key, default="0") if use_snapshots else "0"
     if floor and id_key(base) < id_key(floor):
         raise HistoryTrimmed(rfc3339(instant_of(floor)))
-    seats: dict[str, str] = {}
+    seats: dict[str, list[str]] = {}
     if base != "0":
         raw = conn.client.hget(_snapshot_key(conn, partition, base), flight_id)
         if raw is None and not conn.client.exists(_snapshot_key(conn, partition, base)):
@@ -294,13 +296,18 @@ def _flight_state(
     for event_id, fields in _range(conn, partition, base, str(at_ms), BATCH):
         as_of, replayed = event_id, replayed + 1
         if _flight_of(fields) == flight_id:
-            _fold(seats, fields)
+            _fold(seats, event_id, fields)
     # Retention deletes snapshots and trims in one script, and the floor only rises: if it is still at
     # or below the base now, nothing after the base was trimmed while we read.
     floor_now = conn.client.hget(_history_key(conn, partition), "floor")
     if floor_now is not None and id_key(base) < id_key(_text(floor_now)):
         return None
-    return FlightState(seats=seats, as_of_event=as_of, snapshot_event=base, replayed_events=replayed)
+    return FlightState(
+        seats={seat_no: held[0] for seat_no, held in seats.items()},
+        as_of_event=as_of,
+        snapshot_event=base,
+        replayed_events=replayed,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,8 +315,9 @@ class PartitionReplay:
     """A partition's state replayed from the oldest point its stream still holds."""
 
     partition: int
-    flights: Flights
-    last_event_id: str  # the newest event folded in ('0' for an empty stream)
+    flights: dict[str, dict[str, str]]  # flight → seat → customer (what the flight hashes must say)
+    reserved_by: dict[str, dict[str, str]]  # flight → seat → its SeatReserved event id (the index version)
+    last_event_id: str  # the newest event folded in (the base when none followed it; '0': empty stream)
     base_event_id: str  # the snapshot it started from ('0': the stream's first event)
 
 
@@ -329,12 +337,18 @@ def partition_replay(*, partition: int) -> PartitionReplay:
             return None
         last = base
         for event_id, fields in _range(conn, partition, base, "+", BATCH):
-            _apply(flights, fields)
+            _apply(flights, event_id, fields)
             last = event_id
         floor_now = conn.client.hget(_history_key(conn, partition), "floor")
         if floor_now is not None and id_key(base) < id_key(_text(floor_now)):
             return None
-        return PartitionReplay(partition=partition, flights=flights, last_event_id=last, base_event_id=base)
+        return PartitionReplay(
+            partition=partition,
+            flights={f: {seat: held[0] for seat, held in seats.items()} for f, seats in flights.items()},
+            reserved_by={f: {seat: held[1] for seat, held in seats.items()} for f, seats in flights.items()},
+            last_event_id=last,
+            base_event_id=base,
+        )
 
     for _attempt in range(3):
         result = store._supervised(replay)
@@ -343,10 +357,10 @@ def partition_replay(*, partition: int) -> PartitionReplay:
     raise StoreUnavailable("Retention kept trimming the partition during the replay; retry later.")
 
 
-def _apply(flights: Flights, fields: dict) -> None:
+def _apply(flights: Flights, event_id: str, fields: dict) -> None:
     flight_id = _flight_of(fields)
     seats = flights.setdefault(flight_id, {})
-    _fold(seats, fields)
+    _fold(seats, event_id, fields)
     if not seats:
         del flights[flight_id]
 
@@ -454,8 +468,8 @@ def _catch_up(conn, partition: int, every: int) -> tuple[list[str], int]:
         entries = conn.client.xrange(key, min=f"({base}", max="+", count=every)
         if len(entries) < every:
             return taken, already
-        for _entry_id, fields in entries:
-            _apply(flights, fields)
+        for entry_id, fields in entries:
+            _apply(flights, _text(entry_id), fields)
         event_id = _text(entries[-1][0])
         ordinal += every
         meta = json.dumps({"event_id": event_id, "base": base, "ordinal": ordinal}, separators=(",", ":"))

@@ -230,6 +230,8 @@ def test_retention_trims_up_to_the_oldest_kept_snapshot_and_earlier_instants_are
     replay = history.partition_replay(partition=store.partition_of("F1"))  # what rebuild uses now
     assert replay.base_event_id == ids[8]
     assert replay.flights == {"F1": {f"{n}A": "alice" for n in range(2, 13)}}
+    # each seat keeps the id of the event that reserved it, even where that event was trimmed
+    assert replay.reserved_by == {"F1": {f"{n}A": ids[n - 1] for n in range(2, 13)}}
     assert replay.last_event_id == f"{T0 + 125}-0"
 
 
