@@ -92,16 +92,17 @@ class SeatHoldersAdmin(ReadOnlyAdmin):
     def flight_view(self, request: HttpRequest, flight_id: str) -> HttpResponse:
         if not self.has_view_permission(request):
             raise admin.sites.PermissionDenied
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta}
+        at = request.GET.get("at", "").strip() or None  # an instant: who held which seat then
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "at": at or ""}
         try:
-            data = selectors.flight_seat_holders(flight_id=flight_id)
+            data = selectors.flight_seat_holders(flight_id=flight_id, at=at)
         except GatewayError as exc:
             context.update(title="Seat holders", error=exc.detail)
             return TemplateResponse(
                 request, "admin/gateway/seatholders/flight.html", context, status=exc.status_code
             )
         context.update(
-            title=f"Seat holders of {data.flight['flight_no']}",
+            title=f"Seat holders of {data.flight['flight_no']}" + (f" at {at}" if at else ""),
             data=data,
             picture=seat_map_picture_html(data.seat_map, holders=data.labels()),
         )

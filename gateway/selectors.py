@@ -28,6 +28,7 @@ class FlightSeatHolders:
     flight: Flight
     seat_map: dict[str, Any]
     holders: list[Holder] = field(default_factory=list)
+    at: str | None = None  # the instant the holders are as of (None: now)
 
     def labels(self) -> dict[str, str]:
         """Seat id → who holds it, as the picture names them."""
@@ -71,11 +72,17 @@ def flights_for_admin(*, date: str | None, flight_no: str | None) -> list[Flight
     return clients.flights().flights_search(flight_no=flight_no or None, date=date or None)
 
 
-def flight_seat_holders(*, flight_id: str) -> FlightSeatHolders:
-    """One flight, its seat map and who holds which seat: usernames from the gateway's own users."""
+def flight_seat_holders(*, flight_id: str, at: str | None = None) -> FlightSeatHolders:
+    """One flight, its seat map and who holds which seat — now, or at the RFC 3339 instant ``at``
+    (the reservations history) — usernames from the gateway's own users."""
     flight = clients.flights().flight_get(flight_id)
     seat_map = dict(clients.flights().seat_map_get(flight_id))
-    raw = clients.reservations().seats_by_flight(flight_id)
+    reservations = clients.reservations()
+    raw = (
+        reservations.seats_by_flight(flight_id)
+        if at is None
+        else reservations.seats_by_flight_at(flight_id, at)
+    )
     ids = {item["customer_id"] for item in raw}
     numeric = [int(i) for i in ids if i.isdigit()]
     names = {
@@ -86,4 +93,4 @@ def flight_seat_holders(*, flight_id: str) -> FlightSeatHolders:
         (Holder(item["seat_no"], item["customer_id"], names.get(item["customer_id"])) for item in raw),
         key=lambda h: _admin_sort_key(h.seat),
     )
-    return FlightSeatHolders(flight=flight, seat_map=seat_map, holders=holders)
+    return FlightSeatHolders(flight=flight, seat_map=seat_map, holders=holders, at=at)

@@ -141,6 +141,19 @@ class ReservationsClient(UpstreamClient):
             if isinstance(item, dict) and "seat_no" in item and "customer_id" in item
         ]
 
+    def seats_by_flight_at(self, flight_id: str, at: str) -> list[SeatHolder]:
+        """The flight's seats as they were at the RFC 3339 instant ``at`` (staff's history read).
+
+        The service's 400 (a malformed or future instant) and 410 (before what event retention kept)
+        come back as InvalidInput with the service's own description, which names what to change.
+        """
+        response = self.request("GET", "/reservations/history", params={"flight_id": flight_id, "at": at})
+        return [
+            {"seat_no": str(item["seat_no"]), "customer_id": str(item["customer_id"])}
+            for item in self._list(response)
+            if isinstance(item, dict) and "seat_no" in item and "customer_id" in item
+        ]
+
     def seats_by_customer(self, customer_id: str) -> list[Reservation]:
         response = self.request("GET", "/reservations", params={"customer_id": customer_id})
         body = self._list(response)
