@@ -75,7 +75,6 @@ def test_seat_holders_lists_flights_and_shows_who_holds_which_seat(staff_browser
     assert page.count('class="seat') > 150  # the whole aircraft is drawn
 
 
-@pytest.mark.xfail(strict=True, reason="needs the store's layout v2 write path (wt-store), not on main yet")
 def test_seat_holders_as_of_an_instant_show_who_held_which_seat_then(staff_browser, alice, book_flight):
     from datetime import UTC, datetime
 
@@ -85,7 +84,7 @@ def test_seat_holders_as_of_an_instant_show_who_held_which_seat_then(staff_brows
 
     flight_id = book_flight["flight_id"]
     assert alice.post(f"/api/flights/{flight_id}/reservations", {"seat": "12C"}).status_code == 201
-    events = store._conn().key(store.partition_of(flight_id), "events")
+    events = store._conn().events_key(store.partition_of(flight_id))
     ((reserved, _),) = get_redis_connection("reservations").xrevrange(events, count=1)
     assert alice.delete(f"/api/flights/{flight_id}/reservations/12C").status_code == 204
     ms = int(reserved.decode().split("-")[0])

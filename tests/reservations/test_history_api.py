@@ -23,7 +23,6 @@ def newest_event(redis, flight_id: str) -> str:
     return entry_id.decode()
 
 
-@pytest.mark.xfail(strict=True, reason="needs the store's layout v2 write path (wt-store), not on main yet")
 def test_reserve_cancel_and_move_through_the_api_read_back_at_each_instant(api, redis):
     steps: list[tuple[str, dict[str, str]]] = []  # (event id, the flight's seats just after it)
 
