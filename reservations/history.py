@@ -108,25 +108,48 @@ return 1
 )
 
 # KEYS: index, history hash, stream, then the snapshot hashes to delete. ARGV: the new floor (oldest
-# kept snapshot), the trim bound (<= floor: a consumer group may still need entries before the floor),
-# then the index members to delete. The floor only rises. Returns entries trimmed, or -1 (stale plan).
+# kept snapshot), then the index members to delete. The floor only rises. The trim bound is the floor,
+# or lower where a consumer group still needs older entries: its oldest pending entry (XPENDING; read
+# but not acknowledged: a crashed projector's entries, which XAUTOCLAIM would skip once trimmed) and
+# its last-delivered id (kept itself; every entry after it is unread). Read here, in the script, so no
+# group moves between the look and the trim. Returns {entries trimmed, the bound}, or {-1} (stale plan).
 _RETAIN_LUA = (
     _LUA_ID_COMPARE
     + """
 local floor = redis.call('HGET', KEYS[2], 'floor')
 if floor and id_lt(ARGV[1], floor) then
-  return -1
+  return {-1}
 end
-for i = 3, #ARGV do
+local bound = ARGV[1]
+local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[3])
+if ok then
+  for _, group in ipairs(groups) do
+    local info = {}
+    for i = 1, #group, 2 do
+      info[group[i]] = group[i + 1]
+    end
+    local delivered = info['last-delivered-id']
+    if delivered and id_lt(delivered, bound) then
+      bound = delivered
+    end
+    if tonumber(info['pending']) > 0 then
+      local oldest = redis.call('XPENDING', KEYS[3], info['name'])[2]
+      if oldest and id_lt(oldest, bound) then
+        bound = oldest
+      end
+    end
+  end
+end
+for i = 2, #ARGV do
   redis.call('ZREM', KEYS[1], ARGV[i])
 end
 for i = 4, #KEYS do
   redis.call('DEL', KEYS[i])
 end
 redis.call('HSET', KEYS[2], 'floor', ARGV[1])
-local trimmed = redis.call('XTRIM', KEYS[3], 'MINID', ARGV[2])
+local trimmed = redis.call('XTRIM', KEYS[3], 'MINID', bound)
 redis.call('HINCRBY', KEYS[2], 'trimmed', trimmed)
-return trimmed
+return {trimmed, bound}
 """
 )
 
@@ -319,6 +342,9 @@ class PartitionReplay:
     reserved_by: dict[str, dict[str, str]]  # flight → seat → its SeatReserved event id (the index version)
     last_event_id: str  # the newest event folded in (the base when none followed it; '0': empty stream)
     base_event_id: str  # the snapshot it started from ('0': the stream's first event)
+    # (flight, seat, customer) → the last SeatReleased event after the base that freed that customer's
+    # seat (the customer index's tombstones the replay can vouch for; older ones it cannot see)
+    releases: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 def partition_replay(*, partition: int) -> PartitionReplay:
@@ -336,7 +362,13 @@ def partition_replay(*, partition: int) -> PartitionReplay:
         if flights is None:
             return None
         last = base
+        releases: dict[tuple[str, str, str], str] = {}
         for event_id, fields in _range(conn, partition, base, "+", BATCH):
+            if _field(fields, b"type") == store.EVENT_SEAT_RELEASED:
+                flight_id, seat_no = _flight_of(fields), _field(fields, b"seat_no")
+                customer_id = _field(fields, b"customer_id")
+                if flights.get(flight_id, {}).get(seat_no, [None])[0] == customer_id:
+                    releases[(flight_id, seat_no, customer_id)] = event_id
             _apply(flights, event_id, fields)
             last = event_id
         floor_now = conn.client.hget(_history_key(conn, partition), "floor")
@@ -348,6 +380,7 @@ def partition_replay(*, partition: int) -> PartitionReplay:
             reserved_by={f: {seat: held[1] for seat, held in seats.items()} for f, seats in flights.items()},
             last_event_id=last,
             base_event_id=base,
+            releases=releases,
         )
 
     for _attempt in range(3):
@@ -410,7 +443,7 @@ def snapshots_take(partition: int | None = None) -> SnapshotReport:
     if partition is not None and not 0 <= partition < store.partitions():
         raise InvalidInput("partition", f"must be 0 to {store.partitions() - 1} (RESERVATIONS_PARTITIONS)")
     selected = range(store.partitions()) if partition is None else [partition]
-    due = store._supervised(lambda conn: _due(conn, selected, every))
+    due, kept, behind = store._supervised(lambda conn: _due(conn, selected, every))
     results = []
     for number in selected:
         taken: list[str] = []
@@ -418,7 +451,7 @@ def snapshots_take(partition: int | None = None) -> SnapshotReport:
         if number in due:
             taken, already = store._supervised(lambda conn, n=number: _catch_up(conn, n, every))
         deleted = trimmed = 0
-        if keep > 0:
+        if keep > 0 and (kept[number] + len(taken) > keep or number in behind):
             deleted, trimmed = store._supervised(lambda conn, n=number: _retain(conn, n, keep))
         results.append(
             PartitionSnapshots(
@@ -434,25 +467,35 @@ def _latest(conn, partition: int) -> tuple[str, int]:
     return (_text(latest), int(ordinal)) if latest is not None else ("0", 0)
 
 
-def _due(conn, partitions: range | list[int], every: int) -> set[int]:
-    """Partitions whose stream holds at least ``every`` events past the newest snapshot.
+def _due(conn, partitions: range | list[int], every: int) -> tuple[set[int], dict[int, int], set[int]]:
+    """Partitions whose stream holds at least ``every`` events past the newest snapshot; how many
+    snapshots each keeps; and those whose stream still starts before the floor (a consumer group held
+    the last trim back): retention has work only where there are more snapshots than it keeps, or
+    where the stream is behind its floor.
 
-    Counted without reading them, in one pipelined round trip: XLEN less the entries up to the newest
-    snapshot still in the stream (its ordinal less what retention trimmed). Only retention trims these
-    streams; an entry deleted by hand delays the next snapshot by one event, never corrupts it (the
-    snapshots' ids are chosen by reading the events).
+    Counted without reading the events, in one pipelined round trip (so an idle pass is cheap enough
+    for the projector to make every cycle): XLEN less the entries up to the newest snapshot still in
+    the stream (its ordinal less what retention trimmed). Only retention trims these streams; an
+    entry deleted by hand delays the next snapshot by one event, never corrupts it (the snapshots'
+    ids are chosen by reading the events).
     """
     with conn.client.pipeline(transaction=False) as pipe:
         for number in partitions:
-            pipe.xlen(_events_key(conn, number))
-            pipe.hmget(_history_key(conn, number), ["ordinal", "trimmed"])
+            key = _events_key(conn, number)
+            pipe.xlen(key)
+            pipe.hmget(_history_key(conn, number), ["ordinal", "trimmed", "floor"])
+            pipe.zcard(_index_key(conn, number))
+            pipe.xrange(key, count=1)
         replies = pipe.execute()
-    due = set()
+    due, kept, behind = set(), {}, set()
     for index, number in enumerate(partitions):
-        length, (ordinal, trimmed) = replies[2 * index : 2 * index + 2]
+        length, (ordinal, trimmed, floor), snapshots, first = replies[4 * index : 4 * index + 4]
         if length - (int(ordinal or 0) - int(trimmed or 0)) >= every:
             due.add(number)
-    return due
+        kept[number] = int(snapshots)
+        if floor is not None and first and id_key(_text(first[0][0])) < id_key(_text(floor)):
+            behind.add(number)
+    return due, kept, behind
 
 
 def _catch_up(conn, partition: int, every: int) -> tuple[list[str], int]:
@@ -499,40 +542,33 @@ def _catch_up(conn, partition: int, every: int) -> tuple[list[str], int]:
 
 
 def _retain(conn, partition: int, keep: int) -> tuple[int, int]:
-    """Keep the newest ``keep`` snapshots; delete the rest and trim the stream up to the oldest kept."""
+    """Keep the newest ``keep`` snapshots; delete the rest and trim the stream up to the oldest kept
+    (or less far: the script holds the trim back for every consumer group's unread entries)."""
     index = _index_key(conn, partition)
     members = sorted((_text(m) for m in conn.client.zrange(index, 0, -1)), key=id_key)
-    if len(members) <= keep:
-        return 0, 0
-    old, floor = members[:-keep], members[-keep]
-    bound = min([floor, *_group_bounds(conn, partition)], key=id_key)
-    trimmed = _scripts_of(conn).retain(
+    if len(members) > keep:
+        old, floor = members[:-keep], members[-keep]
+    else:  # nothing to delete; trim up to the floor a consumer group held the last trim back from
+        current = conn.client.hget(_history_key(conn, partition), "floor")
+        if current is None:
+            return 0, 0
+        old, floor = [], _text(current)
+    outcome = _scripts_of(conn).retain(
         keys=[
             index,
             _history_key(conn, partition),
             _events_key(conn, partition),
             *(_snapshot_key(conn, partition, m) for m in old),
         ],
-        args=[floor, bound, *old],
+        args=[floor, *old],
     )
-    if trimmed < 0:
+    if int(outcome[0]) < 0:
         return 0, 0  # another snapshotter raised the floor past this plan first
-    return len(old), trimmed
+    return len(old), int(outcome[0])
 
 
-def _group_bounds(conn, partition: int) -> list[str]:
-    """For each consumer group of the stream, the oldest entry it still needs (pending or not yet read)."""
-    key = _events_key(conn, partition)
-    try:
-        groups = conn.client.xinfo_groups(key)
-    except redis.ResponseError:  # no such stream
-        return []
-    bounds = []
-    for group in groups:
-        name = _text(group["name"])
-        ms, seq = id_key(_text(group["last-delivered-id"]))
-        bounds.append(f"{ms}-{seq + 1}")  # the entry after the last delivered one
-        if group["pending"]:
-            summary = conn.client.xpending(key, name)
-            bounds.append(_text(summary["min"]))
-    return bounds
+def floor_above(*, partition: int, event_id: str) -> bool:
+    """Has retention raised the partition's floor past ``event_id``? (Then entries after it may be gone:
+    a reader continuing from ``event_id`` must start again from the floor snapshot.)"""
+    floor = store._supervised(lambda conn: conn.client.hget(_history_key(conn, partition), "floor"))
+    return floor is not None and id_key(event_id) < id_key(_text(floor))

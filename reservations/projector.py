@@ -8,6 +8,11 @@ to the customer hashes (last writer wins by event id: redelivered or reordered e
 nothing), XACK, and report the lag the customer read's freshness headers show. Any number of
 projectors may run; they share the work through the group.
 
+Each cycle also takes the partitions' rolling snapshots and applies event retention
+(``history.snapshots_take``, docs/adr/0120, 0121): when nothing is due that is one pipelined round
+trip, and it runs after the XACK, so retention, which never trims what the group has not yet read
+or acknowledged, can trim up to where this cycle got.
+
 The write path already applies each winning write to its customer's hash (write-through), so the
 index is right without this worker; it converges what a write-through missed (a process that died
 between its script and the index update, a Redis error) and rebuilds a deleted index.
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from reservations import store
+from reservations import history, store
 from reservations.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -36,6 +41,8 @@ class CycleReport:
     reclaimed: int  # of those, taken over from consumers that did not acknowledge them
     changed: int  # customer index fields changed (0 for entries already applied)
     lag: int  # events of every partition not yet applied after the cycle
+    snapshots: int = 0  # rolling snapshots taken (history.snapshots_take)
+    trimmed: int = 0  # stream entries event retention removed
 
 
 def consumer_name_default() -> str:
@@ -55,6 +62,7 @@ def projector_cycle(
     deliveries = store.index_read(consumer=consumer, count=batch, pending_idle_ms=int(idle * 1000))
     changed = store.index_apply_events(event for delivery in deliveries for event in delivery.events)
     store.index_ack(deliveries)  # only after applying: a crash before this leaves them pending
+    snapshots = history.snapshots_take()
     lag = store.index_lag()
     store.index_status_write(lag=lag, consumer=consumer)
     return CycleReport(
@@ -62,6 +70,8 @@ def projector_cycle(
         reclaimed=sum(len(d.events) for d in deliveries if d.reclaimed),
         changed=changed,
         lag=lag,
+        snapshots=snapshots.taken,
+        trimmed=snapshots.trimmed,
     )
 
 
@@ -82,7 +92,7 @@ def projector_run(
     """
     stop = stop or threading.Event()
     store.index_groups_ensure()
-    delivered = reclaimed = changed = 0
+    delivered = reclaimed = changed = snapshots = trimmed = 0
     report = CycleReport(delivered=0, reclaimed=0, changed=0, lag=0)
     while not stop.is_set():
         try:
@@ -98,10 +108,18 @@ def projector_run(
             reclaimed + report.reclaimed,
             changed + report.changed,
         )
+        snapshots, trimmed = snapshots + report.snapshots, trimmed + report.trimmed
         if on_cycle is not None:
             on_cycle(report)
         if report.delivered == 0:
             if once:
                 break
             stop.wait(poll_seconds)
-    return CycleReport(delivered=delivered, reclaimed=reclaimed, changed=changed, lag=report.lag)
+    return CycleReport(
+        delivered=delivered,
+        reclaimed=reclaimed,
+        changed=changed,
+        lag=report.lag,
+        snapshots=snapshots,
+        trimmed=trimmed,
+    )

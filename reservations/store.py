@@ -733,6 +733,9 @@ class Projection:
     flights: dict[str, dict[str, str]]
     last_event_id: str
     index: dict[tuple[str, str], str] = field(default_factory=dict)
+    # the retention floor snapshot the replay started from ('0': the stream's first event): the
+    # replay cannot vouch for index tombstones older than it (their events were trimmed)
+    base_event_id: str = "0"
 
     def customers(self) -> dict[str, set[str]]:
         """Customer → their held seats ``flight|seat`` (what the index's ``+`` fields must say)."""
@@ -765,15 +768,56 @@ def projection_apply(flights: dict[str, dict[str, str]], event: Event) -> bool:
 def projection_from_log(
     *, partition: int, since: str = "0", projection: Projection | None = None
 ) -> Projection:
-    """Replay one partition's log (optionally continuing ``projection`` from its last event)."""
+    """Replay one partition's log (optionally continuing ``projection`` from its last event).
+
+    From the start (``since`` ``0``, no projection) it is ``history.partition_replay``: the retention
+    floor snapshot plus every event after it (the stream's first event when it was never trimmed), so
+    a replay stays whole after retention trimmed the stream (docs/adr/0121). A continuation whose last
+    event fell below a floor that rose meanwhile starts again from the new floor.
+    """
     if projection is None:
+        if since == "0":
+            return _projection_from_floor(partition)
         projection = Projection(partition=partition, flights={}, last_event_id=since)
-    for event in events_all(partition=partition, since=projection.last_event_id):
+    continued_from = projection.last_event_id
+    for event in events_all(partition=partition, since=continued_from):
         if projection_apply(projection.flights, event):
             customer_id, name, value = index_value(event)  # type: ignore[misc]
             projection.index[(customer_id, name)] = value
         projection.last_event_id = event.event_id
+    # Retention deletes and trims in one script and its floor only rises: still at or below where the
+    # read started, nothing after it was trimmed while reading.
+    if _history().floor_above(partition=partition, event_id=continued_from):
+        return _projection_from_floor(partition)
     return projection
+
+
+def _history():
+    # reservations.history builds on this module (it imports it), so it is imported when first used.
+    from reservations import history
+
+    return history
+
+
+def _projection_from_floor(partition: int) -> Projection:
+    """The partition's projection from ``history.partition_replay``, its customer index entries
+    included: a held seat's ``+<its SeatReserved id>`` (kept in the snapshot when that event was
+    trimmed) and a ``-<SeatReleased id>`` tombstone for each release the replay read."""
+    replay = _history().partition_replay(partition=partition)
+    index = {
+        (customer_id, f"{flight_id}|{seat_no}"): f"-{event_id}"
+        for (flight_id, seat_no, customer_id), event_id in replay.releases.items()
+    }
+    for flight_id, seats in replay.flights.items():
+        for seat_no, customer_id in seats.items():
+            index[(customer_id, f"{flight_id}|{seat_no}")] = f"+{replay.reserved_by[flight_id][seat_no]}"
+    return Projection(
+        partition=partition,
+        flights={flight_id: dict(seats) for flight_id, seats in replay.flights.items()},
+        last_event_id=replay.last_event_id,
+        index=index,
+        base_event_id=replay.base_event_id,
+    )
 
 
 _FLIGHT_KEY = re.compile(r"\{r([0-9]+)\.[0-9]+\}:flights:(.+)")
@@ -1028,6 +1072,7 @@ def _write_temp_keys(
 def _index_repair(conn: _Connection, projections: list[Projection]) -> int:
     """Merge the replayed index into the live one (newer live writes win; see projection_rebuild)."""
     horizon = {p.partition: _id_key(p.last_event_id) for p in projections}
+    floors = {p.partition: _id_key(p.base_event_id) for p in projections}
     seconds, _micros = conn.client.time()
     expired_before = (int(seconds) - settings.RESERVATIONS_TOMBSTONE_SECONDS) * 1000
     wanted: dict[str, dict[str, str]] = {}
@@ -1045,6 +1090,8 @@ def _index_repair(conn: _Connection, projections: list[Projection]) -> int:
             current, target = have.get(name, ""), want.get(name, "")
             if current == target:
                 continue
+            if not target and _tombstone_before_floor(current, name, floors, expired_before, conn):
+                continue  # its events were trimmed: the replay cannot say it is wrong
             if _newer_than_replay(current, name, horizon, conn):
                 newer.append((customer_id, name, current))
                 continue
@@ -1080,6 +1127,18 @@ def _events_logged(conn: _Connection, values: list[tuple[str, str, str]]) -> lis
 
 
 _INDEX_VALUE = re.compile(r"[+-]([0-9]+)-([0-9]+)")
+
+
+def _tombstone_before_floor(
+    value: str, name: str, floors: dict[int, tuple[int, int]], expired_before: int, conn: _Connection
+) -> bool:
+    """Is this stored value a live tombstone no newer than the floor snapshot its partition's replay
+    started from? (The floor's own event is folded into the snapshot, so the replay did not read it.)"""
+    match = _INDEX_VALUE.fullmatch(value)
+    if match is None or not value.startswith("-") or int(match[1]) < expired_before:
+        return False
+    flight_id, _seat = _index_field(name)
+    return (int(match[1]), int(match[2])) <= floors.get(conn.partition_of(flight_id), (0, 0))
 
 
 def _newer_than_replay(value: str, name: str, horizon: dict[int, tuple[int, int]], conn: _Connection) -> bool:
