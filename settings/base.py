@@ -80,7 +80,6 @@ MIDDLEWARE_HEAD = [
     "skyway.deadline.DeadlineMiddleware",
     "skyway.service_auth.ServiceTokenMiddleware",
     "skyway.faults.FaultInjectionMiddleware",
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
@@ -92,7 +91,8 @@ MIDDLEWARE_SESSION = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-MIDDLEWARE_TAIL = ["django_prometheus.middleware.PrometheusAfterMiddleware"]
+# Innermost: django-prometheus's request metric names, only the series something reads (docs/adr/0150).
+MIDDLEWARE_TAIL = ["skyway.http_metrics.HttpMetricsMiddleware"]
 
 TEMPLATES = [
     {
