@@ -53,7 +53,7 @@ def _header_name(name: str) -> str:
 
 
 def _incoming_headers(request: HttpRequest) -> list[tuple[str, str]]:
-    lines = request.META.get(raw_headers.ENVIRON_KEY)
+    lines = raw_headers.lines(request.META)
     if lines is None:  # not under skyway.serve: Django's view of the environ (repeats already merged)
         lines = list(request.headers.items())
     headers = [(_header_name(name), value) for name, value in lines]

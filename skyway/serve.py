@@ -25,19 +25,18 @@ import contextlib
 import importlib
 import io
 import os
+import queue
 import random
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from asgiref.wsgi import WsgiToAsgiInstance
 
 from skyway import metrics, raw_headers
 
@@ -56,12 +55,83 @@ MAX_BODY_BYTES = 1024 * 1024  # bodies over this get 413 unread; Django's own li
 # The request line and headers share hyper's read buffer: over this size the server answers 431/414
 # before any Python runs (gunicorn's 4094-byte request-line limit is gone; see docs/adr/0060).
 HTTP1_BUFFER_SIZE = 16384
+DUPLICATE_HEADER_LIMIT = 100  # lines of one header name; more → 400 (asgiref's limit, kept)
 # Env names the app side of the launcher reads (set by the launcher for granian's workers).
 _APP_ENV = "SKYWAY_WSGI_APP"
 _THREADS_ENV = "WEB_THREADS"
 
 
 # ---- the app side: a WSGI app behind a buffering ASGI front -----------------------------------------
+
+
+def _environ_name(raw_name: bytes) -> str:
+    name = raw_name.decode("latin1")
+    if name == "content-length":
+        return "CONTENT_LENGTH"
+    if name == "content-type":
+        return "CONTENT_TYPE"
+    return "HTTP_" + name.upper().replace("-", "_")
+
+
+# The names the callers send on every request, translated once (granian hands names over lower-cased).
+_ENVIRON_NAMES = {
+    name: _environ_name(name)
+    for name in (b"host", b"user-agent", b"accept", b"accept-encoding", b"connection", b"content-length",
+                 b"content-type", b"x-service-token", b"x-request-id", b"x-request-budget-ms",
+                 b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"traceparent")
+}  # fmt: skip
+
+
+class _Pool:
+    """`threads` threads running WSGI calls for one event loop: a queue in, the result set on the loop.
+
+    What loop.run_in_executor does with a ThreadPoolExecutor, without its two futures per call chained
+    through callbacks (docs/adr/0150). The threads are daemons: a stopping server has already waited
+    for every request it accepted (each one awaits its future), so none is cut short.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        for n in range(max(1, threads)):
+            threading.Thread(target=self._work, name=f"wsgi_{n}", daemon=True).start()
+
+    def run(self, loop: asyncio.AbstractEventLoop, function: Callable, *args: Any) -> asyncio.Future:
+        future = loop.create_future()
+        self.queue.put((loop, future, function, args))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            loop, future, function, args = self.queue.get()
+            try:
+                result = function(*args)
+            except BaseException as exc:  # handed to the awaiting coroutine, as an executor does
+                loop.call_soon_threadsafe(_settle, future, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, future, result, None)
+
+
+def _settle(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+    if future.done():  # the request's coroutine was cancelled (the client went away)
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
+class _Pusher:
+    """Sends one message from a pool thread on the loop and waits for it (streaming responses only)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: Callable) -> None:
+        self.loop = loop
+        self.send = send
+
+    async def _send(self, message: dict) -> None:  # granian's send is an awaitable, not a coroutine
+        await self.send(message)
+
+    def __call__(self, message: dict) -> None:
+        asyncio.run_coroutine_threadsafe(self._send(message), self.loop).result()
 
 
 def _plain(status: int, text: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -79,7 +149,7 @@ class BufferedWsgi:
 
     def __init__(self, wsgi_app: Callable, threads: int) -> None:
         self.wsgi_app = wsgi_app
-        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
+        self.pool = _Pool(threads)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -91,14 +161,7 @@ class BufferedWsgi:
             collected = received
         else:
             loop = asyncio.get_running_loop()
-
-            async def send_on_loop(message: dict) -> None:  # granian's send is an awaitable, not a coroutine
-                await send(message)
-
-            def push(message: dict) -> None:  # from the pool thread: send on the loop, wait for it
-                asyncio.run_coroutine_threadsafe(send_on_loop(message), loop).result()
-
-            collected = await loop.run_in_executor(self.executor, self.run, scope, received, push)
+            collected = await self.pool.run(loop, self.run, scope, received, _Pusher(loop, send))
             if collected is None:
                 return  # a streaming response: the thread has sent it all
         status, headers, body = collected
@@ -107,7 +170,9 @@ class BufferedWsgi:
 
     @staticmethod
     async def _receive_body(scope: dict, receive: Callable) -> io.BytesIO | tuple | None:
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        declared = next(
+            (value for name, value in scope.get("headers") or () if name == b"content-length"), b"0"
+        )
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return _plain(413, f"Request body over {MAX_BODY_BYTES} bytes.")
         body = io.BytesIO()
@@ -168,20 +233,60 @@ class BufferedWsgi:
             if close is not None:
                 close()
 
-    def environ(self, scope: dict, body: io.BytesIO) -> dict[str, Any]:
-        """asgiref's ASGI scope → WSGI environ (the translation Django's own adapters use), plus the
+    @staticmethod
+    def environ(scope: dict, body: io.BytesIO) -> dict[str, Any]:
+        """ASGI scope → WSGI environ (PEP 3333), built as asgiref's WsgiToAsgi builds it, plus the
         request target as sent (RAW_URI, as gunicorn had it) and the header lines unmerged
-        (skyway.raw_headers: the strangler forward repeats them line by line, ADR 81)."""
-        translator = WsgiToAsgiInstance(self.wsgi_app)
-        translator.scope = scope
-        environ = translator.build_environ(scope, body)
-        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        (skyway.raw_headers: the strangler forward repeats them line by line, ADR 81).
+
+        Hand-written rather than asgiref's per-request WsgiToAsgiInstance (docs/adr/0150): the same
+        keys and values, without an instance, a defaultdict and a join per header. A header name sent
+        more than DUPLICATE_HEADER_LIMIT times is refused with ValueError, as asgiref refuses it.
+        """
+        script_name = scope.get("root_path", "").encode("utf8").decode("latin1")
+        path_info = scope["path"].encode("utf8").decode("latin1")
+        if script_name and path_info.startswith(script_name):
+            path_info = path_info[len(script_name) :]
         query = scope.get("query_string") or b""
-        environ["RAW_URI"] = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
-        environ[raw_headers.ENVIRON_KEY] = [
-            (name.decode("latin-1").upper(), value.decode("latin-1"))
-            for name, value in scope.get("headers", [])
-        ]
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        server = scope.get("server")
+        headers = scope.get("headers") or ()
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": scope["method"],
+            "SCRIPT_NAME": script_name,
+            "PATH_INFO": path_info,
+            "QUERY_STRING": query.decode("ascii"),
+            "RAW_URI": (raw_path + b"?" + query if query else raw_path).decode("latin-1"),
+            "SERVER_PROTOCOL": "HTTP/" + scope["http_version"],
+            "SERVER_NAME": server[0] if server else "localhost",
+            "SERVER_PORT": (str(server[1] if server[1] is not None else 0)) if server else "80",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": scope.get("scheme", "http"),
+            "wsgi.input": body,
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            # The scope's own list, not a copy: decoded only by the code that asks (raw_headers.lines).
+            raw_headers.ENVIRON_KEY: headers,
+        }
+        client = scope.get("client")
+        if client is not None:
+            environ["REMOTE_ADDR"] = client[0]
+        repeated: dict[str, int] | None = None
+        for raw_name, raw_value in headers:
+            name = _ENVIRON_NAMES.get(raw_name)
+            if name is None:
+                name = _environ_name(raw_name)
+            value = raw_value.decode("latin1")
+            if name in environ:
+                repeated = repeated if repeated is not None else {}
+                repeated[name] = count = repeated.get(name, 1) + 1
+                if count > DUPLICATE_HEADER_LIMIT:
+                    raise ValueError(f"Too many duplicate headers: {name} exceeds {DUPLICATE_HEADER_LIMIT}")
+                environ[name] += "," + value
+            else:
+                environ[name] = value
         return environ
 
 
