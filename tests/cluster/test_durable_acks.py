@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import redis
+from django.conf import settings
 from django.test import override_settings
 
 from reservations import store
 from reservations.errors import StoreUnavailable
+from settings._redis import reservations_cache
 from tests.cluster.conftest import caches_on
 from tests.support.internal import internal_client
 from tests.support.redis_cluster import LocalCluster
@@ -126,3 +130,61 @@ def test_a_retry_of_an_unconfirmed_reserve_is_not_acknowledged_while_the_replica
             store.reservation_add(flight_id="ACK3", seat_no="5E", customer_id="c1")
             is store.ReserveResult.ALREADY_YOURS
         )
+
+
+@pytest.fixture
+def primary_and_replica(tmp_path):
+    """One plain Redis (no cluster) and its replica: the single-node deployment with a replica."""
+    from tests.support.redis_cluster import (
+        HOST,
+        REDIS_SERVER,
+        _node_env,
+        _pick_ports,
+        default_ports,
+        wait_for,
+    )
+
+    ports = _pick_ports(default_ports(), 2)
+    processes = []
+    for index, port in enumerate(ports):
+        directory = tmp_path / f"node-{port}"
+        directory.mkdir()
+        command = [REDIS_SERVER, "--bind", HOST, "--port", str(port), "--save", "", "--appendonly", "no"]
+        if index:
+            command += ["--replicaof", HOST, str(ports[0])]
+        processes.append(subprocess.Popen(command, cwd=directory, env=_node_env(), stdout=subprocess.DEVNULL))
+    primary = redis.Redis(host=HOST, port=ports[0])
+    try:
+        wait_for(
+            lambda: primary.info("replication").get("slave0", {}).get("state") == "online",
+            timeout=30,
+            what="the replica to be in sync",
+        )
+        yield ports, processes
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_replica_acks_work_on_a_single_node_with_a_replica(primary_and_replica):
+    (primary_port, _), (_, replica) = primary_and_replica
+    url = f"redis://127.0.0.1:{primary_port}/0"
+    with override_settings(
+        CACHES={**settings.CACHES, "reservations": reservations_cache(url, None)},
+        EMBEDDED_REDIS_DIR=None,
+        RESERVATIONS_WAIT_REPLICAS=1,
+        RESERVATIONS_WAIT_TIMEOUT_MS=100,
+    ):
+        assert (
+            store.reservation_add(flight_id="ONE", seat_no="1A", customer_id="c1")
+            is store.ReserveResult.RESERVED
+        )
+
+        os.kill(replica.pid, signal.SIGSTOP)
+        try:
+            redis.Redis(port=primary_port).client_kill_filter(_type="replica")
+            with pytest.raises(StoreUnavailable, match="could not confirm"):
+                store.reservation_add(flight_id="ONE", seat_no="2B", customer_id="c1")
+        finally:
+            os.kill(replica.pid, signal.SIGCONT)
