@@ -95,3 +95,19 @@ def reservations_on(cluster: LocalCluster, var_dir, *, workers: int = 2, threads
     return start_service(
         "settings.reservations", env=environment, workers=workers, threads=threads, log_dir=var_dir
     )
+
+
+_FIGURES: list[str] = []
+
+
+def figure(text: str) -> None:
+    """A figure this suite measured: printed, and repeated at the end of the run (make test-cluster, CI)."""
+    print(text)
+    _FIGURES.append(text)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("Redis Cluster figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

@@ -19,7 +19,7 @@ from django.test import override_settings
 
 from reservations import store
 from reservations.errors import StoreUnavailable
-from tests.cluster.conftest import PREFIX, caches_on, cluster_client, reservations_on
+from tests.cluster.conftest import PREFIX, caches_on, cluster_client, figure, reservations_on
 from tests.support.load import LoadRun, Reserve, flight_key, reservations_sender, seat_numbers
 from tests.support.redis_cluster import wait_for
 
@@ -98,7 +98,7 @@ def test_with_replica_acks_no_acknowledged_reservation_is_lost_when_a_master_is_
     figures = _run_with_a_master_killed(
         private_cluster, tmp_path, RESERVATIONS_WAIT_REPLICAS="1", RESERVATIONS_WAIT_TIMEOUT_MS="200"
     )
-    print(f"replica acks on: {figures | {'lost': len(figures['lost'])}}")
+    figure(f"replica acks on: {figures | {'lost': len(figures['lost'])}}")
     assert figures["lost_on_other_shards"] == []
 
     assert figures["acked_there_before_the_kill"] > 0  # the killed master held acknowledged seats
@@ -107,7 +107,7 @@ def test_with_replica_acks_no_acknowledged_reservation_is_lost_when_a_master_is_
 
 def test_without_replica_acks_the_loss_at_failover_is_counted(private_cluster, tmp_path):
     figures = _run_with_a_master_killed(private_cluster, tmp_path, RESERVATIONS_WAIT_REPLICAS="0")
-    print(
+    figure(
         f"replica acks off: {len(figures['lost'])} of {figures['acked_on_the_killed_shard']} acknowledged "
         f"reservations on the killed shard lost ({figures | {'lost': figures['lost'][:10]}})"
     )
@@ -152,7 +152,7 @@ def test_a_replica_promoted_behind_its_master_loses_only_what_was_never_acknowle
 
     seats = cluster_client(cluster).hgetall(key)
     lost = [seat for seat in ["2B"] if acknowledged and seats.get(seat) != "late"]
-    print(
+    figure(
         f"replica acks {'on' if acks else 'off'}: 2B acknowledged={acknowledged}, after failover {seats}, lost {lost}"
     )
     assert seats.get("1A") == "early"

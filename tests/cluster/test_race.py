@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from reservations.store import partition_for, partition_tag
-from tests.cluster.conftest import PREFIX, cluster_client, flush, reservations_on
+from tests.cluster.conftest import PREFIX, cluster_client, figure, flush, reservations_on
 from tests.support.live import SERVICE_HEADERS
 from tests.support.load import PARTITIONS, log_replay, seat_numbers, store_snapshot
 
@@ -51,7 +51,7 @@ def test_2000_reserves_of_100_seats_have_exactly_100_winners_and_the_hash_is_the
         results = list(pool.map(lambda n: _reserve(client, deployable.url, flight_id, n), range(REQUESTS)))
 
     statuses = Counter(status for _, _, status in results)
-    print(f"{REQUESTS} reserves of {len(SEATS)} seats on the cluster: {dict(statuses)}")
+    figure(f"{REQUESTS} reserves of {len(SEATS)} seats on the cluster: {dict(statuses)}")
     assert statuses == {200: 100, 403: REQUESTS - 100}, statuses
     winners = {seat: customer for customer, seat, status in results if status == 200}
     assert sorted(winners) == sorted(SEATS)
@@ -85,7 +85,7 @@ def test_reservations_spread_over_every_master(shared_cluster, deployable):
         with shared_cluster.node(port).client() as node:
             per_master[port] = sum(1 for _ in node.scan_iter(match=f"{PREFIX}{{r*}}:flights:*", count=1000))
     partitions = {partition_tag(partition_for(f, PARTITIONS)) for f in flights}
-    print(f"flight hashes per master ({len(flights)} flights, {len(partitions)} partitions): {per_master}")
+    figure(f"flight hashes per master ({len(flights)} flights, {len(partitions)} partitions): {per_master}")
     assert len(per_master) == 3
     assert all(count > 0 for count in per_master.values()), per_master
     assert sum(per_master.values()) == len(flights)
