@@ -112,9 +112,10 @@ test-mysql: install-dev  ## the SQL/Redis-sensitive suites against MariaDB and R
 		tests/platform tests/flights tests/reservations tests/gateway tests/security tests/contract
 
 # A local Redis Cluster (3 masters + 1 replica each, Debian's redis-server) on loopback ports: client and
-# cluster-bus ports both come from this range (tests/support/redis_cluster.py, docs/adr/0138).
+# cluster-bus ports both come from this range (tests/support/redis_cluster.py, docs/adr/0138), and so do
+# the suite's own (SKYWAY_TEST_PORTS): the private clusters tests/cluster starts, the deployables.
 REDIS_CLUSTER_DIR ?= var/redis-cluster
-REDIS_CLUSTER_PORTS ?= $(or $(SKYWAY_TEST_PORTS),30000-30099)
+REDIS_CLUSTER_PORTS ?= $(or $(SKYWAY_TEST_PORTS),30000-30999)
 CLUSTER_CLI = env -u DJANGO_SETTINGS_MODULE $(PY) -m tests.support.redis_cluster
 
 test-cluster: install-dev  ## reservations, gateway and contract suites + tests/cluster on a local Redis Cluster it starts (and stops, even on failure)
@@ -122,7 +123,7 @@ test-cluster: install-dev  ## reservations, gateway and contract suites + tests/
 	trap '$(CLUSTER_CLI) stop --dir $(REDIS_CLUSTER_DIR)' EXIT; \
 	echo "==> Redis Cluster at $$url"; \
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE REDIS_URL=$$url REDIS_KEY_PREFIX=skyway-ci: \
-		SKYWAY_REDIS_CLUSTER_DIR=$(abspath $(REDIS_CLUSTER_DIR)) \
+		SKYWAY_REDIS_CLUSTER_DIR=$(abspath $(REDIS_CLUSTER_DIR)) SKYWAY_TEST_PORTS=$(REDIS_CLUSTER_PORTS) \
 		$(VENV)/bin/pytest -m 'not browser and not rollout and not faults' \
 		tests/reservations tests/gateway tests/contract tests/cluster
 

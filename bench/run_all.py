@@ -9,6 +9,9 @@
 4. temporal      a flight's seats at an instant from the rolling snapshots vs a full replay of one
                  partition's events: 12,500 events per second of --duration, at most 100,000
                  (bench/temporal_bench.py; the ratio must stay under 0.10).
+5. cluster       reserve on one Redis node vs a local Redis Cluster (3 masters + 1 replica each), with
+                 and without replica acks: req/s, round trips, WAITs and CPU per reserve, as ratios to
+                 the single node (bench/cluster_bench.py; Debian's redis-server; --no-cluster skips it).
 
 Two cores are shared by the servers and the load generator (and, on a busy machine, by anything else
 running): compare the ratios inside one run, not absolute figures across runs. The load average at
@@ -47,6 +50,7 @@ SECTION_NAMES = {
     "seat_chart": "seat chart",
     "contention": "contention",
     "temporal": "temporal",
+    "cluster": "cluster",
 }
 
 
@@ -69,7 +73,7 @@ def machine() -> dict:
     }
 
 
-def planned_seconds(params: dict, history: list[dict]) -> list[tuple[str, float]]:
+def planned_seconds(params: dict, history: list[dict], *, cluster: bool = True) -> list[tuple[str, float]]:
     """Each section's expected length: the last run with the same params, else from the durations."""
     recorded = section_seconds(history, params)
     duration = params["duration"]
@@ -81,8 +85,11 @@ def planned_seconds(params: dict, history: list[dict]) -> list[tuple[str, float]
         "contention": 12,
         # a private Redis, the events pipelined in (about 8 s per 100,000), snapshots, 2 x rounds queries
         "temporal": 5 + temporal_events(duration) / 12_500,
+        # a cluster and a replicated node started, 4 deployables, 4 warm-ups, 4 scenarios x duration
+        "cluster": 33 + 4 * duration,
     }
-    return [(SECTION_NAMES[s], float(recorded.get(s) or estimate[s])) for s in SECTION_NAMES]
+    sections = [s for s in SECTION_NAMES if cluster or s != "cluster"]
+    return [(SECTION_NAMES[s], float(recorded.get(s) or estimate[s])) for s in sections]
 
 
 def _section(name: str, module: str, call: Callable[[object], dict]) -> dict:
@@ -99,11 +106,18 @@ def _section(name: str, module: str, call: Callable[[object], dict]) -> dict:
     return {"available": True, "seconds": round(time.monotonic() - started, 1), **result}
 
 
-def run(*, duration: float = 8.0, connections: int = 16, attempts: int = 2000, seats: int = 100) -> dict:
+def run(
+    *,
+    duration: float = 8.0,
+    connections: int = 16,
+    attempts: int = 2000,
+    seats: int = 100,
+    cluster: bool = True,
+) -> dict:
     load_start = os.getloadavg()
     params = {"duration": duration, "connections": connections, "attempts": attempts, "seats": seats}
     result = {"machine": machine(), "load_avg_start": [round(x, 2) for x in load_start], "params": params}
-    plan = planned_seconds(params, history_read())
+    plan = planned_seconds(params, history_read(), cluster=cluster)
     progress.start(plan)
     progress.note(
         f"{len(plan)} sections, about {progress.clock_text(sum(s for _, s in plan))} in all "
@@ -126,6 +140,15 @@ def run(*, duration: float = 8.0, connections: int = 16, attempts: int = 2000, s
         "temporal",
         "bench.temporal_bench",
         lambda m: m.run(events=temporal_events(duration), every=1000, flights=40, rounds=5),
+    )
+    result["cluster"] = (
+        _section(
+            "cluster",
+            "bench.cluster_bench",
+            lambda m: m.run(workers=2, duration=duration, connections=connections, write=False),
+        )
+        if cluster
+        else {"available": False, "reason": "skipped (--no-cluster)", "seconds": 0}
     )
     result["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     progress.stop()
@@ -206,6 +229,19 @@ def table(result: dict) -> str:
         lines.append(f"{'temporal':<13} {summary(temporal)}")
     else:
         lines.append(_row("temporal", "not available", "-", "-", "-", temporal["reason"]))
+    clu = result.get("cluster", {"available": False, "reason": "not run"})
+    if clu["available"]:
+        from bench.cluster_bench import LABELS
+
+        for row in clu["scenarios"]:
+            ratio = (
+                f"{row['req_s_ratio']:.2f} of single-node req/s; round trips {row['redis_round_trips_per_req']:.2f}"
+                f" + WAIT {row['redis_waits_per_req']:.2f}; CPU us/req worker {row['worker_cpu_us_per_req']}"
+                f" redis {row['redis_cpu_us_per_req']}"
+            )
+            lines.append(_figures_row("cluster", LABELS[row["scenario"]], row, ratio))
+    else:
+        lines.append(_row("cluster", "not available", "-", "-", "-", clu["reason"]))
     return "\n".join(lines)
 
 
@@ -218,10 +254,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-write", action="store_true", help="print only; leave latest.json and history.jsonl as they are"
     )
+    parser.add_argument(
+        "--no-cluster", action="store_true", help="skip the Redis Cluster scenario (CI's smoke)"
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     result = run(
-        duration=args.duration, connections=args.connections, attempts=args.attempts, seats=args.seats
+        duration=args.duration,
+        connections=args.connections,
+        attempts=args.attempts,
+        seats=args.seats,
+        cluster=not args.no_cluster,
     )
     result["total_seconds"] = round(time.monotonic() - started, 1)
     result["table"] = table(result).splitlines()

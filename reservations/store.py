@@ -428,7 +428,9 @@ def reservation_add(
     the same flight the caller releases next (a seat move), does not count.
     """
     status, event_id = _supervised(
-        lambda conn: conn.reserve(
+        lambda conn: _acknowledged(
+            conn,
+            conn.reserve,
             keys=_keys(conn, flight_id),
             args=[flight_id, seat_no, customer_id, operation or "", max(0, cap), replaces or ""],
         )
@@ -469,13 +471,85 @@ def reservation_remove(
     """Compare-and-delete: release only if ``customer_id`` holds the seat (and, given an ``operation``,
     only if that operation reserved it); log SeatReleased, then mark the seat released in the index."""
     status, event_id = _supervised(
-        lambda conn: conn.release(
-            keys=_keys(conn, flight_id), args=[flight_id, seat_no, customer_id, operation or ""]
+        lambda conn: _acknowledged(
+            conn,
+            conn.release,
+            keys=_keys(conn, flight_id),
+            args=[flight_id, seat_no, customer_id, operation or ""],
         )
     )
     if status == 1:
         _index_write_through(customer_id, flight_id, seat_no, f"-{_text(event_id)}")
     return _RELEASE_RESULTS[status]
+
+
+# A write for WAIT to wait on when the reserve script wrote nothing (the seat was already the customer's:
+# a retry after a 503). It rewrites the holder the seat has, only if it still has it, so the replicas must
+# reach at least the original write. KEYS: flight hash. ARGV: seat_no, customer_id. Returns 1 if held.
+_REAFFIRM_LUA = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+_WROTE = 1  # both scripts' status when they changed the seat (RESERVED / RELEASED)
+_HELD_ALREADY = (2, 3)  # the reserve's ALREADY_YOURS / YOURS_OTHERWISE: acknowledged, nothing written
+
+
+def _acknowledged(
+    conn: _Connection, script: redis.commands.core.Script, *, keys: list[str], args: list
+) -> list:
+    """Run a seat-changing script; with RESERVATIONS_WAIT_REPLICAS > 0, answer only once that many replicas
+    have its write (docs/adr/0139), else StoreUnavailable: a 503, and the change is not acknowledged.
+
+    WAIT counts the replicas that have every write *of its own connection*, so the script and the WAIT
+    go down one connection to the master of the keys' slot, pipelined: one round trip. A reserve that
+    finds the seat already the customer's wrote nothing to wait on: the seat's holder is rewritten
+    (only if unchanged) and waited on, so a retry is not acknowledged before the first write is safe.
+    """
+    replicas = settings.RESERVATIONS_WAIT_REPLICAS
+    if replicas <= 0:
+        return script(keys=keys, args=args)
+    from skyway import redis_cluster
+
+    wait = ("WAIT", replicas, settings.RESERVATIONS_WAIT_TIMEOUT_MS)
+    for attempt in range(3):  # a failover moves the slot: map it again, retry on the new master
+        node = redis_cluster.connection_for_key(conn.client, keys[0])
+        try:
+            with redis_cluster.one_connection(node) as send:
+                result, confirmed = send(("EVALSHA", script.sha, len(keys), *keys, *args), wait)
+                if isinstance(result, redis.exceptions.NoScriptError):
+                    result, confirmed = send(("EVAL", script.script, len(keys), *keys, *args), wait)
+                if isinstance(result, Exception):
+                    raise result
+                if script is conn.reserve and result[0] in _HELD_ALREADY:
+                    held, confirmed = send(("EVAL", _REAFFIRM_LUA, 1, keys[0], args[1], args[2]), wait)
+                    if held != 1:
+                        raise redis.ResponseError(
+                            "the seat changed between the reserve and its acknowledgement"
+                        )
+        except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.MovedError) as exc:
+            if attempt == 2 or not isinstance(conn.client, redis.RedisCluster):
+                raise
+            logger.warning("reservations write: its master moved or is gone (%s); retrying", exc)
+            redis_cluster.topology_refresh(conn.client)
+            continue
+        if isinstance(confirmed, Exception):
+            raise confirmed
+        if result[0] in (_WROTE, *_HELD_ALREADY) and confirmed < replicas:
+            logger.warning(
+                "seat change confirmed by %s of %s replicas in %s ms: not acknowledged",
+                confirmed,
+                replicas,
+                settings.RESERVATIONS_WAIT_TIMEOUT_MS,
+            )
+            raise StoreUnavailable(
+                "The reservations store could not confirm the change on a replica in time; it is not "
+                "acknowledged (it may still apply: a retry tells)."
+            )
+        return result
+    raise AssertionError("unreachable")
 
 
 def _index_write_through(customer_id: str, flight_id: str, seat_no: str, value: str) -> None:

@@ -71,3 +71,16 @@ def reservations_layout_validate(*, key_prefix: str, partitions: int) -> None:
             f"RESERVATIONS_PARTITIONS={partitions} must be from 1 to 1024 (each partition takes its own "
             "1/P of the cluster's 16,384 hash slots)"
         )
+
+
+def reservations_wait_validate(*, replicas: int, timeout_ms: int) -> None:
+    """Replica acks (docs/adr/0139): WAIT must give up before the socket does, or every slow ack is a
+    connection error instead of a clear 'not confirmed in time'."""
+    if replicas < 0:
+        raise ImproperlyConfigured("RESERVATIONS_WAIT_REPLICAS must be 0 (off) or more")
+    socket_ms = env_float("REDIS_TIMEOUT", 1.0) * 1000
+    if replicas and not 0 < timeout_ms < socket_ms:
+        raise ImproperlyConfigured(
+            f"RESERVATIONS_WAIT_TIMEOUT_MS={timeout_ms} must be above 0 and below REDIS_TIMEOUT "
+            f"({socket_ms:.0f} ms): WAIT has to answer before the socket times out"
+        )

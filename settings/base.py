@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from settings._redis import reservations_layout_validate
+from settings._redis import reservations_layout_validate, reservations_wait_validate
 from skyway.env import env_bool, env_float, env_int, env_list, env_str
 from skyway.faults import fault_settings_validate
 from skyway.logs import log_format_from_env
@@ -159,6 +159,11 @@ if RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS < 0:
     raise ImproperlyConfigured(
         "RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS must be 0 (keep every event) or the snapshots to keep"
     )
+# Durable acknowledgements (docs/adr/0139): a seat change is acknowledged only once this many replicas
+# confirm it (Redis WAIT on the write's own connection), else 503 and not acknowledged; 0 = off.
+RESERVATIONS_WAIT_REPLICAS = env_int("RESERVATIONS_WAIT_REPLICAS", 0)
+RESERVATIONS_WAIT_TIMEOUT_MS = env_int("RESERVATIONS_WAIT_TIMEOUT_MS", 200)
+reservations_wait_validate(replicas=RESERVATIONS_WAIT_REPLICAS, timeout_ms=RESERVATIONS_WAIT_TIMEOUT_MS)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Keep pooled Redis connections across requests (also spares django-redis a settings lookup per request).
 DJANGO_REDIS_CLOSE_CONNECTION = False

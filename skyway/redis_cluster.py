@@ -14,7 +14,9 @@ A cluster has one database, so a path other than ``/`` or ``/0`` is refused.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -22,7 +24,13 @@ from urllib.parse import parse_qs, unquote
 from django.core.exceptions import ImproperlyConfigured
 from django_redis.client import DefaultClient
 from redis.cluster import ClusterNode, RedisCluster
-from redis.exceptions import ClusterDownError, RedisClusterException, RedisError, SlotNotCoveredError
+from redis.exceptions import (
+    ClusterDownError,
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+    SlotNotCoveredError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 SCHEMES = {"redis+cluster": False, "rediss+cluster": True}  # scheme → TLS
@@ -160,3 +168,53 @@ class ClusterClient(DefaultClient):
         client = client if client is not None else self._clients[index]
         if client is not None:
             client.disconnect_connection_pools()
+
+
+def connection_for_key(client: Any, key: str) -> Any:
+    """The single-node ``redis.Redis`` that serves ``key``: the client itself on one node, the key's
+    master on a cluster. Commands that must share one connection (a write and the ``WAIT`` after it)
+    go through its pipeline, which holds one connection for all of them."""
+    if not isinstance(client, RedisCluster):
+        return client
+    try:
+        node = client.get_node_from_key(key)
+    except SlotNotCoveredError as exc:
+        raise ClusterDownError(f"no master serves the slot now: {exc}") from exc
+    if node.redis_connection is None:  # a node the slot map names but no command has used yet
+        client.nodes_manager.create_redis_connections([node])
+    return node.redis_connection
+
+
+def topology_refresh(client: Any) -> None:
+    """Map the slots again after a MOVED or a dead master (no-op on one node); an outage stays silent."""
+    if isinstance(client, RedisCluster):
+        with contextlib.suppress(RedisClusterException, RedisError, OSError):  # the next command reports it
+            client.nodes_manager.initialize()
+
+
+@contextlib.contextmanager
+def one_connection(client: Any) -> Iterator[Callable[..., list]]:
+    """``send(*commands)`` down ONE connection of a single-node client, pipelined, for as long as the
+    block runs: its replies in order, an error reply as its exception object (every reply is read, so
+    the connection stays in step). ``WAIT`` needs this: it counts the replicas that have the writes of
+    its own connection, and a pipeline gives its connection back after each ``execute``."""
+    pool = client.connection_pool
+    connection = pool.get_connection()
+
+    def send(*commands: tuple) -> list:
+        connection.send_packed_command(connection.pack_commands(commands))
+        replies: list = []
+        for _ in commands:
+            try:
+                replies.append(connection.read_response())
+            except ResponseError as exc:
+                replies.append(exc)
+        return replies
+
+    try:
+        yield send
+    except BaseException:
+        connection.disconnect()  # a reply may be left unread
+        raise
+    finally:
+        pool.release(connection)

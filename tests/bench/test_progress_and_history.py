@@ -106,18 +106,25 @@ def test_the_plan_takes_the_last_comparable_runs_lengths_else_an_estimate(tmp_pa
         "seat chart",
         "contention",
         "temporal",
+        "cluster",
+    ]
+    assert [name for name, _ in planned_seconds(PARAMS, [], cluster=False)] == [
+        "reservations",
+        "seat chart",
+        "contention",
+        "temporal",
     ]
     history_append(history_entry(a_result(), commit="abc1234", dirty=False), history)
     runs = history_read(history)
     assert section_seconds(runs, PARAMS) == {"reservations": 41.6, "seat_chart": 45.1, "contention": 10.5}
-    assert planned_seconds(PARAMS, runs) == [
+    assert planned_seconds(PARAMS, runs, cluster=False) == [
         ("reservations", 41.6),
         ("seat chart", 45.1),
         ("contention", 10.5),
         ("temporal", 13.0),  # latest.json predates the temporal section: estimated (100,000 events)
     ]
     other = {**PARAMS, "duration": 2.0}  # a shorter run: the recorded lengths do not apply
-    assert planned_seconds(other, runs) == [
+    assert planned_seconds(other, runs, cluster=False) == [
         ("reservations", 22.0),
         ("seat chart", 24.0),
         ("contention", 12.0),

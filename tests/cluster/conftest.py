@@ -70,3 +70,44 @@ def on_cluster(shared_cluster) -> Iterator[LocalCluster]:
     ):
         yield shared_cluster
     flush(shared_cluster)
+
+
+PREFIX = "cl:"  # the key prefix of the deployables these tests start (no braces: ADR 115)
+
+
+def cluster_client(cluster: LocalCluster):
+    """A plain RedisCluster on ``cluster`` for the tests' own reads (decoded strings)."""
+    from redis.cluster import ClusterNode, RedisCluster
+
+    return RedisCluster(
+        startup_nodes=[ClusterNode("127.0.0.1", node.port) for node in cluster.live_nodes()],
+        decode_responses=True,
+        socket_timeout=5,
+    )
+
+
+def reservations_on(cluster: LocalCluster, var_dir, *, workers: int = 2, threads: int = 4, **env: str):
+    """The reservations deployable (skyway.serve, as in the image) on ``cluster``, with its own var dir."""
+    from tests.faults.deployment import private_env
+    from tests.support.live import start_service
+
+    environment = private_env(var_dir, REDIS_URL=cluster.url, REDIS_KEY_PREFIX=PREFIX, **env)
+    return start_service(
+        "settings.reservations", env=environment, workers=workers, threads=threads, log_dir=var_dir
+    )
+
+
+_FIGURES: list[str] = []
+
+
+def figure(text: str) -> None:
+    """A figure this suite measured: printed, and repeated at the end of the run (make test-cluster, CI)."""
+    print(text)
+    _FIGURES.append(text)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("Redis Cluster figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

@@ -8,7 +8,7 @@ from django.test import RequestFactory
 
 from reservations import health, store
 from skyway import login_throttle
-from tests.cluster.conftest import caches_on
+from tests.cluster.conftest import caches_on, figure
 
 pytestmark = pytest.mark.cluster
 
@@ -27,7 +27,7 @@ def test_cache_keys_spread_over_every_master_and_read_back(on_cluster):
         cache.set(f"k{n}", n)
 
     per_master = _keys_per_master(on_cluster)
-    print("keys per master:", per_master)
+    figure(f"cache keys per master: {per_master}")
 
     assert len(per_master) == 3
     assert all(count > 0 for count in per_master.values())

@@ -84,3 +84,15 @@ def test_an_unreachable_cluster_is_a_connection_error_as_one_node_is():
     # login throttle's open brake catch RedisError only.
     with pytest.raises(RedisConnectionError):
         cluster_from_url(f"redis+cluster://127.0.0.1:{free_port()}", {"SOCKET_CONNECT_TIMEOUT": 0.5})
+
+
+def test_replica_acks_need_a_wait_timeout_below_the_socket_timeout(monkeypatch):
+    from settings._redis import reservations_wait_validate
+
+    monkeypatch.setenv("REDIS_TIMEOUT", "1.0")
+    reservations_wait_validate(replicas=1, timeout_ms=200)
+    reservations_wait_validate(replicas=0, timeout_ms=5000)  # off: the timeout is not used
+    with pytest.raises(ImproperlyConfigured, match="below REDIS_TIMEOUT"):
+        reservations_wait_validate(replicas=1, timeout_ms=1000)
+    with pytest.raises(ImproperlyConfigured, match="RESERVATIONS_WAIT_REPLICAS"):
+        reservations_wait_validate(replicas=-1, timeout_ms=200)

@@ -42,7 +42,7 @@ STATE_FILE = "cluster.json"
 URL_FILE = "url"
 
 
-def _wait_for(condition: Callable[[], bool], *, timeout: float, what: str, poll: float = 0.05) -> None:
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, poll: float = 0.05) -> None:
     """Poll ``condition`` until it holds; TimeoutError naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -188,14 +188,14 @@ class LocalCluster:
                     return False
             return True
 
-        _wait_for(ok, timeout=timeout, what=f"cluster_state:ok on every node under {self.root}")
+        wait_for(ok, timeout=timeout, what=f"cluster_state:ok on every node under {self.root}")
 
     def kill(self, port: int) -> None:
         """SIGKILL one node (no shutdown, no last write): what a crashed host looks like to the cluster."""
         node = self.node(port)
         if node.alive():
             os.kill(node.pid, signal.SIGKILL)
-            _wait_for(lambda: not node.alive(), timeout=10, what=f"node {port} to die")
+            wait_for(lambda: not node.alive(), timeout=10, what=f"node {port} to die")
 
     def kill_master_and_wait_for_promotion(self, master_port: int, *, timeout: float = 30.0) -> int:
         """SIGKILL a master and wait until one of its replicas is master of its slots; the new master's port."""
@@ -216,9 +216,36 @@ class LocalCluster:
                     return True
             return False
 
-        _wait_for(one_promoted, timeout=timeout, what=f"a replica of {candidates} to be promoted")
+        wait_for(one_promoted, timeout=timeout, what=f"a replica of {candidates} to be promoted")
         self.wait_ok(timeout=timeout)
         return promoted[0]
+
+    def restart(self, port: int, *, timeout: float = 30.0) -> None:
+        """Start a killed node again from its nodes.conf (its data is gone: no persistence). A killed
+        master comes back as a replica of the one promoted in its place, as a replaced node does."""
+        node = self.node(port)
+        if node.alive():
+            raise RuntimeError(f"node {port} is running")
+        node.pid = _launch(node.port, node.bus_port, node.directory)
+        self.save()
+        wait_for(lambda: node.client().ping(), timeout=timeout, what=f"redis-server on port {port}")
+        self.wait_ok(timeout=timeout)
+
+    def wait_replicated(self, *, replicas: int = 1, timeout: float = 30.0) -> None:
+        """Every master has ``replicas`` replicas whose link is up."""
+        for master in self.masters():
+            wait_for(
+                lambda m=master: (
+                    len(self.replicas_of(m)) == replicas
+                    and self.node(m).info("replication").get("connected_slaves") == replicas
+                    and all(
+                        self.node(r).info("replication").get("master_link_status") == "up"
+                        for r in self.replicas_of(m)
+                    )
+                ),
+                timeout=timeout,
+                what=f"the replicas of {master} to be in sync",
+            )
 
     def stop(self) -> None:
         for node in self.nodes:
@@ -307,6 +334,20 @@ def _server_command(port: int, bus_port: int, directory: Path) -> list[str]:
     return [REDIS_SERVER, *(part for name, value in options.items() for part in (f"--{name}", str(value)))]
 
 
+def _launch(port: int, bus_port: int, directory: Path) -> int:
+    with (directory / "redis.log").open("ab") as log:
+        process = subprocess.Popen(
+            _server_command(port, bus_port, directory),
+            cwd=directory,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=_node_env(),
+            start_new_session=True,  # outlives the CLI that started it (make test-cluster)
+        )
+    return process.pid
+
+
 def start(
     root: Path, *, ports: range | None = None, masters: int = 3, replicas: int = 1, timeout: float = 60.0
 ) -> LocalCluster:
@@ -322,21 +363,14 @@ def start(
             directory = root / f"node-{port}"
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
-            log = (directory / "redis.log").open("wb")
-            process = subprocess.Popen(
-                _server_command(port, bus_port, directory),
-                cwd=directory,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=_node_env(),
-                start_new_session=True,  # outlives the CLI that started it (make test-cluster)
+            cluster.nodes.append(
+                Node(
+                    port=port, bus_port=bus_port, directory=directory, pid=_launch(port, bus_port, directory)
+                )
             )
-            log.close()
-            cluster.nodes.append(Node(port=port, bus_port=bus_port, directory=directory, pid=process.pid))
         cluster.save()
         for node in cluster.nodes:
-            _wait_for(lambda n=node: n.client().ping(), timeout=10, what=f"redis-server on port {node.port}")
+            wait_for(lambda n=node: n.client().ping(), timeout=10, what=f"redis-server on port {node.port}")
         addresses = [f"{HOST}:{node.port}" for node in cluster.nodes]
         subprocess.run(
             [
@@ -354,23 +388,7 @@ def start(
             env=_node_env(),
         )
         cluster.wait_ok(timeout=timeout)
-        _wait_for(
-            lambda: all(len(cluster.replicas_of(m)) == replicas for m in cluster.masters()),
-            timeout=timeout,
-            what="every master to see its replicas",
-        )
-        for master in cluster.masters():
-            _wait_for(
-                lambda m=master: (
-                    cluster.node(m).info("replication").get("connected_slaves") == replicas
-                    and all(
-                        cluster.node(r).info("replication").get("master_link_status") == "up"
-                        for r in cluster.replicas_of(m)
-                    )
-                ),
-                timeout=timeout,
-                what=f"the replicas of {master} to be in sync",
-            )
+        cluster.wait_replicated(replicas=replicas, timeout=timeout)
     except BaseException:
         cluster.stop()
         raise
