@@ -6,6 +6,8 @@ every now < T + S*1000 and frees them at T + S*1000 exactly, with no sleep and n
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import override_settings
 from redis.crc import key_slot
@@ -67,7 +69,7 @@ def test_a_hold_takes_every_seat_and_logs_one_seats_held(redis):
 def test_every_key_of_a_hold_is_in_its_flights_partition(redis):
     made = hold(["12A"])
     tag = store.partition_tag(store.partition_of(F))
-    keys = {key.decode() for key in redis.keys("*")}
+    keys = {key.decode() for key in redis.scan_iter(match="*")}
     hold_keys = {key for key in keys if "hold" in key}
     assert hold_keys
     assert all(tag in key for key in hold_keys), hold_keys
@@ -305,3 +307,15 @@ def test_every_hold_script_touches_keys_of_one_slot(redis, sent):  # noqa: F811 
     assert len(scripts) >= 30 * 7
     for keys in scripts:
         assert len({key_slot(k.encode()) for k in keys}) == 1, keys
+
+
+def test_the_sweep_command_reports_what_it_tidied(redis, capsys):
+    from django.core.management import call_command
+
+    made = services.seats_hold(flight_id=F, customer_id="c1", seats=["12A"], now_ms=1_000)  # long expired
+
+    call_command("reservations_sweep_holds")
+
+    report = json.loads(capsys.readouterr().out)
+    assert report == {"expired": 1, "visited": 1, "partitions": store.partitions()}
+    assert selectors.hold_get(hold_id=made.hold_id, customer_id="c1").status == "expired"
