@@ -319,3 +319,17 @@ def test_the_sweep_command_reports_what_it_tidied(redis, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report == {"expired": 1, "visited": 1, "partitions": store.partitions()}
     assert selectors.hold_get(hold_id=made.hold_id, customer_id="c1").status == "expired"
+
+
+def test_a_rebuild_from_the_log_keeps_confirmed_seats_and_leaves_live_holds_alone(redis):
+    confirmed = hold(["12A", "12B"])
+    services.hold_confirm(hold_id=confirmed.hold_id, customer_id="c1", now_ms=T0)
+    live = services.seats_hold(flight_id=F, customer_id="c2", seats=["13A"])
+
+    report = store.projection_rebuild()
+
+    assert (report.seats, report.customers) == (2, 1)
+    assert redis.hgetall(flight_key(F)) == {b"12A": b"c1", b"12B": b"c1"}
+    assert held_seats(redis, "c1") == {f"{F}|12A", f"{F}|12B"}
+    assert [s["hold_id"] for s in selectors.flight_holds_list(flight_id=F)] == [live.hold_id]
+    assert store.projection_check().consistent
