@@ -99,6 +99,7 @@ class HoldDetailApi(GatewayApiView):
         responses={
             204: doc.HOLD_HELD,
             **doc.errors(
+                doc.invalid_key(doc.HOLD_PATH),
                 doc.not_authenticated(doc.HOLD_PATH),
                 doc.hold_not_found(doc.HOLD_PATH),
                 doc.HOLD_CONFIRMED,
@@ -131,6 +132,7 @@ class HoldConfirmApi(GatewayApiView):
         responses={
             200: s.HoldOutput,
             **doc.errors(
+                doc.invalid_key(doc.HOLD_CONFIRM_PATH),
                 doc.not_authenticated(doc.HOLD_CONFIRM_PATH),
                 doc.hold_not_found(doc.HOLD_CONFIRM_PATH),
                 *doc.hold_ended(doc.HOLD_CONFIRM_PATH),

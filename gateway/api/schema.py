@@ -445,6 +445,17 @@ def hold_id_path() -> OpenApiParameter:
     )
 
 
+def invalid_key(instance: str) -> OpenApiExample:
+    return problem(
+        "Bad Idempotency-Key",
+        400,
+        "invalid-input",
+        "Invalid input",
+        "Idempotency-Key: must be 1-255 printable characters.",
+        instance,
+    )
+
+
 def hold_not_found(instance: str) -> OpenApiExample:
     return problem(
         "Not your hold",

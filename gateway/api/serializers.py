@@ -177,10 +177,24 @@ class MoveOutput(serializers.Serializer):
     to_seat = serializers.CharField()
 
 
+class FlatListField(serializers.ListField):
+    """A list whose items' errors read as one flat list ("item 2: …"), as every other field's do (the
+    problem document's `errors` member maps a field to a list of strings)."""
+
+    def run_child_validation(self, data):
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {}
+            raise serializers.ValidationError(
+                [f"item {index}: {message}" for index, messages in detail.items() for message in messages]
+            ) from None
+
+
 class HoldCreateInput(serializers.Serializer):
     """Either the seats to hold, or a party size (and preferences) for the gateway to pick seats."""
 
-    seats = serializers.ListField(
+    seats = FlatListField(
         child=serializers.CharField(max_length=8),
         required=False,
         min_length=1,
@@ -190,7 +204,7 @@ class HoldCreateInput(serializers.Serializer):
     party = serializers.IntegerField(
         required=False, min_value=1, max_value=9, help_text="How many seats, side by side if possible."
     )
-    prefer = serializers.ListField(
+    prefer = FlatListField(
         child=serializers.CharField(max_length=32),
         required=False,
         max_length=8,

@@ -169,8 +169,19 @@ class HoldDetailApi(ReservationsApiView):
     @extend_schema(
         operation_id="hold_read",
         summary="One hold of a customer",
+        description=(
+            "A path whose id is not a hold id (the flight id, a dot, 24 hex digits) is the book's "
+            "`/reservations/{flight_id}/{seat_num}`, which answers GET with 405."
+        ),
         parameters=[hold_id_path(), customer_query(), RETRY_AFTER],
-        responses={200: s.HoldOutput, 404: NOT_FOUND, **ERRORS},
+        responses={
+            200: s.HoldOutput,
+            404: NOT_FOUND,
+            405: OpenApiResponse(
+                s.ReservationErrorOutput, description="Not a hold id: the book's cancel path has no GET."
+            ),
+            **ERRORS,
+        },
         examples=[HOLD_EXAMPLE],
     )
     def get(self, request: Request, hold_id: str) -> HttpResponse:

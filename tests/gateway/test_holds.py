@@ -205,3 +205,10 @@ def test_idempotency_keys_replay_a_hold_and_its_confirm(alice, book_flight):
     assert alice.delete(f"/api/holds/{hold_id}", headers={"Idempotency-Key": "r-1"})[
         "Idempotent-Replayed"
     ] == ("true")
+
+
+def test_a_bad_item_of_a_list_is_named_in_a_flat_list_of_errors(alice, book_flight):
+    response = hold(alice, book_flight["flight_id"], {"seats": ["14A", ""]})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"seats": ["item 1: This field may not be blank."]}
