@@ -333,3 +333,26 @@ def test_a_rebuild_from_the_log_keeps_confirmed_seats_and_leaves_live_holds_alon
     assert held_seats(redis, "c1") == {f"{F}|12A", f"{F}|12B"}
     assert [s["hold_id"] for s in selectors.flight_holds_list(flight_id=F)] == [live.hold_id]
     assert store.projection_check().consistent
+
+
+@override_settings(RESERVATIONS_SNAPSHOT_EVERY=2)
+def test_history_folds_a_confirm_as_reservations_and_a_hold_as_nothing(redis):
+    from datetime import UTC, datetime
+
+    from reservations import history
+
+    confirmed = services.seats_hold(flight_id=F, customer_id="c1", seats=["12A", "12B"])
+    services.hold_confirm(hold_id=confirmed.hold_id, customer_id="c1")
+    services.seats_hold(flight_id=F, customer_id="c2", seats=["13A"])  # held only: not a seat
+    released = services.seats_hold(flight_id=F, customer_id="c3", seats=["14A"])
+    services.hold_release(hold_id=released.hold_id, customer_id="c3")
+
+    history.snapshots_take()  # snapshots fall between hold events too (one every 2 events)
+    now = datetime.now(UTC)
+
+    for use_snapshots in (True, False):
+        state = history.flight_state_at(flight_id=F, at=now, use_snapshots=use_snapshots)
+        assert state.seats == {"12A": "c1", "12B": "c1"}, use_snapshots
+    assert history.partition_replay(partition=store.partition_of(F)).flights == {
+        F: {"12A": "c1", "12B": "c1"}
+    }
