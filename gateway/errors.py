@@ -70,6 +70,50 @@ class SeatLimitReached(GatewayError):
     default_detail = "You already hold the most seats one customer may hold on this flight."
 
 
+class HoldNotFound(NotFound):
+    """No hold of yours has this id (another customer's hold answers the same: no oracle)."""
+
+    default_code = "hold-not-found"
+    title = "Hold not found"
+    default_detail = "You have no hold with this id."
+
+
+class HoldEnded(GatewayError):
+    """The hold expired, was released or was confirmed: this operation no longer applies to it."""
+
+    status_code = 409
+    default_code = "hold-ended"
+    title = "Hold ended"
+    default_detail = "The hold has ended."
+
+
+class HoldExpired(HoldEnded):
+    default_code = "hold-expired"
+    title = "Hold expired"
+    default_detail = "The hold expired and its seats are free again; hold them anew."
+
+
+class HoldReleased(HoldEnded):
+    default_code = "hold-released"
+    title = "Hold released"
+    default_detail = "The hold was released and its seats are free again."
+
+
+class HoldConfirmed(HoldEnded):
+    default_code = "hold-confirmed"
+    title = "Hold confirmed"
+    default_detail = "The hold was confirmed: its seats are your reservations; cancel those instead."
+
+
+class NoSeatsTogether(GatewayError):
+    """No block of free seats fits the party (in the cabin asked for)."""
+
+    status_code = 409
+    default_code = "no-seats-for-party"
+    title = "No seats for the party"
+    default_detail = "There are not enough free seats for the party."
+
+
 class FlightClosed(GatewayError):
     """The flight has departed (or is past its booking cut-off): no reserve, cancel or move on it."""
 

@@ -63,6 +63,50 @@ class SeatNotReserved(ReservationsError):
     default_detail = "Seat is not reserved"
 
 
+class SeatsUnavailable(ReservationsError):
+    """A hold named seats someone has reserved or holds: nothing was held; ``seats`` lists them."""
+
+    status_code = 409
+    default_code = "Seats Unavailable"
+    default_detail = "Some of the seats are reserved or held; nothing was held"
+
+
+class HoldNotFound(ReservationsError):
+    """No hold of this id belongs to this customer (another customer's hold reads the same: 404)."""
+
+    status_code = 404
+    default_code = "Not Found"
+    default_detail = "No such hold of this customer"
+
+
+class HoldEnded(ReservationsError):
+    """The hold has ended otherwise (expired, released or confirmed): the operation cannot apply."""
+
+    status_code = 409
+    default_code = "Hold Ended"
+    default_detail = "The hold has ended"
+
+
+class HoldExpired(HoldEnded):
+    default_code = "Hold Expired"
+    default_detail = "The hold expired; its seats are free again"
+
+
+class HoldReleased(HoldEnded):
+    default_code = "Hold Released"
+    default_detail = "The hold was released; its seats are free again"
+
+
+class HoldConfirmed(HoldEnded):
+    default_code = "Hold Confirmed"
+    default_detail = "The hold was confirmed; its seats are reservations now (cancel those instead)"
+
+
+class HoldDamaged(HoldEnded):
+    default_code = "Conflict"
+    default_detail = "A seat of the hold is no longer the hold's; nothing was confirmed"
+
+
 class StoreUnavailable(ReservationsError):
     """Redis could not be reached or refused the command; the caller may retry later."""
 

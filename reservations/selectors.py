@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from reservations import history, store
+from reservations import history, holds, store
+from reservations.errors import HoldNotFound
+from reservations.holds import Hold
 from reservations.store import ConsistencyReport, Event, IndexFreshness
 from reservations.validation import seat_sort_key
 
@@ -52,6 +54,30 @@ def customer_reservations_list(*, customer_id: str) -> list[dict[str, str]]:
         {"flight_id": flight_id, "seat_no": seat_no, "customer_id": customer_id}
         for flight_id, seat_no in pairs
     ]
+
+
+def flight_holds_list(*, flight_id: str, now_ms: int | None = None) -> list[dict[str, object]]:
+    """The flight's seats in live holds, ``[{"seat_no", "customer_id", "hold_id", "expires_at"}]`` by seat."""
+    held = sorted(
+        holds.flight_holds(flight_id=flight_id, now_ms=now_ms), key=lambda h: seat_sort_key(h.seat_no)
+    )
+    return [
+        {
+            "seat_no": h.seat_no,
+            "customer_id": h.customer_id,
+            "hold_id": h.hold_id,
+            "expires_at": store._iso_millis(h.expires_at_ms),
+        }
+        for h in held
+    ]
+
+
+def hold_get(*, hold_id: str, customer_id: str, now_ms: int | None = None) -> Hold:
+    """The customer's hold as it stands now; no such hold, or another customer's → HoldNotFound."""
+    hold = holds.hold_read(hold_id=hold_id, now_ms=now_ms)
+    if hold is None or hold.customer_id != customer_id:
+        raise HoldNotFound()
+    return hold
 
 
 def customer_index_freshness() -> IndexFreshness:

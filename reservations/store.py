@@ -52,20 +52,31 @@ T = TypeVar("T")
 
 EVENT_SEAT_RESERVED = "SeatReserved"
 EVENT_SEAT_RELEASED = "SeatReleased"
+# A hold's life (reservations.holds, docs/adr/0142). None of them reserves or releases a seat: a
+# confirm logs SeatReserved for each seat (then HoldConfirmed), so a fold of SeatReserved/SeatReleased
+# alone (projection_apply, the customer index, history snapshots) stays right and ignores these.
+EVENT_SEATS_HELD = "SeatsHeld"
+EVENT_HOLD_CONFIRMED = "HoldConfirmed"
+EVENT_HOLD_RELEASED = "HoldReleased"
+EVENT_HOLD_EXPIRED = "HoldExpired"
+HOLD_EVENTS = (EVENT_SEATS_HELD, EVENT_HOLD_CONFIRMED, EVENT_HOLD_RELEASED, EVENT_HOLD_EXPIRED)
 LAYOUT_VERSION = "v2"
 INDEX_GROUP = "customer-index"  # the consumer group that projects the customer index
 V1_EVENTS_SUFFIX = "reservations:events"  # layout v1's one global stream (reservations_migrate_layout)
 
-# KEYS: flight hash, partition event stream, operations hash — the keys of ONE flight, so of one
-# partition (a move across flights is two scripts, never one).
+# KEYS: flight hash, partition event stream, operations hash, the flight's seat holds (reservations.holds)
+# — the keys of ONE flight, so of one partition (a move across flights is two scripts, never one).
 # ARGV: flight_id, seat_no, customer_id, operation ('' = none), cap (seats one customer may hold on
-# the flight; 0 = no cap), replaces (a seat of this flight the caller releases next, or '').
-# The seat's holder decides first, so a retry at the cap still succeeds. Then the cap: the customer's
-# seats are counted in this flight's own hash (no other key: the step stays in the flight's slot); a
-# seat being replaced by a move counts as gone (ADR 75). Only then does HSETNX write; only the winner
+# the flight; 0 = no cap), replaces (a seat of this flight the caller releases next, or ''), now (ms;
+# '' = the Redis clock, TIME; tests inject it).
+# The seat's holder decides first, so a retry at the cap still succeeds. A seat in a live hold (its
+# expiry after now; anyone's, the holder's own too: a hold ends by its confirm) is taken; an expired one
+# is free. Then the cap: the customer's seats are counted in this flight's own hash plus the seats of
+# their live holds on the flight (no other key: the step stays in the flight's slot); a seat being
+# replaced by a move counts as gone (ADR 75, ADR 142). Only then does HSETNX write; only the winner
 # touches the operation and the log. Returns {status, id}: 1 reserved, 2 already yours (through this
-# operation, or with none given), 3 yours but not through this operation, 0 someone else's, 4 the
-# customer's seat limit on this flight reached.
+# operation, or with none given), 3 yours but not through this operation, 0 someone else's (or held),
+# 4 the customer's seat limit on this flight reached.
 _RESERVE_LUA = """
 local holder = redis.call('HGET', KEYS[1], ARGV[2])
 if holder then
@@ -77,12 +88,33 @@ if holder then
   end
   return {3, ''}
 end
+local holds = redis.call('EXISTS', KEYS[4]) == 1
+local now = 0
+if holds then
+  now = tonumber(ARGV[7])
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  local entry = redis.call('HGET', KEYS[4], ARGV[2])
+  if entry and tonumber(string.match(entry, '^(%d+)|')) > now then
+    return {0, ''}
+  end
+end
 local cap = tonumber(ARGV[5])
 if cap > 0 then
   local held = 0
   for _, customer in ipairs(redis.call('HVALS', KEYS[1])) do
     if customer == ARGV[3] then
       held = held + 1
+    end
+  end
+  if holds then
+    for _, entry in ipairs(redis.call('HVALS', KEYS[4])) do
+      local expires, customer = string.match(entry, '^(%d+)|([^|]*)|')
+      if customer == ARGV[3] and tonumber(expires) > now then
+        held = held + 1
+      end
     end
   end
   if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], ARGV[6]) == ARGV[3] then
@@ -213,6 +245,8 @@ class Event:
     seat_no: str
     customer_id: str
     at: str
+    hold_id: str = ""  # hold events only (seat_no is '' there: a hold names its seats in ``seats``)
+    seats: tuple[str, ...] = ()
 
 
 # -- the layout: partitions and key names -------------------------------------------------------
@@ -419,20 +453,31 @@ def reservation_add(
     operation: str | None = None,
     cap: int = 0,
     replaces: str | None = None,
+    now_ms: int | None = None,
 ) -> ReserveResult:
     """HSETNX the seat; the winner also logs SeatReserved (one Lua script), then indexes it.
 
     With an ``operation`` token the reservation remembers it: the same operation reserving again is
     ALREADY_YOURS, while the customer holding the seat otherwise is YOURS_OTHERWISE. A customer who
     already holds ``cap`` seats on the flight (0 = no cap) gets LIMIT_REACHED; ``replaces``, a seat of
-    the same flight the caller releases next (a seat move), does not count.
+    the same flight the caller releases next (a seat move), does not count. A seat in someone's live
+    hold is TAKEN, and the customer's live held seats count towards the cap (reservations.holds);
+    ``now_ms`` replaces the Redis clock (tests of the expiry boundary only).
     """
     status, event_id = _supervised(
         lambda conn: _acknowledged(
             conn,
             conn.reserve,
             keys=_keys(conn, flight_id),
-            args=[flight_id, seat_no, customer_id, operation or "", max(0, cap), replaces or ""],
+            args=[
+                flight_id,
+                seat_no,
+                customer_id,
+                operation or "",
+                max(0, cap),
+                replaces or "",
+                "" if now_ms is None else now_ms,
+            ],
         )
     )
     if status == 1:
@@ -462,6 +507,7 @@ def _keys(conn: _Connection, flight_id: str) -> list[str]:
         conn.key(partition, f"flights:{flight_id}"),
         conn.events_key(partition),
         conn.key(partition, f"operations:{flight_id}"),
+        conn.key(partition, f"holds:{flight_id}"),
     ]
 
 
@@ -625,6 +671,8 @@ def _event(entry_id: bytes | str, fields: dict) -> Event:
         seat_no=data.get("seat_no", ""),
         customer_id=data.get("customer_id", ""),
         at=_at_from_id(event_id),
+        hold_id=data.get("hold_id", ""),
+        seats=tuple(data["seats"].split(",")) if data.get("seats") else (),
     )
 
 

@@ -20,6 +20,8 @@ _STREAM_ID = re.compile(r"[0-9]{1,20}(-[0-9]{1,20})?")
 _INSTANT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
+# A hold id: its flight's id, a dot, 24 hex digits (reservations.holds: the id routes to the partition).
+_HOLD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\.[0-9a-f]{24}")
 # The same rules as anchored patterns, for the OpenAPI schema.
 FLIGHT_ID_PATTERN = f"^{_FLIGHT_ID.pattern}$"
 CUSTOMER_ID_PATTERN = f"^{_CUSTOMER_ID.pattern}$"
@@ -27,6 +29,7 @@ SEAT_PATTERN = f"^{_SEAT.pattern}$"
 OPERATION_PATTERN = f"^{_OPERATION.pattern}$"
 STREAM_ID_PATTERN = f"^{_STREAM_ID.pattern}$"
 INSTANT_PATTERN = f"^{_INSTANT.pattern}$"
+HOLD_ID_PATTERN = f"^{_HOLD_ID.pattern}$"
 _U64_MAX = 2**64 - 1
 
 FLIGHT_ID_RULE = "1-64 characters of letters, digits, '-' or '_'"
@@ -37,6 +40,7 @@ INSTANT_RULE = (
     "an RFC 3339 date-time with its offset, like 2026-12-01T12:00:00.250Z or 2026-12-01T13:00:00+01:00"
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HOLD_ID_RULE = "a hold id as the hold's answer gave it: the flight id, a dot and 24 hex digits"
 
 
 class InvalidValue(ValueError):
@@ -112,6 +116,31 @@ def instant_clean(value: object) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:59:59-01:00 is past datetime's range in UTC
         raise InvalidValue("is out of range") from None
+
+
+def hold_id_clean(value: object) -> str:
+    text = _required_str(value)
+    if _HOLD_ID.fullmatch(text) is None:
+        raise InvalidValue(f"must be {HOLD_ID_RULE}")
+    return text
+
+
+def seats_clean(value: object, *, most: int) -> list[str]:
+    """1..``most`` distinct seats (each as seat_no_clean has it), in the order given."""
+    if not isinstance(value, list) or not value:
+        raise InvalidValue(f"must be a list of 1 to {most} seats")
+    if len(value) > most:
+        raise InvalidValue(f"must name at most {most} seats, got {len(value)}")
+    seats = []
+    for item in value:
+        try:
+            seat = seat_no_clean(item)
+        except InvalidValue as exc:
+            raise InvalidValue(f"{str(item)[:8]!r} {exc}") from None
+        if seat in seats:
+            raise InvalidValue(f"names {seat} twice")
+        seats.append(seat)
+    return seats
 
 
 def seat_sort_key(seat_no: str) -> tuple[int, str]:

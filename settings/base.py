@@ -164,6 +164,16 @@ if RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS < 0:
 RESERVATIONS_WAIT_REPLICAS = env_int("RESERVATIONS_WAIT_REPLICAS", 0)
 RESERVATIONS_WAIT_TIMEOUT_MS = env_int("RESERVATIONS_WAIT_TIMEOUT_MS", 200)
 reservations_wait_validate(replicas=RESERVATIONS_WAIT_REPLICAS, timeout_ms=RESERVATIONS_WAIT_TIMEOUT_MS)
+# Seat holds (docs/adr/0142): how long a hold keeps its seats, how many seats one hold may take, and how
+# long an ended hold stays readable by its id. Expiry is decided by the Redis clock inside each script.
+RESERVATIONS_HOLD_SECONDS = env_int("RESERVATIONS_HOLD_SECONDS", 600)
+RESERVATIONS_MAX_HOLD_SEATS = env_int("RESERVATIONS_MAX_HOLD_SEATS", 9)
+RESERVATIONS_HOLD_RETAIN_SECONDS = env_int("RESERVATIONS_HOLD_RETAIN_SECONDS", 24 * 3600)
+if RESERVATIONS_HOLD_SECONDS < 1 or RESERVATIONS_MAX_HOLD_SEATS < 1 or RESERVATIONS_HOLD_RETAIN_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "RESERVATIONS_HOLD_SECONDS and RESERVATIONS_MAX_HOLD_SEATS must be 1 or more, "
+        "RESERVATIONS_HOLD_RETAIN_SECONDS 0 or more"
+    )
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Keep pooled Redis connections across requests (also spares django-redis a settings lookup per request).
 DJANGO_REDIS_CLOSE_CONNECTION = False

@@ -411,3 +411,114 @@ def request_example(name: str, value: dict) -> OpenApiExample:
 
 def response_example(name: str, value: Any, status: int = 200) -> OpenApiExample:
     return OpenApiExample(name, value=value, response_only=True, status_codes=[status])
+
+
+# ---- seat holds (docs/adr/0142, 0145) ----------------------------------------------------------------
+
+HOLDS = ["holds"]
+HOLD_ID = f"{BOOK_FLIGHT_ID}.3b9e0c7a51d24f68a0c2e9d1"
+HOLDS_PATH = f"/api/flights/{BOOK_FLIGHT_ID}/holds"
+HOLD_PATH = f"/api/holds/{HOLD_ID}"
+HOLD_CONFIRM_PATH = f"{HOLD_PATH}/confirm"
+HOLD = {
+    "hold_id": HOLD_ID,
+    "flight_id": BOOK_FLIGHT_ID,
+    "seats": ["14A", "14B", "14C"],
+    "status": "held",
+    "created_at": "2026-12-01T10:00:00.000Z",
+    "expires_at": "2026-12-01T10:10:00.000Z",
+}
+PARTY_HOLD = {**HOLD, "arrangement": "row"}
+HOLD_HELD = OpenApiResponse(
+    description="Released (also when it had expired or was released already: the seats are free). "
+    "Also sent as a replay, with the header `Idempotent-Replayed: true`."
+)
+
+
+def hold_id_path() -> OpenApiParameter:
+    return OpenApiParameter(
+        "hold_id",
+        str,
+        OpenApiParameter.PATH,
+        description="The hold's id (`hold_id` of the hold's answer).",
+        examples=[OpenApiExample("A hold on AA2532", value=HOLD_ID)],
+    )
+
+
+def invalid_key(instance: str) -> OpenApiExample:
+    return problem(
+        "Bad Idempotency-Key",
+        400,
+        "invalid-input",
+        "Invalid input",
+        "Idempotency-Key: must be 1-255 printable characters.",
+        instance,
+    )
+
+
+def hold_not_found(instance: str) -> OpenApiExample:
+    return problem(
+        "Not your hold",
+        404,
+        "hold-not-found",
+        "Hold not found",
+        "You have no hold with this id.",
+        instance,
+    )
+
+
+def hold_ended(instance: str) -> list[OpenApiExample]:
+    return [
+        problem(
+            "Expired",
+            409,
+            "hold-expired",
+            "Hold expired",
+            "The hold expired and its seats are free again; hold them anew.",
+            instance,
+        ),
+        problem(
+            "Released",
+            409,
+            "hold-released",
+            "Hold released",
+            "The hold was released and its seats are free again.",
+            instance,
+        ),
+    ]
+
+
+HOLD_CONFIRMED = problem(
+    "Confirmed already",
+    409,
+    "hold-confirmed",
+    "Hold confirmed",
+    "The hold was confirmed: its seats are your reservations; cancel those instead.",
+    HOLD_PATH,
+)
+SEATS_HELD_TAKEN = problem(
+    "Seats taken",
+    409,
+    "seat-taken",
+    "Seat taken",
+    "Seats 14B, 14C are already reserved or held; nothing was held.",
+    HOLDS_PATH,
+    seats=["14B", "14C"],
+)
+NO_SEATS_FOR_PARTY = problem(
+    "No room for the party",
+    409,
+    "no-seats-for-party",
+    "No seats for the party",
+    "There are not 6 free seats on this flight in the cabin asked for.",
+    HOLDS_PATH,
+)
+HOLD_LIMIT = problem(
+    "Seat limit reached",
+    409,
+    "seat-limit-reached",
+    "Seat limit reached",
+    "The seats were not held: A customer may hold at most 9 seats on one flight; cancel one to reserve "
+    "another (held seats count too): you have 8, so these 3 were not held.",
+    HOLDS_PATH,
+)

@@ -99,7 +99,12 @@ class FlightOutput(serializers.Serializer):
 class SeatOutput(serializers.Serializer):
     seat = serializers.CharField(help_text=SEAT_HELP)
     column = serializers.CharField()
-    status = serializers.ChoiceField(choices=["free", "taken", "yours", "unknown"])
+    status = serializers.ChoiceField(
+        choices=["free", "taken", "yours", "held", "unknown"],
+        help_text="taken: reserved or held by someone else; yours: your reservation; held: in your live hold",
+    )
+    hold_id = serializers.CharField(required=False, help_text="held only: your hold's id")
+    expires_at = serializers.DateTimeField(required=False, help_text="held only: when your hold ends")
     characteristics = serializers.ListField(
         child=serializers.CharField(),
         help_text="window, aisle, middle, center, exit, premium, wing, restricted_recline, no_infant",
@@ -172,6 +177,68 @@ class MoveOutput(serializers.Serializer):
     to_seat = serializers.CharField()
 
 
+class FlatListField(serializers.ListField):
+    """A list whose items' errors read as one flat list ("item 2: …"), as every other field's do (the
+    problem document's `errors` member maps a field to a list of strings)."""
+
+    def run_child_validation(self, data):
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {}
+            raise serializers.ValidationError(
+                [f"item {index}: {message}" for index, messages in detail.items() for message in messages]
+            ) from None
+
+
+class HoldCreateInput(serializers.Serializer):
+    """Either the seats to hold, or a party size (and preferences) for the gateway to pick seats."""
+
+    seats = FlatListField(
+        child=serializers.CharField(max_length=8),
+        required=False,
+        min_length=1,
+        max_length=9,
+        help_text="Seats of this flight to hold, all or none (1 to 9).",
+    )
+    party = serializers.IntegerField(
+        required=False, min_value=1, max_value=9, help_text="How many seats, side by side if possible."
+    )
+    prefer = FlatListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        max_length=8,
+        help_text=(
+            "With `party`: window, aisle, exit_row (the block should include one), or a cabin class of the "
+            "flight (business, economy, …: only that cabin)."
+        ),
+    )
+
+    def validate(self, attrs):
+        if ("seats" in attrs) == ("party" in attrs):
+            raise serializers.ValidationError("Give either seats or party.")
+        if "prefer" in attrs and "party" not in attrs:
+            raise serializers.ValidationError({"prefer": ["Only with party."]})
+        return attrs
+
+
+class HoldOutput(serializers.Serializer):
+    hold_id = serializers.CharField(help_text="Use it to confirm, release or read the hold.")
+    flight_id = serializers.CharField()
+    seats = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(
+        choices=["held", "confirmed", "released", "expired"],
+        help_text="held until expires_at; then expired (its seats are free again) unless confirmed",
+    )
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    arrangement = serializers.ChoiceField(
+        choices=["row", "across_aisle", "rows", "scattered"],
+        required=False,
+        help_text="party holds: how the seats sit (one row; one row across the aisle; consecutive rows; apart)",
+    )
+
+
 class ProblemOutput(serializers.Serializer):
     """RFC 7807 problem details (application/problem+json)."""
 
@@ -193,4 +260,9 @@ class ProblemOutput(serializers.Serializer):
         child=serializers.DictField(child=serializers.CharField()),
         required=False,
         help_text="seat-move-failed: the seats you hold now (flight_id, seat).",
+    )
+    seats = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="seat-taken on a hold: the seats that were reserved or held (nothing was held).",
     )

@@ -5,6 +5,7 @@ Included last at the root in platform mode so the catch-all never shadows anothe
 from django.conf import settings
 from django.urls import URLPattern, path, re_path
 
+from gateway.api import holds as hold_views
 from gateway.api import views
 from gateway.legacy import legacy_forward
 from gateway.pages import seat_chart_page
@@ -31,6 +32,9 @@ urlpatterns = [
     ),
     path("api/reservations", views.MyReservationsApi.as_view(), name="my-reservations"),
     path("api/reservations/move", views.SeatMoveApi.as_view(), name="reservation-move"),
+    path("api/flights/<str:flight_id>/holds", hold_views.HoldCreateApi.as_view(), name="holds"),
+    path("api/holds/<str:hold_id>", hold_views.HoldDetailApi.as_view(), name="hold"),
+    path("api/holds/<str:hold_id>/confirm", hold_views.HoldConfirmApi.as_view(), name="hold-confirm"),
 ]
 
 if settings.LEGACY_UPSTREAM_URL:

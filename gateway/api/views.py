@@ -152,6 +152,9 @@ _ENDPOINTS = (
     ),
     ("my_reservations", "gateway:my-reservations", {}, "GET your seats"),
     ("move", "gateway:reservation-move", {}, "POST from/to flight and seat → move your seat"),
+    ("hold", "gateway:holds", {"flight_id": "{flight_id}"}, "POST {seats} or {party, prefer} → hold seats"),
+    ("hold_read", "gateway:hold", {"hold_id": "{hold_id}"}, "GET your hold; DELETE → release it"),
+    ("hold_confirm", "gateway:hold-confirm", {"hold_id": "{hold_id}"}, "POST → your held seats become yours"),
 )
 
 

@@ -9,6 +9,11 @@ from gateway.clients import metrics
 from gateway.clients.base import DEFAULT_TARGET, TARGET_EXTENSION, UpstreamClient
 from gateway.errors import (
     GatewayError,
+    HoldConfirmed,
+    HoldEnded,
+    HoldExpired,
+    HoldNotFound,
+    HoldReleased,
     InvalidInput,
     NotYourReservation,
     ReservationNotFound,
@@ -29,7 +34,27 @@ class Reservation(TypedDict):
     customer_id: str
 
 
+class Hold(TypedDict):
+    hold_id: str
+    flight_id: str
+    customer_id: str
+    seats: list[str]
+    status: str
+    created_at: str
+    expires_at: str
+    ended_at: str | None
+
+
+class HeldSeat(TypedDict):
+    seat_no: str
+    customer_id: str
+    hold_id: str
+    expires_at: str
+
+
 SEAT_LIMIT_REACHED = "Seat Limit Reached"  # the `error` of reservations' 409 for the seat limit
+SEATS_UNAVAILABLE = "Seats Unavailable"  # a hold's 409: some seats reserved or held (`seats` names them)
+_HOLD_ENDED = {"Hold Expired": HoldExpired, "Hold Released": HoldReleased, "Hold Confirmed": HoldConfirmed}
 
 
 class ReservationsClient(UpstreamClient):
@@ -174,3 +199,82 @@ class ReservationsClient(UpstreamClient):
         if not isinstance(body, list):
             raise UpstreamError(self.service, "The reservations service sent an unexpected list.")
         return body
+
+    # -- seat holds (docs/adr/0142) ------------------------------------------------------------------
+
+    def hold_create(self, *, flight_id: str, customer_id: str, seats: list[str]) -> Hold:
+        """POST /reservations/holds: every seat or none. Some taken → SeatTaken with ``seats``; past the
+        seat limit (held and reserved seats count) → SeatLimitReached. Not retried (not idempotent)."""
+        response = self.request(
+            "POST",
+            "/reservations/holds",
+            json={"flight_id": flight_id, "customer_id": customer_id, "seats": seats},
+        )
+        if response.status_code == 409:
+            error = self.error_of(response)
+            if error == SEATS_UNAVAILABLE:
+                taken = [str(seat) for seat in (self.json_of(response).get("seats") or [])]
+                noun = "Seat" if len(taken) == 1 else "Seats"
+                raise SeatTaken(
+                    f"{noun} {', '.join(taken)} {'is' if len(taken) == 1 else 'are'} already reserved or "
+                    "held; nothing was held.",
+                    seats=taken,
+                )
+            if error == SEAT_LIMIT_REACHED:
+                raise SeatLimitReached(f"The seats were not held: {self.description_of(response)}.")
+        return self._hold(response)
+
+    def hold_get(self, *, hold_id: str, customer_id: str) -> Hold:
+        response = self.request(
+            "GET", f"/reservations/holds/{quote(hold_id, safe='')}", params={"customer_id": customer_id}
+        )
+        return self._hold(response)
+
+    def hold_confirm(self, *, hold_id: str, customer_id: str) -> Hold:
+        """Confirming is idempotent (a confirmed hold confirms again), so an outage is retried."""
+        response = self.request(
+            "POST",
+            f"/reservations/holds/{quote(hold_id, safe='')}/confirm",
+            json={"customer_id": customer_id},
+            idempotent=True,
+        )
+        return self._hold(response)
+
+    def hold_release(self, *, hold_id: str, customer_id: str) -> Hold:
+        """Releasing is idempotent (released or expired already answers the hold), so it is retried."""
+        response = self.request(
+            "DELETE",
+            f"/reservations/holds/{quote(hold_id, safe='')}",
+            params={"customer_id": customer_id},
+            idempotent=True,
+        )
+        return self._hold(response)
+
+    def holds_by_flight(self, flight_id: str) -> list[HeldSeat]:
+        """The flight's seats in live holds (GET /reservations/holds?flight_id=; the book's list has
+        reserved seats only)."""
+        body = self._list(self.request("GET", "/reservations/holds", params={"flight_id": flight_id}))
+        return [
+            {
+                "seat_no": str(item["seat_no"]),
+                "customer_id": str(item["customer_id"]),
+                "hold_id": str(item["hold_id"]),
+                "expires_at": str(item["expires_at"]),
+            }
+            for item in body
+            if isinstance(item, dict) and {"seat_no", "customer_id", "hold_id", "expires_at"} <= set(item)
+        ]
+
+    def _hold(self, response) -> Hold:
+        if response.status_code == 404:
+            raise HoldNotFound()
+        if response.status_code == 409:
+            raise _HOLD_ENDED.get(self.error_of(response), HoldEnded)()
+        if response.status_code >= 400:
+            raise InvalidInput(self.description_of(response))
+        body = self.json_of(response)
+        if not isinstance(body, dict) or not {"hold_id", "flight_id", "seats", "status", "expires_at"} <= set(
+            body
+        ):
+            raise UpstreamError(self.service, "The reservations service sent an unexpected hold.")
+        return body  # type: ignore[return-value]

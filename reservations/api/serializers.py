@@ -61,8 +61,12 @@ class ReservationListOutput(serializers.Serializer):
 @extend_schema_serializer(component_name="ReservationEventData")
 class ReservationEventDataOutput(serializers.Serializer):
     flight_id = serializers.CharField()
-    seat_no = serializers.CharField()
+    seat_no = serializers.CharField(help_text="'' on hold events (they name `seats`).")
     customer_id = serializers.CharField()
+    hold_id = serializers.CharField(required=False, help_text="Hold events only.")
+    seats = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Hold events only."
+    )
 
 
 @extend_schema_serializer(component_name="ReservationEvent")
@@ -70,7 +74,13 @@ class ReservationEventOutput(serializers.Serializer):
     event_id = serializers.CharField(
         help_text="The partition stream's id (ordered within the partition); pass the last one as `since`."
     )
-    type = serializers.ChoiceField(choices=["SeatReserved", "SeatReleased"])
+    type = serializers.ChoiceField(
+        choices=["SeatReserved", "SeatReleased", "SeatsHeld", "HoldConfirmed", "HoldReleased", "HoldExpired"],
+        help_text=(
+            "Only SeatReserved and SeatReleased change a seat's holder; the hold events (docs/adr/0142) "
+            "record a hold's life (a confirm logs SeatReserved for each seat, then HoldConfirmed)."
+        ),
+    )
     data = ReservationEventDataOutput()
     at = serializers.DateTimeField(help_text="When Redis appended the event (UTC, ms).")
 
@@ -84,4 +94,57 @@ class ReservationEventPageOutput(serializers.Serializer):
     )
     partitions = serializers.IntegerField(
         help_text="How many partitions the log has (RESERVATIONS_PARTITIONS)."
+    )
+
+
+# -- seat holds (docs/adr/0142) ---------------------------------------------------------------------
+
+
+class HoldCreateInput(serializers.Serializer):
+    flight_id = serializers.RegexField(validation.FLIGHT_ID_PATTERN, max_length=64)
+    customer_id = serializers.RegexField(validation.CUSTOMER_ID_PATTERN, max_length=64)
+    seats = serializers.ListField(
+        child=serializers.RegexField(validation.SEAT_PATTERN, max_length=4),
+        min_length=1,
+        max_length=9,
+        help_text=(
+            "Distinct seats of the flight, 1 to RESERVATIONS_MAX_HOLD_SEATS (default 9): all are held, "
+            "or none."
+        ),
+    )
+
+
+class HoldConfirmInput(serializers.Serializer):
+    customer_id = serializers.RegexField(validation.CUSTOMER_ID_PATTERN, max_length=64)
+
+
+class HoldOutput(serializers.Serializer):
+    hold_id = serializers.RegexField(
+        validation.HOLD_ID_PATTERN,
+        help_text="The flight's id, a dot, 24 hex digits (routes to the partition).",
+    )
+    flight_id = serializers.CharField()
+    customer_id = serializers.CharField()
+    seats = serializers.ListField(child=serializers.CharField())
+    status = serializers.ChoiceField(
+        choices=["held", "confirmed", "released", "expired"],
+        help_text="`held` until `expires_at` (Redis clock); a held hold past it reads `expired`.",
+    )
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it was confirmed, released or expired; null while held."
+    )
+
+
+class HeldSeatOutput(serializers.Serializer):
+    seat_no = serializers.CharField()
+    customer_id = serializers.CharField()
+    hold_id = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class SeatsUnavailableOutput(ReservationErrorOutput):
+    seats = serializers.ListField(
+        child=serializers.CharField(), help_text="The seats that were reserved or held."
     )

@@ -278,12 +278,10 @@ class ReservationCancelApi(ReservationsApiView):
 
 
 def _event_json(event: Event) -> dict:
-    return {
-        "event_id": event.event_id,
-        "type": event.type,
-        "data": {"flight_id": event.flight_id, "seat_no": event.seat_no, "customer_id": event.customer_id},
-        "at": event.at,
-    }
+    data = {"flight_id": event.flight_id, "seat_no": event.seat_no, "customer_id": event.customer_id}
+    if event.hold_id:  # a hold event (docs/adr/0142); seat events keep their shape
+        data.update(hold_id=event.hold_id, seats=list(event.seats))
+    return {"event_id": event.event_id, "type": event.type, "data": data, "at": event.at}
 
 
 def _count(value: str | None) -> int:

@@ -23,6 +23,11 @@ ATTACKS = [
     ("get", "/reservations?flight_id=F1"),
     ("get", "/reservations/events"),  # everyone's history
     ("get", "/reservations/history?flight_id=F1&at=2026-01-01T00:00:00Z"),  # who sat where, when
+    ("post", "/reservations/holds"),  # hold seats in her name (docs/adr/0142)
+    ("get", "/reservations/holds?flight_id=F1"),
+    ("get", f"/reservations/holds/F1.{'0' * 24}?customer_id=1"),
+    ("delete", f"/reservations/holds/F1.{'0' * 24}?customer_id=1"),
+    ("post", f"/reservations/holds/F1.{'0' * 24}/confirm"),
     ("get", "/flights?flight_no=AA2532"),
     ("get", "/flights/AA2532/seat_map"),
     ("get", "/metrics"),

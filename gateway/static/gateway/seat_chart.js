@@ -2,7 +2,15 @@
 (() => {
   "use strict";
   const $ = (sel) => document.querySelector(sel);
-  const state = { flight: null, flights: [], username: $("#session").dataset.username || "" };
+  const state = {
+    flight: null,
+    flights: [],
+    username: $("#session").dataset.username || "",
+    picked: new Set(), // seats picked to hold together
+    holds: [], // your live holds on this flight, from the chart: {hold_id, seats, expires_at}
+    clockOffset: 0, // server clock minus this browser's (from the Date header), for the countdowns
+  };
+  const POLL_MS = Number(document.body.dataset.pollMs || 5000); // the chart is re-read this often
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -17,6 +25,8 @@
       options.body = JSON.stringify(body);
     }
     const response = await fetch(url, options);
+    const served = Date.parse(response.headers.get("Date") || "");
+    if (!Number.isNaN(served)) state.clockOffset = served - Date.now();
     const text = await response.text();
     const data = text ? JSON.parse(text) : null;
     if (!response.ok) {
@@ -99,6 +109,7 @@
   $("#flight-select").addEventListener("change", (event) => { if (event.target.value) loadChart(event.target.value); });
 
   async function loadChart(flightId) {
+    if (!state.flight || state.flight.flight_id !== flightId) state.picked.clear();
     state.flight = state.flights.find((f) => f.flight_id === flightId) || { flight_id: flightId };
     $("#flight-select").value = flightId;
     let chart;
@@ -114,8 +125,136 @@
     $("#closed").hidden = !chart.closed;
     state.closed = !!chart.closed;
     drawChart(chart);
+    drawHolds(chart);
+    fillCabins(chart);
     loadMySeats();
   }
+
+  // -- holds: a party together, or picked seats; a countdown; confirm or release -----------------
+
+  function fillCabins(chart) {
+    const select = $("#hold-form select[name=cabin]");
+    const wanted = select.value;
+    select.innerHTML = "";
+    select.append(new Option("any", ""));
+    for (const cabin of chart.cabins) select.append(new Option(cabin.cabin_class, cabin.cabin_class.toLowerCase()));
+    select.value = wanted;
+  }
+
+  function drawHolds(chart) {
+    const byId = new Map();
+    for (const cabin of chart.cabins) {
+      for (const row of cabin.rows) {
+        for (const seat of row.seats) {
+          if (seat.status !== "held") continue;
+          const hold = byId.get(seat.hold_id) || { hold_id: seat.hold_id, seats: [], expires_at: seat.expires_at };
+          hold.seats.push(seat.seat);
+          byId.set(seat.hold_id, hold);
+        }
+      }
+    }
+    state.holds = [...byId.values()];
+    const root = $("#holds");
+    root.innerHTML = "";
+    for (const hold of state.holds) {
+      const box = document.createElement("div");
+      box.className = "hold";
+      box.dataset.holdId = hold.hold_id;
+      const label = document.createElement("span");
+      label.textContent = `Held for you: ${hold.seats.join(", ")} · `;
+      const countdown = document.createElement("span");
+      countdown.className = "countdown";
+      countdown.dataset.expiresAt = hold.expires_at;
+      const confirm = Object.assign(document.createElement("button"), { type: "button", className: "confirm", textContent: "Confirm" });
+      const release = Object.assign(document.createElement("button"), { type: "button", className: "release", textContent: "Release" });
+      confirm.disabled = release.disabled = state.closed;
+      confirm.addEventListener("click", () => holdAction(hold, "confirm"));
+      release.addEventListener("click", () => holdAction(hold, "release"));
+      box.append(label, countdown, confirm, release);
+      root.append(box);
+    }
+    tick();
+  }
+
+  function remainingMs(expiresAt) {
+    return Date.parse(expiresAt) - (Date.now() + state.clockOffset);
+  }
+
+  function tick() {
+    let expired = false;
+    for (const countdown of document.querySelectorAll("#holds .countdown")) {
+      const left = Math.max(0, remainingMs(countdown.dataset.expiresAt));
+      const seconds = Math.ceil(left / 1000);
+      countdown.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")} left`;
+      if (left === 0) expired = true;
+    }
+    if (expired && state.flight) {
+      showNotice("Your hold expired: its seats are free again.");
+      loadChart(state.flight.flight_id); // at the expiry the seats are free: no need to wait for the poll
+    }
+  }
+
+  async function holdAction(hold, action) {
+    showError("");
+    showNotice("");
+    try {
+      if (action === "confirm") {
+        const done = await api("POST", `/api/holds/${hold.hold_id}/confirm`);
+        showNotice(`Seats ${done.seats.join(", ")} are yours.`);
+      } else {
+        await api("DELETE", `/api/holds/${hold.hold_id}`);
+        showNotice(`Seats ${hold.seats.join(", ")} released.`);
+      }
+    } catch (error) {
+      showError(`Hold of ${hold.seats.join(", ")}: ${error.message}`);
+    } finally {
+      await loadChart(state.flight.flight_id);
+    }
+  }
+
+  async function holdSeats(body, what) {
+    showError("");
+    showNotice("");
+    try {
+      const hold = await api("POST", `/api/flights/${state.flight.flight_id}/holds`, body);
+      showNotice(`Held ${hold.seats.join(", ")} for you until ${hold.expires_at.slice(11, 19)}Z: confirm to keep them.`);
+      state.picked.clear();
+    } catch (error) {
+      showError(`Could not hold ${what}: ${error.message}`);
+    } finally {
+      await loadChart(state.flight.flight_id);
+    }
+  }
+
+  $("#hold-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const party = Number(form.party.value);
+    const prefer = [...form.querySelectorAll("input[name=prefer]:checked")].map((box) => box.value);
+    if (form.cabin.value) prefer.push(form.cabin.value);
+    holdSeats({ party, prefer }, `${party} seats together`);
+  });
+
+  $("#pick-mode").addEventListener("change", () => {
+    state.picked.clear();
+    showPicked();
+    if (state.flight) loadChart(state.flight.flight_id);
+  });
+
+  $("#hold-picked").addEventListener("click", () => {
+    const seats = [...state.picked];
+    holdSeats({ seats }, seats.join(", "));
+  });
+
+  function showPicked() {
+    $("#picked").textContent = state.picked.size ? [...state.picked].join(", ") : "";
+    $("#hold-picked").disabled = !state.picked.size;
+  }
+
+  setInterval(tick, 1000);
+  setInterval(() => {
+    if (state.flight && !$("#chart-section").hidden && !document.hidden) loadChart(state.flight.flight_id);
+  }, POLL_MS);
 
   function cell(className, text) {
     const div = document.createElement("div");
@@ -164,7 +303,7 @@
     const button = document.createElement("button");
     const premium = seat.characteristics.includes("premium") ? " premium" : "";
     button.type = "button";
-    button.className = `seat ${seat.status}${premium}`;
+    button.className = `seat ${seat.status}${premium}${state.picked.has(seat.seat) ? " picked" : ""}`;
     button.dataset.seat = seat.seat;
     button.dataset.status = seat.status;
     button.textContent = seat.seat;
@@ -180,6 +319,19 @@
     showError("");
     showNotice("");
     button.classList.add("busy");
+    if ($("#pick-mode").checked && seat.status === "free") {
+      if (state.picked.has(seat.seat)) state.picked.delete(seat.seat);
+      else state.picked.add(seat.seat);
+      button.classList.toggle("picked", state.picked.has(seat.seat));
+      button.classList.remove("busy");
+      showPicked();
+      return;
+    }
+    if (seat.status === "held") {
+      button.classList.remove("busy");
+      showNotice(`Seat ${seat.seat} is held for you: confirm or release the hold above.`);
+      return;
+    }
     try {
       if (seat.status === "yours") {
         if (!window.confirm(`Cancel seat ${seat.seat}?`)) return;
