@@ -208,6 +208,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Both contexts' "status" choices side by side in the platform deployable's schema: named, not hashed.
+    "ENUM_NAME_OVERRIDES": {
+        "HoldStatusEnum": ["held", "confirmed", "released", "expired"],
+        "SeatStatusEnum": ["free", "taken", "yours", "held", "unknown"],
+    },
     # Both pages work offline (docs/adr/0112): scripts from drf-spectacular-sidecar, no call to
     # validator.swagger.io, Redoc in system fonts (skyway/templates/skyway/redoc.html drops Google Fonts).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "displayRequestDuration": True},

@@ -100,6 +100,8 @@ class ReservationEventPageOutput(serializers.Serializer):
 # -- seat holds (docs/adr/0142) ---------------------------------------------------------------------
 
 
+# Named apart from the gateway's hold serializers: the platform deployable documents both contexts.
+@extend_schema_serializer(component_name="ReservationHoldBody")
 class HoldCreateInput(serializers.Serializer):
     flight_id = serializers.RegexField(validation.FLIGHT_ID_PATTERN, max_length=64)
     customer_id = serializers.RegexField(validation.CUSTOMER_ID_PATTERN, max_length=64)
@@ -114,10 +116,12 @@ class HoldCreateInput(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(component_name="ReservationHoldConfirmBody")
 class HoldConfirmInput(serializers.Serializer):
     customer_id = serializers.RegexField(validation.CUSTOMER_ID_PATTERN, max_length=64)
 
 
+@extend_schema_serializer(component_name="ReservationHold")
 class HoldOutput(serializers.Serializer):
     hold_id = serializers.RegexField(
         validation.HOLD_ID_PATTERN,
@@ -137,6 +141,7 @@ class HoldOutput(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(component_name="ReservationHeldSeat")
 class HeldSeatOutput(serializers.Serializer):
     seat_no = serializers.CharField()
     customer_id = serializers.CharField()
@@ -144,6 +149,7 @@ class HeldSeatOutput(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
+@extend_schema_serializer(component_name="SeatsUnavailable")
 class SeatsUnavailableOutput(ReservationErrorOutput):
     seats = serializers.ListField(
         child=serializers.CharField(), help_text="The seats that were reserved or held."
