@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.measure import BENCH_SERVICE_TOKEN, combine, wrk  # noqa: E402
-from skyway.serve import ServerProcess, free_port  # noqa: E402
-from skyway.strangler import EdgeProcess  # noqa: E402
+from bench.measure import BENCH_SERVICE_TOKEN, combine, wrk
+from skyway.serve import ServerProcess, free_port
+from skyway.strangler import EdgeProcess
 
 PATHS = ["/ping", "/api/flights?flight_no=AA2532"]  # the cheapest view, and an API answer (401 problem)
 
@@ -59,7 +59,9 @@ def main() -> None:
                 rounds: dict[str, list[dict]] = {"direct": [], "edge": []}
                 for _ in range(args.rounds):
                     for via, base in (("direct", gateway.url), ("edge", edge.url)):
-                        rounds[via].append(wrk(base + path, duration=args.duration, connections=args.connections))
+                        rounds[via].append(
+                            wrk(base + path, duration=args.duration, connections=args.connections)
+                        )
                 direct, through = combine(rounds["direct"]), combine(rounds["edge"])
                 for via, figures in (("direct", direct), ("edge", through)):
                     ratio = (
