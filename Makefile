@@ -9,6 +9,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FLIGHTS_PORT ?= 8001
 RESERVATIONS_PORT ?= 8002
+# With LEGACY_UPSTREAM_URL set, make run-split puts the strangler edge on $(PORT) and the gateway here.
+GATEWAY_BACKEND_PORT ?= 8010
 WEB_WORKERS ?= 2
 # pytest-xdist for make test / test-fast: tests sharing a module- or session-scoped fixture (a live
 # stack, a browser) form one group and run on one worker (tests/conftest.py, docs/adr/0106).
@@ -63,7 +65,7 @@ run: seed  ## the whole platform in one process on $(HOST):$(PORT)
 	@# under var/run/platform.pid: `make stop` ends it from another terminal (docs/adr/0130)
 	$(PY) -m skyway.devrun run platform -- $(PY) manage.py runserver $(HOST):$(PORT)
 
-run-split: install-dev  ## flights, reservations and gateway as three processes (Procfile, honcho: a dev tool); Ctrl-C stops all
+run-split: install-dev  ## flights, reservations and gateway as three processes (Procfile, honcho: a dev tool), the strangler edge too with LEGACY_UPSTREAM_URL; Ctrl-C stops all
 	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py migrate_contexts
 	DJANGO_SETTINGS_MODULE=settings.flights $(PY) manage.py seed_flights
 	DJANGO_SETTINGS_MODULE=settings.gateway $(PY) manage.py migrate_contexts
@@ -75,9 +77,12 @@ run-split: install-dev  ## flights, reservations and gateway as three processes 
 	@echo "  flights        http://$(HOST):$(FLIGHTS_PORT)/flights?flight_no=AA2532&departure_date_time=2020-05-17T13:20"
 	@echo "  reservations   http://$(HOST):$(RESERVATIONS_PORT)/reservations?flight_id=<flight_id>"
 	@echo ""
+	@$(if $(LEGACY_UPSTREAM_URL),echo "  legacy         $(LEGACY_UPSTREAM_URL): every path the gateway does not own, through the edge on :$(PORT) (gateway on :$(GATEWAY_BACKEND_PORT))"; echo "",)
 	PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) GATEWAY_PORT=$(PORT) FLIGHTS_PORT=$(FLIGHTS_PORT) \
+		GATEWAY_BACKEND_PORT=$(if $(LEGACY_UPSTREAM_URL),$(GATEWAY_BACKEND_PORT),$(PORT)) \
 		RESERVATIONS_PORT=$(RESERVATIONS_PORT) UPSTREAM_WORKERS=$(WEB_WORKERS) \
-		$(PY) -m skyway.devrun run split -- $(VENV)/bin/honcho start --no-prefix -f Procfile
+		$(PY) -m skyway.devrun run split -- $(VENV)/bin/honcho start --no-prefix -f Procfile \
+		flights reservations gateway projector $(if $(LEGACY_UPSTREAM_URL),edge)
 
 stop:  ## stop what make run / run-split started (var/run/*.pid), then every embedded Redis of this checkout
 	-$(PY) -m skyway.devrun stop

@@ -19,7 +19,9 @@ UPSTREAM_READ_RETRIES = env_int("UPSTREAM_READ_RETRIES", 2)
 BREAKER_FAIL_MAX = env_int("BREAKER_FAIL_MAX", 5)
 # Seconds an open breaker refuses before one probe may test the upstream (ADR 80: back within a second).
 BREAKER_RESET_SECONDS = env_float("BREAKER_RESET_SECONDS", 0.5)
-LEGACY_UPSTREAM_URL = env_str("LEGACY_UPSTREAM_URL")  # strangler fig: off when unset
+# Strangler fig: the legacy system the edge (python -m skyway.strangler) sends every path the gateway does
+# not own to; off when unset. The gateway itself never forwards (docs/adr/0155).
+LEGACY_UPSTREAM_URL = env_str("LEGACY_UPSTREAM_URL")
 # Seat maps change only when an aircraft layout does: the gateway keeps each flight's map this many
 # seconds (0 = off). Reservations are never cached. See docs/adr/0036.
 GATEWAY_SEAT_MAP_TTL = env_float("GATEWAY_SEAT_MAP_TTL", 30.0)

@@ -25,6 +25,11 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+def request_id_accept(incoming: str) -> str:
+    """The client's id when it is a well-formed one, else a new one (the middleware and the strangler edge)."""
+    return incoming if _VALID.match(incoming) else new_request_id()
+
+
 class RequestIdMiddleware:
     """Outermost middleware: binds the request id for the whole request and sets the response header."""
 
@@ -33,7 +38,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.META.get(_META_KEY, "")
-        request_id = incoming if _VALID.match(incoming) else new_request_id()
+        request_id = request_id_accept(incoming)
         request.request_id = request_id
         token = _current.set(request_id)
         try:

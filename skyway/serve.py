@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skyway import metrics, raw_headers
+from skyway import metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_CONFIG = Path(__file__).resolve().parent / "granian-logging.json"
@@ -197,7 +197,7 @@ class BufferedWsgi:
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         """In a pool thread: the WSGI call and its response, then close() (Django's request_finished).
 
-        A response Django marks as streaming (the strangler forward's, ADR 81) is pushed chunk by
+        A response Django marks as streaming (a FileResponse, say) is pushed chunk by
         chunk from this thread as it is produced (None is returned); any other is collected and
         returned for the loop to send in one piece.
         """
@@ -235,9 +235,7 @@ class BufferedWsgi:
 
     @staticmethod
     def environ(scope: dict, body: io.BytesIO) -> dict[str, Any]:
-        """ASGI scope → WSGI environ (PEP 3333), built as asgiref's WsgiToAsgi builds it, plus the
-        request target as sent (RAW_URI, as gunicorn had it) and the header lines unmerged
-        (skyway.raw_headers: the strangler forward repeats them line by line, ADR 81).
+        """ASGI scope → WSGI environ (PEP 3333), built as asgiref's WsgiToAsgi builds it.
 
         Hand-written rather than asgiref's per-request WsgiToAsgiInstance (docs/adr/0150): the same
         keys and values, without an instance, a defaultdict and a join per header. A header name sent
@@ -248,7 +246,6 @@ class BufferedWsgi:
         if script_name and path_info.startswith(script_name):
             path_info = path_info[len(script_name) :]
         query = scope.get("query_string") or b""
-        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         server = scope.get("server")
         headers = scope.get("headers") or ()
         environ: dict[str, Any] = {
@@ -256,7 +253,6 @@ class BufferedWsgi:
             "SCRIPT_NAME": script_name,
             "PATH_INFO": path_info,
             "QUERY_STRING": query.decode("ascii"),
-            "RAW_URI": (raw_path + b"?" + query if query else raw_path).decode("latin-1"),
             "SERVER_PROTOCOL": "HTTP/" + scope["http_version"],
             "SERVER_NAME": server[0] if server else "localhost",
             "SERVER_PORT": (str(server[1] if server[1] is not None else 0)) if server else "80",
@@ -267,8 +263,6 @@ class BufferedWsgi:
             "wsgi.multithread": True,
             "wsgi.multiprocess": True,
             "wsgi.run_once": False,
-            # The scope's own list, not a copy: decoded only by the code that asks (raw_headers.lines).
-            raw_headers.ENVIRON_KEY: headers,
         }
         client = scope.get("client")
         if client is not None:

@@ -1,20 +1,16 @@
-"""The gateway's public paths: the API under api/, the seat-chart page at the root, and (only when
-settings.LEGACY_UPSTREAM_URL is set) a catch-all that forwards everything else to the legacy system.
-Included last at the root in platform mode so the catch-all never shadows another context's path."""
+"""The gateway's public paths: the API under api/ and the seat-chart page at the root.
 
-from django.conf import settings
-from django.urls import URLPattern, path, re_path
+With a legacy system to strangle, these (with the ops paths, the admin and the static files) are what
+the strangler edge sends to the gateway; it derives them from the URLconf (skyway.strangler, ADR 155).
+"""
+
+from django.urls import path
 
 from gateway.api import holds as hold_views
 from gateway.api import views
-from gateway.legacy import legacy_forward
 from gateway.pages import seat_chart_page
 
 app_name = "gateway"
-
-
-def legacy_patterns() -> list[URLPattern]:
-    return [re_path(r"^(?P<path>.*)$", legacy_forward, name="legacy-forward")]
 
 
 urlpatterns = [
@@ -36,6 +32,3 @@ urlpatterns = [
     path("api/holds/<str:hold_id>", hold_views.HoldDetailApi.as_view(), name="hold"),
     path("api/holds/<str:hold_id>/confirm", hold_views.HoldConfirmApi.as_view(), name="hold-confirm"),
 ]
-
-if settings.LEGACY_UPSTREAM_URL:
-    urlpatterns += legacy_patterns()

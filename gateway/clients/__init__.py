@@ -13,13 +13,11 @@ from django.dispatch import receiver
 
 from gateway.clients.base import UpstreamClient
 from gateway.clients.flights import Flight, FlightsClient, SeatMap
-from gateway.clients.legacy import LegacyClient
 from gateway.clients.reservations import Reservation, ReservationsClient, SeatHolder
 
 __all__ = [
     "Flight",
     "FlightsClient",
-    "LegacyClient",
     "Reservation",
     "ReservationsClient",
     "SeatHolder",
@@ -27,7 +25,6 @@ __all__ = [
     "all_clients",
     "clients_reset",
     "flights",
-    "legacy",
     "reservations",
 ]
 
@@ -42,7 +39,6 @@ _SETTINGS = {
     "UPSTREAM_READ_RETRIES",
     "BREAKER_FAIL_MAX",
     "BREAKER_RESET_SECONDS",
-    "LEGACY_UPSTREAM_URL",
     "GATEWAY_SEAT_MAP_TTL",
 }
 
@@ -63,10 +59,6 @@ def flights() -> FlightsClient:
 
 def reservations() -> ReservationsClient:
     return _get("reservations", ReservationsClient)  # type: ignore[return-value]
-
-
-def legacy() -> LegacyClient:
-    return _get("legacy", LegacyClient)  # type: ignore[return-value]
 
 
 def all_clients() -> list[UpstreamClient]:

@@ -15,7 +15,7 @@ httpx's request building, URL parsing and h11 state machine were the gateway's l
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +30,6 @@ from urllib3.exceptions import (
     ProtocolError,
     ReadTimeoutError,
 )
-from urllib3.util import SKIP_HEADER
 
 _DEFAULT = urllib3.util.Timeout.DEFAULT_TIMEOUT  # "the pool's own timeouts"
 
@@ -50,32 +49,6 @@ def _as_httpx_error(exc: Exception) -> httpx.TransportError:
     if isinstance(exc, ProtocolError):
         return httpx.RemoteProtocolError(message)
     return httpx.TransportError(message)
-
-
-class HeaderLines:
-    """Header lines in their order, repeats kept, in the shape urllib3's connection reads.
-
-    urllib3 iterates a headers object for its names and sends ``.items()``; its HTTPHeaderDict
-    would group repeated names at their first position, which reorders the lines of a forward.
-    """
-
-    def __init__(self, lines: list[tuple[str, str]]) -> None:
-        self._lines = lines
-
-    def __iter__(self) -> Iterator[str]:
-        return (name for name, _ in self._lines)
-
-    def __len__(self) -> int:
-        return len(self._lines)
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._lines)
-
-    def copy(self) -> HeaderLines:  # urllib3's pool copies, then merges its proxy headers (none here)
-        return HeaderLines(list(self._lines))
-
-    def update(self, other: Mapping[str, str]) -> None:
-        self._lines.extend(other.items())
 
 
 class PooledHTTPClient:
@@ -133,43 +106,6 @@ class PooledHTTPClient:
         except urllib3.exceptions.HTTPError as exc:
             raise _as_httpx_error(exc) from exc
         return httpx.Response(answer.status, headers=list(answer.headers.items()), content=answer.data)
-
-    def forward(
-        self,
-        method: str,
-        target: str,
-        *,
-        headers: list[tuple[str, str]],
-        body: Any,
-        timeout: urllib3.Timeout | None = None,
-    ) -> urllib3.BaseHTTPResponse:
-        """Send one request as given and return urllib3's answer unread (the strangler forward).
-
-        `target` is the raw path and query as received; `headers` are sent in order, repeated names
-        as separate lines; urllib3 adds only Host (and Content-Length or chunking for `body`, unless
-        given): its default User-Agent and http.client's `Accept-Encoding: identity` are skipped
-        when the client sent none. The caller streams the body and must close the answer.
-        """
-        names = {name.lower() for name, _ in headers}
-        skipped = [
-            (name, SKIP_HEADER) for name in ("Accept-Encoding", "User-Agent") if name.lower() not in names
-        ]
-        send = HeaderLines([*headers, *skipped])
-        try:
-            return self._pool.urlopen(
-                method,
-                f"{self._prefix}{target}",
-                body=body,
-                headers=send,
-                redirect=False,
-                assert_same_host=False,
-                pool_timeout=self._pool_timeout,
-                timeout=_DEFAULT if timeout is None else timeout,
-                preload_content=False,
-                decode_content=False,
-            )
-        except urllib3.exceptions.HTTPError as exc:
-            raise _as_httpx_error(exc) from exc
 
     def get(self, path: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
         return self.request("GET", path, headers=headers)

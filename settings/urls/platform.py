@@ -14,5 +14,5 @@ urlpatterns = [
     path("admin/login/", admin_login_throttled(admin.site.login), name="admin-login-throttled"),
     path("admin/", admin.site.urls),
     path("", include("gateway.api.browsable_urls")),  # the browsable API's Log in / Log out
-    path("", include("gateway.api.urls")),  # last: it may forward what nobody else owns to a legacy upstream
+    path("", include("gateway.api.urls")),
 ]

@@ -210,24 +210,21 @@ def fault_proxy(stack) -> Iterator[FaultProxy]:
 
 @pytest.fixture(scope="session")
 def aux_gateway(stack, fault_proxy, tmp_path_factory) -> Iterator[LiveService]:
-    """A second gateway process: reservations behind the fault proxy, a legacy system to strangle."""
-    from tests.gateway.wsgi_servers import legacy_echo_app
-
-    with wsgi_server(legacy_echo_app) as legacy_url:
-        gateway = LiveService(
-            settings_module="settings.gateway",
-            port=free_port(),
-            env={
-                **stack.env,
-                "FLIGHTS_URL": stack.flights.url,
-                "RESERVATIONS_URL": fault_proxy.url,
-                "LEGACY_UPSTREAM_URL": legacy_url,
-            },
-            workers=1,
-            threads=8,
-            log_path=stack.var_dir / "logs" / "aux-gateway.log",
-        ).start()
-        try:
-            yield gateway
-        finally:
-            gateway.stop()
+    """A second gateway process: reservations behind the fault proxy (the strangler edge is tested in
+    tests/gateway/test_strangler_*.py)."""
+    gateway = LiveService(
+        settings_module="settings.gateway",
+        port=free_port(),
+        env={
+            **stack.env,
+            "FLIGHTS_URL": stack.flights.url,
+            "RESERVATIONS_URL": fault_proxy.url,
+        },
+        workers=1,
+        threads=8,
+        log_path=stack.var_dir / "logs" / "aux-gateway.log",
+    ).start()
+    try:
+        yield gateway
+    finally:
+        gateway.stop()

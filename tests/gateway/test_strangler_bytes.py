@@ -1,40 +1,38 @@
-"""The strangler forward is byte-faithful (issue 18, ADR 81): a live gateway between a raw
-client and a raw 'legacy' server, comparing what each side sent with what the other side received.
+"""The strangler forward is byte-faithful (issue 18, ADR 155): the strangler edge in front of a live
+gateway, between a raw client and a raw 'legacy' server, comparing what each side sent with what the
+other side received.
 
-Both ends are plain sockets, so nothing in the test normalises what the gateway did: the legacy
-server records the request bytes it receives and answers with canned bytes; the client sends canned
-bytes and records the response bytes. Header names are compared case-insensitively (RFC 9110 §5.1;
-gunicorn upper-cases them on parsing), everything else byte for byte.
+Both ends are plain sockets, so nothing in the test normalises what the edge did: the legacy server
+records the request bytes it receives and answers with canned bytes; the client sends canned bytes
+and records the response bytes. Everything is compared byte for byte, header names included (the
+edge keeps their case), except the lines the edge adds (PROXY_ADDED) and hop-by-hop ones.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
+from skyway.strangler import EdgeProcess
 from tests.faults.deployment import private_env
-from tests.support.live import LiveService, start_service
+from tests.gateway.raw_http import Message, RawLegacy
+from tests.gateway.raw_http import http as _http
+from tests.gateway.raw_http import parse as _parse
+from tests.gateway.raw_http import read_message as _read_message
+from tests.support.live import LiveService, free_port, start_service
 
 pytestmark = pytest.mark.e2e
 
 # Lines only the proxy adds or replaces on the way in, and the serving layer's own on the way out.
 PROXY_ADDED = {"host", "x-request-id", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host"}
-SERVER_WRITTEN = {"server", "date", "connection", "transfer-encoding"}
-# What the gateway's own middleware adds to every answer (never under a name the legacy system sent).
-GATEWAY_ADDED = {
-    "x-request-id",
-    "x-content-type-options",
-    "referrer-policy",
-    "cross-origin-opener-policy",
-    "x-frame-options",
-}
+SERVER_WRITTEN = {"connection", "transfer-encoding"}
+# What the edge adds to an answer (only when the legacy system sent none).
+EDGE_ADDED = {"x-request-id"}
 
 BINARY = bytes(range(256)) * 33  # every byte value, larger than one 8 KiB read
 GZIPPED = gzip.compress(b'{"legacy": "compressed page"}', mtime=0)
@@ -45,10 +43,6 @@ class Case:
     name: str
     request: bytes  # what the client sends (without the Host line, added per port)
     response: bytes  # what the legacy system answers
-
-
-def _http(head: str, body: bytes = b"") -> bytes:
-    return head.replace("\n", "\r\n").encode("latin-1") + b"\r\n" + body
 
 
 CASES = [
@@ -119,70 +113,6 @@ CASES = [
 ]
 
 
-@dataclass
-class Message:
-    start: bytes
-    headers: list[tuple[str, bytes]]  # (lower-cased name, raw value)
-    body: bytes
-
-
-def _read_message(stream) -> Message:
-    start = stream.readline().rstrip(b"\r\n")
-    headers = []
-    while (line := stream.readline()) not in (b"\r\n", b"\n", b""):
-        name, _, value = line.rstrip(b"\r\n").partition(b":")
-        headers.append((name.decode("latin-1").lower(), value.strip(b" \t")))
-    fields = dict(headers)
-    if b"chunked" in fields.get("transfer-encoding", b""):
-        body = b""
-        while size := int(stream.readline().split(b";")[0], 16):
-            body += stream.read(size)
-            stream.readline()
-        stream.readline()
-    else:
-        body = stream.read(int(fields.get("content-length", b"0")))
-    return Message(start, headers, body)
-
-
-def _parse(raw: bytes) -> Message:
-    return _read_message(io.BytesIO(raw))
-
-
-class RawLegacy:
-    """A legacy system on a raw socket: records each request's bytes, answers the next canned response."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.received: list[Message] = []
-        self.answer = b""
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._connection, args=(conn,), daemon=True).start()
-
-    def _connection(self, conn: socket.socket) -> None:
-        with conn, conn.makefile("rb") as stream:
-            while True:  # keep-alive: the gateway's pool reuses connections
-                message = _read_message(stream)
-                if not message.start:
-                    return
-                self.received.append(message)
-                conn.sendall(self.answer)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def _exchange(port: int, request: bytes) -> Message:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request)
@@ -196,7 +126,7 @@ def _with_host(request: bytes, port: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[tuple[RawLegacy, LiveService]]:
+def stack(tmp_path_factory) -> Iterator[tuple[RawLegacy, LiveService, EdgeProcess]]:
     legacy = RawLegacy()
     var = tmp_path_factory.mktemp("strangler")
     env = private_env(
@@ -204,55 +134,66 @@ def stack(tmp_path_factory) -> Iterator[tuple[RawLegacy, LiveService]]:
         LEGACY_UPSTREAM_URL=legacy.url,
         FLIGHTS_URL="http://127.0.0.1:9",
         RESERVATIONS_URL="http://127.0.0.1:9",
+        TRUSTED_PROXY_COUNT="1",  # the edge is the gateway's one trusted proxy
     )
     gateway = start_service("settings.gateway", env=env, workers=1, threads=2, log_dir=var)
+    edge = EdgeProcess("settings.gateway", gateway.url, free_port(), env, log_path=var / "edge.log")
     try:
-        yield legacy, gateway
+        edge.start()
+        yield legacy, gateway, edge
     finally:
+        edge.stop()
         gateway.stop()
         legacy.close()
 
 
-# Behind skyway.serve (granian, ADR 60) these four lose what ADR 81 promises: the ASGI scope cannot
-# tell "?" from no query, granian joins repeated request header lines, and hyper regroups response
-# header lines by name. Strict: when the serving layer keeps them again, these must pass.
-LOST_BEHIND_GRANIAN = {
-    "empty query string",
-    "repeated headers both ways",
-    "cookies both ways",
-    "3xx redirect",
-}
-_LOST = pytest.mark.xfail(strict=True, reason="not byte-faithful behind granian (ADR 60 vs ADR 81)")
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(case, id=case.name, marks=_LOST if case.name in LOST_BEHIND_GRANIAN else ())
-        for case in CASES
-    ],
-)
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in CASES])
 def test_the_legacy_system_and_the_client_each_get_the_other_sides_bytes(stack, case):
-    legacy, gateway = stack
+    legacy, _, edge = stack
     legacy.answer = case.response
     legacy.received.clear()
     sent = _parse(case.request)
 
-    got = _exchange(gateway.port, _with_host(case.request, gateway.port))
+    got = _exchange(edge.port, _with_host(case.request, edge.port))
 
     assert len(legacy.received) == 1
     arrived = legacy.received[0]
-    # The request: same request line, same header lines in order (repeats as separate lines), same body.
+    # The request: same request line, same header lines in order (names' case, repeats as separate
+    # lines), same body.
     assert arrived.start == sent.start
-    assert [h for h in arrived.headers if h[0] not in PROXY_ADDED] == [
-        h for h in sent.headers if h[0] not in HOP_BY_HOP
+    assert [h for h in arrived.lines if h[0].lower() not in PROXY_ADDED] == [
+        h for h in sent.lines if h[0].lower() not in HOP_BY_HOP
     ]
     assert arrived.body == sent.body
     assert {name for name, _ in arrived.headers} >= {"x-request-id", "x-forwarded-for", "host"}
+    assert dict(arrived.headers)["host"] == legacy.url.removeprefix("http://").encode()
     # The answer: same status line, the legacy lines first and unchanged, the same body bytes.
     answer = _parse(case.response)
     assert got.start == answer.start
-    app_lines = [h for h in got.headers if h[0] not in SERVER_WRITTEN]
-    assert app_lines[: len(answer.headers)] == answer.headers
-    assert {name for name, _ in app_lines[len(answer.headers) :]} <= GATEWAY_ADDED
+    app_lines = [h for h in got.lines if h[0].lower() not in SERVER_WRITTEN]
+    assert app_lines[: len(answer.lines)] == answer.lines
+    assert {name.lower() for name, _ in app_lines[len(answer.lines) :]} <= EDGE_ADDED
     assert got.body == answer.body
+
+
+def test_the_gateways_own_paths_reach_the_gateway_through_the_edge(stack):
+    legacy, gateway, edge = stack
+    legacy.received.clear()
+
+    ping = _exchange(
+        edge.port, _with_host(_http("GET /ping HTTP/1.1\nX-Request-ID: edge-test-1\n"), edge.port)
+    )
+    flights = _exchange(
+        edge.port, _with_host(_http("GET /api/flights?flight_no=AA2532 HTTP/1.1\n"), edge.port)
+    )
+    direct = _exchange(
+        gateway.port, _with_host(_http("GET /api/flights?flight_no=AA2532 HTTP/1.1\n"), gateway.port)
+    )
+
+    assert legacy.received == []
+    assert ping.start == b"HTTP/1.1 200 OK"
+    assert b'"serviceId":"gateway"' in ping.body.replace(b" ", b"")
+    assert dict(ping.headers)["x-request-id"] == b"edge-test-1"  # one id: the edge's is the gateway's
+    assert flights.start == direct.start  # the gateway's own answer (no token: its problem document)
+    assert dict(flights.headers)["content-type"] == b"application/problem+json"
+    assert flights.body.split(b'"request_id"')[0] == direct.body.split(b'"request_id"')[0]

@@ -25,11 +25,13 @@ def test_the_makefile_and_the_procfile_start_deployables_through_the_launcher() 
         recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
         assert "-m skyway.serve" in recipe, target
     procfile = [line for line in (ROOT / "Procfile").read_text().splitlines() if line and line[0] != "#"]
-    servers = [line for line in procfile if not line.startswith("projector:")]
+    servers = [line for line in procfile if not line.startswith(("projector:", "edge:"))]
     assert {line.split(":", 1)[0] for line in servers} == {"flights", "reservations", "gateway"}
     assert all("python -m skyway.serve --settings settings." in line for line in servers)
-    [worker] = set(procfile) - set(servers)  # the customer-index projector: a worker, not a server
+    [worker] = [line for line in procfile if line.startswith("projector:")]  # a worker, not a server
     assert worker.endswith("python manage.py reservations_project")
+    [edge] = [line for line in procfile if line.startswith("edge:")]  # the strangler edge (ADR 155)
+    assert "python -m skyway.strangler --settings settings.gateway" in edge
     assert "honcho start" in makefile.split("\nrun-split:", 1)[1].split("\n\n", 1)[0]
 
 
