@@ -440,7 +440,11 @@ def hold_confirm(*, hold_id: str, customer_id: str, now_ms: int | None = None) -
     flight_id = flight_of_hold(hold_id)
 
     def confirm(conn: _Connection) -> list:
-        return _scripts_of(conn).confirm(
+        # Confirming makes reservations: with replica acks on, acknowledged only once replicas have them
+        # (docs/adr/0139), the same path as a plain reserve's.
+        return store._acknowledged(
+            conn,
+            _scripts_of(conn).confirm,
             keys=[*_end_keys(conn, hold_id), conn.flight_key(flight_id), conn.operations_key(flight_id)],
             args=[hold_id, customer_id, _now_arg(now_ms)],
         )

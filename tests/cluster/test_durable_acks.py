@@ -14,7 +14,7 @@ import redis
 from django.conf import settings
 from django.test import override_settings
 
-from reservations import store
+from reservations import holds, store
 from reservations.errors import StoreUnavailable
 from settings._redis import reservations_cache
 from tests.cluster.conftest import caches_on
@@ -188,5 +188,12 @@ def test_replica_acks_work_on_a_single_node_with_a_replica(primary_and_replica):
             redis.Redis(port=primary_port).client_kill_filter(_type="replica")
             with pytest.raises(StoreUnavailable, match="could not confirm"):
                 store.reservation_add(flight_id="ONE", seat_no="2B", customer_id="c1")
+            # A hold's confirmation makes reservations too: no replica, no acknowledgement.
+            attempt = holds.seats_hold(
+                flight_id="ONE", customer_id="c2", seats=["3C", "3D"], hold_seconds=600
+            )
+            assert attempt.result is holds.HoldResult.HELD
+            with pytest.raises(StoreUnavailable, match="could not confirm"):
+                holds.hold_confirm(hold_id=attempt.hold.hold_id, customer_id="c2")
         finally:
             os.kill(replica.pid, signal.SIGCONT)
