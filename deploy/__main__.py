@@ -1,10 +1,12 @@
-"""`python -m deploy <deploy|canary|blue-green|rollback|check|status|promote|pause|abort|undo> --service S …`
+"""`python -m deploy <deploy|canary|blue-green|rollback|lockstep|check|status|promote|pause|abort|undo> …`
 
 Rollouts (deploy, canary, blue-green, rollback) run deploy/<playbook>.yml through ansible-runner with this
 Python as the interpreter, print one line of progress per task, and exit 0 when the rollout did what was
 asked (1 when it failed or rolled back, 130 when interrupted: Ctrl-C aborts a rollout cleanly, all
 traffic back to the live version). The controls mirror `kubectl argo rollouts`: `status [--watch]`,
 `promote [--full]`, `pause`, `abort` act on a running local canary (deploy/control.py); `undo` is rollback.
+`lockstep --image skyway:v2` releases reservations then the gateway together, and rolls both back if either
+fails (deploy/lockstep.yml, docs/adr/0148); `--env SERVICE:KEY=VALUE` sets one service's release environment.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ PLAYBOOKS = {
     "rollback": "rollback.yml",
     "check": "check-cluster.yml",
     "undo": "rollback.yml",
+    "lockstep": "lockstep.yml",
 }
+LOCKSTEP_SERVICES = ("reservations", "gateway")
 CONTROLS = ("status", "promote", "pause", "abort")
 INVENTORIES = ("local", "eks")
 
@@ -77,6 +81,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--gateway-url", help="local inventory: the gateway whose /metrics the analysis reads"
     )
+    parser.add_argument(
+        "--front-url",
+        help="local inventory: the front router ahead of the gateway (deploy/front.py): gateway rollouts need it",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the outcome")
     parser.add_argument("--watch", action="store_true", help="status: follow the rollout until its decision")
     parser.add_argument(
@@ -84,7 +92,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--full", action="store_true", help="promote: skip the remaining steps (to 100 %%)")
     args = parser.parse_args(argv)
-    if args.command != "check" and not args.service:
+    if args.command not in {"check", "lockstep"} and not args.service:
         parser.error(f"{args.command} needs --service")
     if args.command not in {"rollback", "undo", "check", *CONTROLS} and not args.image:
         parser.error(f"{args.command} needs --image")
@@ -110,12 +118,24 @@ def extravars_from(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, name)
         if value is not None:
             extravars[name] = value
-    if args.env:
+    if args.env and args.command == "lockstep":
+        lockstep_env: dict[str, dict[str, str]] = {}
+        for pair in args.env:
+            service, sep, setting = pair.partition(":")
+            if not sep or service not in LOCKSTEP_SERVICES or "=" not in setting:
+                raise SystemExit(
+                    f"lockstep --env wants SERVICE:KEY=VALUE (SERVICE one of {LOCKSTEP_SERVICES})"
+                )
+            lockstep_env.setdefault(service, {}).update([setting.split("=", 1)])
+        extravars["lockstep_env"] = lockstep_env
+    elif args.env:
         extravars["new_env"] = dict(pair.split("=", 1) for pair in args.env)
     if args.state_dir:
         extravars["deploy_state_dir"] = str(args.state_dir.resolve())
     if args.gateway_url:
         extravars["gateway_url"] = args.gateway_url
+    if args.front_url:
+        extravars["front_url"] = args.front_url
     if args.k8s_dir:
         extravars["k8s_dir"] = str(args.k8s_dir.resolve())
     return extravars
@@ -229,7 +249,7 @@ def run_locked(args: argparse.Namespace, extravars: dict[str, Any], state_dir: P
     shutil.rmtree(private_data_dir / "env", ignore_errors=True)
     private_data_dir.mkdir(parents=True, exist_ok=True)
     progress = Progress(args.quiet)
-    progress.line(f"{args.command} {args.service} {args.image or ''} (inventory {args.inventory})")
+    progress.line(f"{args.command} {args.service or ''} {args.image or ''} (inventory {args.inventory})")
     # Ctrl-C (SIGINT) or SIGTERM: stop the playbook (ansible-runner kills its process group), then put
     # the service back as it was before this rollout, instead of leaving a candidate with traffic.
     interrupted: list[int] = []
@@ -252,12 +272,15 @@ def run_locked(args: argparse.Namespace, extravars: dict[str, Any], state_dir: P
             quiet=True,
             rotate_artifacts=5,
         )
-        if interrupted and args.inventory == "local" and args.service:
+        # A lockstep release is aborted newest first: the gateway, then reservations.
+        services = [args.service] if args.service else list(reversed(LOCKSTEP_SERVICES))
+        if interrupted and args.inventory == "local" and args.command in {*PLAYBOOKS} - {"check"}:
             from deploy.control import abort_now
 
-            aborted = abort_now(state_dir=state_dir, service=args.service, reason="interrupted (Ctrl-C)")
-            print(f"ABORTED: interrupted; {args.service} {aborted['live']} takes all traffic"
-                  f"{', candidate ' + aborted['aborted'] + ' stopped' if aborted['aborted'] else ''}", flush=True)  # fmt: skip
+            for service in services:
+                aborted = abort_now(state_dir=state_dir, service=service, reason="interrupted (Ctrl-C)")
+                print(f"ABORTED: interrupted; {service} {aborted['live']} takes all traffic"
+                      f"{', candidate ' + aborted['aborted'] + ' stopped' if aborted['aborted'] else ''}", flush=True)  # fmt: skip
             return 130
     finally:
         timeline.close()

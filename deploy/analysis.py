@@ -80,12 +80,38 @@ def snapshot_parse(text: str) -> Snapshot:
 
 
 def gateway_snapshot(gateway_url: str, timeout: float = 5.0) -> Snapshot:
+    """One instance's figures: `<url>/metrics`, or the URL itself when it names its metrics path (the
+    front router's /-/front/metrics, deploy/front.py)."""
     # /metrics is behind the service credential (skyway.service_auth): present the one this run uses.
     token = (os.environ.get("SERVICE_TOKENS") or "").split(",")[0].strip()
     headers = {"X-Service-Token": token} if token else {}
-    response = httpx.get(f"{gateway_url.rstrip('/')}/metrics", headers=headers, timeout=timeout)
+    url = gateway_url.rstrip("/")
+    response = httpx.get(
+        url if url.endswith("/metrics") else f"{url}/metrics", headers=headers, timeout=timeout
+    )
     response.raise_for_status()
     return snapshot_parse(response.text)
+
+
+def instances_snapshot(urls: list[str]) -> dict[str, Snapshot]:
+    """Several instances' figures, by URL: during a lockstep release two gateways route reservations
+    traffic, and a step's figures are the sum of each one's delta (as Prometheus' sum(increase()))."""
+    return {"instances": {url: gateway_snapshot(url) for url in urls}}  # type: ignore[dict-item]
+
+
+def instances_of(snapshot: dict[str, Any]) -> dict[str, Snapshot]:
+    """A snapshot by instance URL (one without instances is one unnamed instance)."""
+    return snapshot.get("instances", {"": snapshot})
+
+
+def step_delta(before: dict[str, Any], after: dict[str, Any], service: str, target: str) -> dict[str, Any]:
+    """`target`'s figures over the step, summed over the instances seen at its end."""
+    earlier = instances_of(before)
+    total = empty_figures()
+    for url, snap in instances_of(after).items():
+        then = earlier.get(url, {}).get(service, {}).get(target)
+        total = delta_add(total, target_delta(then, snap.get(service, {}).get(target)))
+    return total
 
 
 def target_delta(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
@@ -205,11 +231,9 @@ def judge(
 ) -> Verdict:
     """Decide one step from two snapshots (and the step's hash-vs-log report, when there is one; and the
     load step's figures, which the canary served beside what the gateway routed to it)."""
-    targets_before = before.get(service, {})
-    targets_after = after.get(service, {})
-    can_delta = target_delta(targets_before.get(canary), targets_after.get(canary))
+    can_delta = step_delta(before, after, service, canary)
     can = figures(delta_add(can_delta, load) if load else can_delta)
-    stb = figures(target_delta(targets_before.get(stable), targets_after.get(stable)))
+    stb = figures(step_delta(before, after, service, stable))
     verdict = Verdict(
         service=service, canary=canary, stable=stable, status="pass", canary_figures=can, stable_figures=stb
     )
@@ -331,11 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.analysis", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     snap = sub.add_parser("snapshot")
-    snap.add_argument("--gateway", required=True)
+    snap.add_argument("--gateway", action="append", required=True, help="an instance's URL (repeatable)")
     snap.add_argument("--out", type=Path, required=True)
     jdg = sub.add_parser("judge")
     source = jdg.add_mutually_exclusive_group(required=True)
-    source.add_argument("--gateway", help="the gateway's base URL (local: deltas of its /metrics)")
+    source.add_argument(
+        "--gateway", action="append", help="a gateway's base URL (local: deltas of its /metrics; repeatable)"
+    )
     source.add_argument("--prometheus", help="Prometheus base URL (cluster: increase() over --window)")
     jdg.add_argument("--before", type=Path, help="snapshot taken when the step began (with --gateway)")
     jdg.add_argument("--window", type=int, default=60, help="seconds of the step (with --prometheus)")
@@ -355,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "snapshot":
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(gateway_snapshot(args.gateway)))
+        args.out.write_text(json.dumps(instances_snapshot(args.gateway)))
         print(json.dumps({"snapshot": str(args.out)}))
         return PASS
 
@@ -371,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.gateway:
         if args.before is None:
             parser.error("--gateway needs --before")
-        before, after = json.loads(args.before.read_text()), gateway_snapshot(args.gateway)
+        before, after = json.loads(args.before.read_text()), instances_snapshot(args.gateway)
     else:
         before, after = (
             {},

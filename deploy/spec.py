@@ -8,6 +8,11 @@ the gateway ``k8s/base/reservations/business-template.yaml``), with the Rollout'
 templates' defaults.
 
     python -m deploy.spec flights [--k8s-dir k8s/base]      → JSON {steps, step_seconds, thresholds, …}
+    python -m deploy.spec --lockstep gateway reservations   → JSON {services: in release order, specs, …}
+
+A lockstep release (docs/adr/0148) releases services in the order of their Argo CD Applications' sync
+waves (``k8s/argocd/apps``: reservations in wave 0, the gateway in wave 1), each through its own Rollout's
+steps, and every later service's steps judge the earlier ones' analyses too.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from typing import Any
 import yaml
 
 K8S_DIR = Path(__file__).resolve().parent.parent / "k8s" / "base"
+APPS_DIR = K8S_DIR.parent / "argocd" / "apps"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 # AnalysisTemplate arg → the local analysis' threshold (deploy.analysis.Thresholds) and its type.
@@ -150,13 +157,62 @@ def rollout_spec(service: str, k8s_dir: Path = K8S_DIR) -> dict[str, Any]:
     }
 
 
+def sync_waves(apps_dir: Path) -> dict[str, int]:
+    """Service → the sync wave of the Argo CD Application that syncs it (the last part of its path)."""
+    waves: dict[str, int] = {}
+    for path in sorted(apps_dir.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not doc or doc.get("kind") != "Application":
+                continue
+            service = Path(doc["spec"]["source"]["path"]).name
+            annotations = doc["metadata"].get("annotations") or {}
+            waves[service] = int(annotations.get(SYNC_WAVE, 0))
+    return waves
+
+
+def lockstep_spec(services: list[str], k8s_dir: Path = K8S_DIR, apps_dir: Path = APPS_DIR) -> dict[str, Any]:
+    """The services of a lockstep release in release order (their Applications' sync waves, lowest
+    first), each with its rollout spec. Refused: a service no Application syncs, two in one wave (no
+    order), or a later Rollout whose background analysis does not carry an earlier one's business gate
+    (on EKS that template in the later Rollout is what judges the earlier service at every step)."""
+    if len(set(services)) != len(services) or len(services) < 2:
+        raise SpecError(f"a lockstep release needs two or more different services, got {services}")
+    waves = sync_waves(apps_dir)
+    missing = [s for s in services if s not in waves]
+    if missing:
+        raise SpecError(f"{apps_dir}: no Argo CD Application syncs {', '.join(missing)}")
+    if len({waves[s] for s in services}) != len(services):
+        raise SpecError(
+            f"{', '.join(services)} share a sync wave ({waves}): a lockstep release needs an order"
+        )
+    order = sorted(services, key=lambda s: waves[s])
+    specs = {s: rollout_spec(s, k8s_dir) for s in order}
+    for index, later in enumerate(order):
+        for earlier in order[:index]:
+            if specs[earlier]["business_gates"] and not specs[later]["business_gates"]:
+                raise SpecError(
+                    f"{later}'s Rollout must name {earlier}'s business AnalysisTemplate in its background"
+                    f" analysis: it judges {earlier} at every step of {later}"
+                )
+    return {"services": order, "waves": {s: waves[s] for s in order}, "specs": specs, "source": str(apps_dir)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.spec", description=__doc__.splitlines()[0])
-    parser.add_argument("service")
+    parser.add_argument("service", nargs="+")
     parser.add_argument("--k8s-dir", type=Path, default=K8S_DIR)
+    parser.add_argument(
+        "--apps-dir", type=Path, default=APPS_DIR, help="the Argo CD Applications (sync waves)"
+    )
+    parser.add_argument("--lockstep", action="store_true", help="the release order and spec of each service")
     args = parser.parse_args(argv)
+    if not args.lockstep and len(args.service) != 1:
+        parser.error("one service, or --lockstep with several")
     try:
-        print(json.dumps(rollout_spec(args.service, args.k8s_dir)))
+        if args.lockstep:
+            print(json.dumps(lockstep_spec(args.service, args.k8s_dir, args.apps_dir)))
+            return 0
+        print(json.dumps(rollout_spec(args.service[0], args.k8s_dir)))
     except SpecError as exc:
         print(f"deploy.spec: {exc}", file=sys.stderr)
         return 2

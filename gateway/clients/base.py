@@ -32,11 +32,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from gateway.clients import metrics
 from gateway.clients.http import PooledHTTPClient
-from gateway.clients.routes import RouteTable, Target
 from gateway.errors import CircuitOpen, CredentialRefused, UpstreamError, UpstreamUnavailable
 from skyway import deadline
 from skyway.request_id import HEADER as REQUEST_ID_HEADER
 from skyway.request_id import current_request_id
+from skyway.routes import RouteTable, Target
 from skyway.service_auth import HEADER as SERVICE_TOKEN_HEADER
 from skyway.service_auth import outgoing_token
 

@@ -19,9 +19,9 @@ from prometheus_client import REGISTRY
 
 from gateway.clients.flights import FlightsClient
 from gateway.clients.reservations import ReservationsClient
-from gateway.clients.routes import RoutesFileInvalid, RouteTable, routes_parse
 from gateway.errors import CircuitOpen, FlightNotFound, SeatLimitReached, SeatTaken, UpstreamUnavailable
 from skyway import request_id
+from skyway.routes import RoutesFileInvalid, RouteTable, routes_parse
 
 FAST = {
     "FLIGHTS_URL": "http://flights.test",

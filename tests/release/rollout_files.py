@@ -28,6 +28,25 @@ def k8s_with_rollout(
     AnalysisTemplates (canary and business) these arg values; return the copy's directory."""
     copy = tmp_path / "k8s-base"
     shutil.copytree(K8S_BASE, copy)
+    rollout_steps_set(copy, service, weights=weights, pause=pause, load=load)
+    for template_path in (
+        copy / "shared" / "analysis-template.yaml",
+        copy / "reservations" / "business-template.yaml",
+    ):
+        if not analysis_args:
+            break
+        template = next(doc for doc in yaml.safe_load_all(template_path.read_text()) if doc)
+        for arg in template["spec"]["args"]:
+            if arg["name"] in analysis_args:
+                arg["value"] = analysis_args[arg["name"]]
+        template_path.write_text(yaml.safe_dump(template, sort_keys=False))
+    return copy
+
+
+def rollout_steps_set(
+    copy: Path, service: str, *, weights: list[int], pause: str, load: dict[int, dict[str, str]] | None = None
+) -> None:
+    """In a copy of k8s/base: `service`'s Rollout gets these setWeight steps, as k8s_with_rollout says."""
     rollout_path = copy / service / "rollout.yaml"
     rollout = next(doc for doc in yaml.safe_load_all(rollout_path.read_text()) if doc)
     steps = rollout["spec"]["strategy"]["canary"]["steps"]
@@ -48,15 +67,3 @@ def k8s_with_rollout(
         for item in ({"setWeight": weight}, *load_step(weight), {"pause": {"duration": pause}})
     ]
     rollout_path.write_text(yaml.safe_dump(rollout, sort_keys=False))
-    for template_path in (
-        copy / "shared" / "analysis-template.yaml",
-        copy / "reservations" / "business-template.yaml",
-    ):
-        if not analysis_args:
-            break
-        template = next(doc for doc in yaml.safe_load_all(template_path.read_text()) if doc)
-        for arg in template["spec"]["args"]:
-            if arg["name"] in analysis_args:
-                arg["value"] = analysis_args[arg["name"]]
-        template_path.write_text(yaml.safe_dump(template, sort_keys=False))
-    return copy

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from deploy import analysis, localproc, routes
 from deploy.__main__ import extravars_from, parse_args
 from deploy.filter_plugins.skyway import traffic_target_arg
-from gateway.clients.routes import routes_parse
+from skyway.routes import routes_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -35,6 +35,7 @@ def test_there_is_a_playbook_per_rollout() -> None:
         "blue-green.yml",
         "rollback.yml",
         "check-cluster.yml",
+        "lockstep.yml",
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from deploy.__main__ import extravars_from, parse_args
-from deploy.spec import SpecError, rollout_spec
+from deploy.spec import SpecError, lockstep_spec, rollout_spec
 from tests.release.rollout_files import K8S_BASE, k8s_with_rollout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,3 +163,71 @@ def test_a_load_step_after_the_pause_or_out_of_bounds_is_refused(tmp_path: Path)
     path.write_text(yaml.safe_dump(rollout))
     with pytest.raises(SpecError, match="between a setWeight and its pause"):
         rollout_spec("flights", k8s)
+
+
+APPS = ROOT / "k8s" / "argocd" / "apps"
+
+
+def test_a_lockstep_release_goes_in_the_applications_sync_wave_order() -> None:
+    """Reservations (wave 0) before the gateway (wave 1), whichever order the command names them in."""
+    spec = lockstep_spec(["gateway", "reservations"])
+    assert spec["services"] == ["reservations", "gateway"]
+    assert spec["waves"] == {"reservations": 0, "gateway": 1}
+    assert spec["specs"]["gateway"] == rollout_spec("gateway")
+
+
+def apps_copy(tmp_path: Path, **waves: str) -> Path:
+    copy = tmp_path / "apps"
+    shutil.copytree(APPS, copy)
+    for service, wave in waves.items():
+        path = copy / f"{service}.yaml"
+        app = next(d for d in yaml.safe_load_all(path.read_text()) if d)
+        app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = wave
+        path.write_text(yaml.safe_dump(app))
+    return copy
+
+
+def test_a_lockstep_release_follows_a_changed_wave_and_refuses_services_without_an_order(
+    tmp_path: Path,
+) -> None:
+    swapped = apps_copy(tmp_path / "swapped", reservations="2")
+    assert lockstep_spec(["reservations", "gateway"], apps_dir=swapped)["services"] == [
+        "gateway",
+        "reservations",
+    ]
+    same = apps_copy(tmp_path / "same", gateway="0")
+    with pytest.raises(SpecError, match="share a sync wave"):
+        lockstep_spec(["reservations", "gateway"], apps_dir=same)
+    with pytest.raises(SpecError, match="two or more different services"):
+        lockstep_spec(["gateway"])
+    (swapped / "gateway.yaml").unlink()
+    with pytest.raises(SpecError, match="no Argo CD Application syncs gateway"):
+        lockstep_spec(["reservations", "gateway"], apps_dir=swapped)
+
+
+def test_a_lockstep_release_needs_the_later_rollout_to_carry_the_earlier_ones_business_gate(
+    tmp_path: Path,
+) -> None:
+    k8s = k8s_with_rollout(tmp_path, "gateway", weights=[50], pause="3s")
+    path = k8s / "gateway" / "rollout.yaml"
+    rollout = next(d for d in yaml.safe_load_all(path.read_text()) if d)
+    rollout["spec"]["strategy"]["canary"]["analysis"]["templates"] = [{"templateName": "skyway-canary"}]
+    path.write_text(yaml.safe_dump(rollout, sort_keys=False))
+    with pytest.raises(
+        SpecError, match="gateway's Rollout must name reservations's business AnalysisTemplate"
+    ):
+        lockstep_spec(["reservations", "gateway"], k8s)
+
+
+def test_the_lockstep_command_takes_one_environment_per_service() -> None:
+    args = parse_args(["lockstep", "--image", "skyway:v2", "--front-url", "http://127.0.0.1:1",
+                       "--env", "gateway:FAULT_ERROR_RATE=0.3", "--env", "reservations:LOG_LEVEL=DEBUG"])  # fmt: skip
+    extravars = extravars_from(args)
+    assert extravars["lockstep_env"] == {
+        "gateway": {"FAULT_ERROR_RATE": "0.3"},
+        "reservations": {"LOG_LEVEL": "DEBUG"},
+    }
+    assert extravars["front_url"] == "http://127.0.0.1:1"
+    assert "new_env" not in extravars
+    with pytest.raises(SystemExit, match="SERVICE:KEY=VALUE"):
+        extravars_from(parse_args(["lockstep", "--image", "skyway:v2", "--env", "FAULT_ERROR_RATE=0.3"]))

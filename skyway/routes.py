@@ -1,4 +1,5 @@
-"""Weighted upstream targets read from settings.GATEWAY_ROUTES_FILE (the traffic router on one machine).
+"""Weighted upstream targets read from a routes file: the traffic router on one machine (the gateway's
+GATEWAY_ROUTES_FILE for its upstreams, and the front router deploy/front.py for the gateway itself).
 
 The file maps a service to its targets::
 
