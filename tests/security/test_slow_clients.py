@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from tests.support.live import LiveService, base_env, free_port, run_manage
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
 
@@ -42,15 +42,6 @@ def listen_backlog_and_established(port: int) -> tuple[int | None, int]:
         elif state == "01":
             established += 1
     return backlog, established
-
-
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -104,7 +95,7 @@ def test_fifty_slow_body_connections_leave_ping_answering_within_a_second(gatewa
         backlog, established = listen_backlog_and_established(gateway.port)
         return backlog == 0 and established >= SLOW_CLIENTS
 
-    assert wait_for(all_accepted), listen_backlog_and_established(gateway.port)
+    assert wait_until(all_accepted, timeout=20.0, interval=0.05), listen_backlog_and_established(gateway.port)
 
     response = httpx.get(f"{gateway.url}/ping", timeout=1.0)
 
