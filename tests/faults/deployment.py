@@ -30,6 +30,7 @@ from tests.support.load import (
     seat_chart_sender,
     seat_map_seats,
     store_snapshot,
+    summary,
 )
 
 CUSTOMERS = 6
@@ -236,6 +237,17 @@ class Outage:
     def inside(self, attempts: list[Attempt]) -> list[Attempt]:
         """The attempts sent after the break and answered before the restore began."""
         return [a for a in attempts if self.down_at < a.started and a.started + a.elapsed < self.restart_at]
+
+    def assert_crossed(self, attempts: list[Attempt], counts: object) -> list[Attempt]:
+        """The run really crossed the outage: acknowledgements before and after it, only 503s inside
+        it (and some). The acknowledged attempts back."""
+        acknowledged = [a for a in attempts if a.acknowledged]
+        during_outage = self.inside(attempts)
+        assert any(a.started + a.elapsed < self.down_at for a in acknowledged), counts
+        assert any(a.started > self.up_at for a in acknowledged), counts
+        assert during_outage, counts
+        assert all(a.status == 503 for a in during_outage), summary(during_outage)
+        return acknowledged
 
 
 def outage(
