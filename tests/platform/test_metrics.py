@@ -21,7 +21,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from skyway import metrics
-from tests.support.live import ROOT, SERVICE_HEADERS, LiveService, base_env, free_port, run_manage
+from tests.support.live import ROOT, SERVICE_HEADERS, LiveService, base_env
+from tests.support.lone_gateway import lone_gateway
 from tests.support.waits import wait_until
 
 REQUESTS_BY_VIEW = "django_http_requests_total_by_view_transport_method_total"
@@ -198,28 +199,8 @@ def page_total(exposition: str) -> float:
 @pytest.fixture
 def gateway(tmp_path) -> Iterator[LiveService]:
     """The gateway deployable, two workers of one thread each, through the launcher."""
-    env = base_env(
-        SKYWAY_VAR_DIR=str(tmp_path / "var"),
-        FLIGHTS_URL="http://127.0.0.1:9",  # never called: /ping, the page and /metrics need no upstream
-        RESERVATIONS_URL="http://127.0.0.1:9",
-        LOG_LEVEL="WARNING",
-        SECURE_TRANSPORT="0",
-    )
-    for name in ("GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "GATEWAY_ROUTES_FILE", metrics.ENV):
-        env.pop(name, None)
-    run_manage("settings.gateway", "migrate_contexts", env=env)
-    service = LiveService(
-        settings_module="settings.gateway",
-        port=free_port(),
-        env=env,
-        workers=2,
-        threads=1,
-        log_path=tmp_path / "gateway.log",
-    ).start()
-    try:
+    with lone_gateway(tmp_path, workers=2, threads=1, drop=(metrics.ENV,)) as service:
         yield service
-    finally:
-        service.stop()
 
 
 def pages_until_both_workers_served(service: LiveService, at_least: int) -> Counter[int]:

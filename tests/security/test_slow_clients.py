@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.live import LiveService, base_env, free_port, run_manage
+from tests.support.live import LiveService
+from tests.support.lone_gateway import lone_gateway
 from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
@@ -46,30 +47,12 @@ def listen_backlog_and_established(port: int) -> tuple[int | None, int]:
 
 @pytest.fixture
 def gateway(tmp_path) -> Iterator[LiveService]:
-    env = base_env(
-        SKYWAY_VAR_DIR=str(tmp_path / "var"),
-        FLIGHTS_URL="http://127.0.0.1:9",  # never called: the token endpoint and /ping need no upstream
-        RESERVATIONS_URL="http://127.0.0.1:9",
-        # The attacker spreads over many addresses; a per-address throttle must not be what saves us.
-        GATEWAY_AUTH_THROTTLE_RATE="100000/min",
-        LOG_LEVEL="WARNING",
-        SECURE_TRANSPORT="0",  # plain HTTP on loopback: no HTTPS redirect (docs/adr/0066)
-    )
-    for name in ("GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "GATEWAY_ROUTES_FILE"):
-        env.pop(name, None)
-    run_manage("settings.gateway", "migrate_contexts", env=env)
-    service = LiveService(
-        settings_module="settings.gateway",
-        port=free_port(),
-        env=env,
-        workers=None,  # the launcher's gateway sizing, as in production
-        threads=None,
-        log_path=tmp_path / "gateway.log",
-    ).start()
-    try:
+    # workers/threads None: the launcher's gateway sizing, as in production. The attacker spreads over
+    # many addresses; a per-address throttle must not be what saves us.
+    with lone_gateway(
+        tmp_path, workers=None, threads=None, GATEWAY_AUTH_THROTTLE_RATE="100000/min"
+    ) as service:
         yield service
-    finally:
-        service.stop()
 
 
 @pytest.fixture
