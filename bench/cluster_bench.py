@@ -27,14 +27,11 @@ the deployables and 30100-30199 for the Redis servers. Writes bench/results/clus
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -44,14 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.measure import BENCH_SERVICE_TOKEN, SERVICE_HEADERS, combine, worker_cpu_seconds, wrk  # noqa: E402
-from bench.reservations_bench import _PUT_LUA  # noqa: E402
+from bench import measure  # noqa: E402
+from bench.measure import KEY_PREFIX, SERVICE_HEADERS, wrk  # noqa: E402
 from skyway.serve import ServerProcess  # noqa: E402
 from tests.support import redis_cluster  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "cluster.json"
-KEY_PREFIX = "skyway-bench:"
 DEFAULT_REDIS_PORTS = "30100-30199"
 SCENARIOS = ("single", "single_wait", "cluster", "cluster_wait")  # the first is the baseline
 
@@ -159,14 +154,8 @@ def _redis_counters(target: SingleNode | Cluster) -> dict[str, float]:
 
 
 def _service(redis_url: str, *, wait: bool, workers: int, log: Path) -> ServerProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
-    for name in ("REDIS_URL", "REDIS_KEY_PREFIX", "FLIGHTS_DATABASE_URL", "GATEWAY_DATABASE_URL"):
-        env.pop(name, None)
-    env.update(
-        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+    env = measure.server_env(
         SECRET_KEY="bench-only-not-secret",  # noqa: S106 - loopback benches only
-        SERVICE_TOKENS=BENCH_SERVICE_TOKEN,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_TRANSPORT="0",
         REDIS_URL=redis_url,
         REDIS_KEY_PREFIX=KEY_PREFIX,
@@ -175,31 +164,16 @@ def _service(redis_url: str, *, wait: bool, workers: int, log: Path) -> ServerPr
         SKYWAY_VAR_DIR=str(log.parent / log.stem),
         LOG_LEVEL="ERROR",
     )
-    from skyway.serve import free_port
-
-    return ServerProcess(
-        settings_module="settings.reservations",
-        port=free_port(),
-        env=env,
-        workers=workers,
-        threads=1,
-        log_path=log,
-        extra_args=["--backlog", "2048"],
-    ).start()
-
-
-def _script(work: Path, tag: str) -> Path:
-    script = work / f"put-{tag}.lua"
-    script.write_text(_PUT_LUA % {"flight": f"bench-{tag}", "token": BENCH_SERVICE_TOKEN})
-    return script
+    for name in ("FLIGHTS_DATABASE_URL", "GATEWAY_DATABASE_URL"):
+        env.pop(name, None)
+    return measure.start_server("settings.reservations", env, workers, log)
 
 
 def run(
     *, workers: int = 2, duration: float = 8.0, connections: int = 16, rounds: int = 4, write: bool = True
 ) -> dict:
     """Measure the four scenarios; return (and write) the figures."""
-    if shutil.which("wrk") is None:
-        raise RuntimeError("wrk is not installed (scripts/bootstrap.sh installs it: apt-get install wrk)")
+    measure.require_wrk()
     work = Path(tempfile.mkdtemp(prefix="cluster-bench-"))
     run_id = uuid.uuid4().hex[:6]
     ports = _ports()
@@ -215,23 +189,22 @@ def run(
             )
         url = {name: service.url + "/reservations" for name, service in services.items()}
         for name in SCENARIOS:  # imports, pools, the cluster's slot map, the scripts' first load
-            wrk(url[name], duration=1, connections=connections, script=_script(work, f"{name}-warm-{run_id}"),
+            wrk(url[name], duration=1, connections=connections, script=measure.put_script(work, f"{name}-warm", run_id),
                 headers=SERVICE_HEADERS)  # fmt: skip
         rounds_of: dict[str, list[dict]] = {name: [] for name in SCENARIOS}
         for round_no in range(rounds):
             order = SCENARIOS if round_no % 2 == 0 else SCENARIOS[::-1]
             for name in order:
                 redis_before = _redis_counters(targets[name])
-                cpu_before = worker_cpu_seconds(services[name])
-                figures = wrk(
+                figures = measure.wrk_with_cpu(
+                    services[name],
                     url[name],
                     duration=duration / rounds,
                     connections=connections,
-                    script=_script(work, f"{name}-{round_no}-{run_id}"),
+                    script=measure.put_script(work, f"{name}-{round_no}", run_id),
                     headers=SERVICE_HEADERS,
                 )
                 redis_after = _redis_counters(targets[name])
-                figures["cpu_s"] = worker_cpu_seconds(services[name]) - cpu_before
                 for counter in ("sent", "waits", "cpu"):
                     figures[f"redis_{counter}"] = redis_after[counter] - redis_before[counter]
                 rounds_of[name].append(figures)
@@ -253,13 +226,9 @@ def run(
             "p50_ms",
         ):
             row[f"{figure}_ratio"] = round(row[figure] / baseline[figure], 3) if baseline[figure] else None
+    knobs = {"workers": workers, "connections": connections, "duration": duration, "rounds": rounds}
     result = {
-        "bench": "cluster",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "workers": workers,
-        "connections": connections,
-        "duration_s": duration,
-        "rounds": rounds,
+        **measure.result_head("cluster", **knobs),
         "load_generator": "wrk -t1",
         "redis": f"Debian redis-server {_redis_version()}, TCP loopback, no persistence",
         "cpus": os.cpu_count(),
@@ -267,8 +236,7 @@ def run(
         "scenarios": rows,
     }
     if write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        measure.write_result(RESULTS, result)
     return result
 
 
@@ -276,8 +244,7 @@ def _row(name: str, rounds: list[dict]) -> dict:
     requests = sum(r["requests"] for r in rounds) or 1
     return {
         "scenario": name,
-        **combine(rounds),
-        "worker_cpu_us_per_req": round(sum(r["cpu_s"] for r in rounds) / requests * 1e6),
+        **measure.combine_with_cpu(rounds),
         # a WAIT rides in its EVALSHA's pipeline: a command, not a round trip of its own
         "redis_round_trips_per_req": round(sum(r["redis_sent"] for r in rounds) / requests, 2),
         "redis_waits_per_req": round(sum(r["redis_waits"] for r in rounds) / requests, 2),
@@ -316,17 +283,7 @@ def table(result: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per scenario")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=4, help="alternating wrk runs per scenario")
-    args = parser.parse_args()
-    result = run(
-        workers=args.workers, duration=args.duration, connections=args.connections, rounds=args.rounds
-    )
-    print(table(result))
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    measure.server_bench_main(__doc__, run, table, RESULTS, duration=8.0, rounds=4, per="scenario")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import platform
 import sys
@@ -42,7 +41,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project (and bench/ a
 
 from bench import progress  # noqa: E402
 from bench.history import commit_now, history_append, history_entry, history_read, section_seconds  # noqa: E402
-from bench.measure import cpu_summary  # noqa: E402
+from bench.measure import cpu_summary, write_result  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 SECTION_NAMES = {
@@ -271,8 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(result["table"]))
     print(f"total {result['total_seconds']}s")
     if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        write_result(RESULTS, result)
         commit, dirty = commit_now()
         history_append(history_entry(result, commit=commit, dirty=dirty))
         print(f"written to {RESULTS.relative_to(ROOT)}; appended to bench/results/history.jsonl")

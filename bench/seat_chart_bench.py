@@ -31,9 +31,7 @@ scenario flights is idle and reservations has CPU 1 to itself.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -50,7 +48,9 @@ from bench.measure import (  # noqa: E402
     SERVICE_HEADERS,
     combine,
     cpu_summary,
+    require_wrk,
     worker_cpu_seconds,
+    write_result,
     wrk,
 )
 from bench.progress import note  # noqa: E402
@@ -112,8 +112,7 @@ def run(
     write: bool = True,
 ) -> dict:
     """Start the split deployment, measure the three scenarios, stop it; return (and write) the figures."""
-    if shutil.which("wrk") is None:
-        raise RuntimeError("wrk is not installed (scripts/bootstrap.sh installs it: apt-get install wrk)")
+    require_wrk()
     cpus = _cpu_plan(pin)
     with tempfile.TemporaryDirectory(prefix="skyway-seat-bench-") as var_dir:
         note("starting the split deployment (flights, reservations, gateway)")
@@ -195,8 +194,7 @@ def run(
     }
     result["meets_target"] = result["ratio_p50"] <= TARGET_RATIO and result["ratio_p99"] <= TARGET_RATIO
     if write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        write_result(RESULTS, result)
     return result
 
 

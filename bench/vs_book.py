@@ -20,27 +20,21 @@ Bounded: ``duration`` seconds per scenario and server, loopback only.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.measure import BENCH_SERVICE_TOKEN, SERVICE_HEADERS, worker_cpu_seconds, wrk  # noqa: E402
-from bench.reservations_bench import KEY_PREFIX, LIST_SEATS, _cleanup, _combine, _put_script, _redis_url  # noqa: E402
+from bench import measure  # noqa: E402
+from bench.measure import KEY_PREFIX, SERVICE_HEADERS, wrk  # noqa: E402
 from skyway.serve import ServerProcess, free_port  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "vs_book.json"
 SCENARIOS = ("ping", "list", "reserve_new", "reserve_contended")
 SERVERS = ("book", "book_ours", "skyway")
@@ -59,7 +53,7 @@ class GunicornProcess(ServerProcess):
     """The peer as the book ships it: gunicorn, sync workers (a new connection per request)."""
 
     def command(self) -> list[str]:
-        return [str(VENV_BIN / "gunicorn"), "--worker-class", "sync", "--workers", str(self.workers),
+        return [str(measure.VENV_BIN / "gunicorn"), "--worker-class", "sync", "--workers", str(self.workers),
                 "--bind", f"127.0.0.1:{self.port}", "--backlog", "2048", "--log-level", "warning",
                 self.app]  # fmt: skip
 
@@ -85,36 +79,23 @@ def _servers(env: dict[str, str], workers: int, work: Path) -> dict[str, ServerP
     return started
 
 
-def _seed(url: str, flight_id: str) -> None:
-    """150 taken seats on one flight, reserved through the server's own API (each side its own keys)."""
-    seats = [f"{row}{letter}" for row in range(1, 26) for letter in "ABCDEF"][:LIST_SEATS]
-    with httpx.Client(base_url=url, headers=SERVICE_HEADERS, timeout=10) as client:
-        for n, seat in enumerate(seats):
-            body = {"flight_id": flight_id, "customer_id": f"list-{n}", "seat_num": seat}
-            client.put("/reservations", json=body).raise_for_status()
-        assert len(client.get("/reservations", params={"flight_id": flight_id}).json()) == LIST_SEATS
-
-
 def _contended_script(work: Path, name: str, run_id: str) -> Path:
     script = work / f"contended-{name}.lua"
-    script.write_text(_CONTENDED_LUA % {"flight": f"bench-one-{name}-{run_id}", "token": BENCH_SERVICE_TOKEN})
+    script.write_text(
+        _CONTENDED_LUA % {"flight": f"bench-one-{name}-{run_id}", "token": measure.BENCH_SERVICE_TOKEN}
+    )
     return script
 
 
 def run(*, workers: int = 2, duration: float = 8.0, rounds: int = 3, connections: int = 16,
         write: bool = True) -> dict:  # fmt: skip
-    if shutil.which("wrk") is None:
-        raise RuntimeError("wrk is not installed (scripts/bootstrap.sh installs it: apt-get install wrk)")
+    measure.require_wrk()
     embedded_dir = ROOT / "var" / "bench-redis"
-    redis_url, embedded = _redis_url(embedded_dir)
+    redis_url, embedded = measure.bench_redis(embedded_dir)
     run_id = uuid.uuid4().hex[:6]
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
-    env.update(
-        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+    env = measure.server_env(
         PYTHONPATH=str(ROOT),
-        SECRET_KEY=env.get("SECRET_KEY", "bench-only-not-secret"),
-        SERVICE_TOKENS=BENCH_SERVICE_TOKEN,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-not-secret"),
         REDIS_URL=redis_url,
         REDIS_KEY_PREFIX=KEY_PREFIX,
         LOG_LEVEL="ERROR",  # the contended scenario's 403s are what it measures, not news
@@ -126,7 +107,7 @@ def run(*, workers: int = 2, duration: float = 8.0, rounds: int = 3, connections
     try:
         list_flight = f"bench-list-{run_id}"
         for name in ("book", "skyway"):  # the two peers share one store (same keys), so one seeding
-            _seed(servers[name].url, list_flight)
+            measure.seed_taken_seats(servers[name].url, list_flight)
         for round_no in range(rounds):
             order = SERVERS[round_no % 3 :] + SERVERS[: round_no % 3]
             for scenario in SCENARIOS:
@@ -136,18 +117,17 @@ def run(*, workers: int = 2, duration: float = 8.0, rounds: int = 3, connections
                     if round_no == 0:  # imports, pools, the first connections: not measured
                         wrk(url, duration=1, connections=connections, script=script, headers=SERVICE_HEADERS)
                         url, script = _target(scenario, server, name, work, f"{run_id}-m", list_flight)
-                    cpu_before = worker_cpu_seconds(server)
-                    row = wrk(url, duration=per_round, connections=connections, script=script, headers=SERVICE_HEADERS)  # fmt: skip
-                    row["cpu_s"] = worker_cpu_seconds(server) - cpu_before
+                    row = measure.wrk_with_cpu(server, url, duration=per_round, connections=connections, script=script,
+                                       headers=SERVICE_HEADERS)  # fmt: skip
                     figures[scenario][name].append(row)
     finally:
         for server in servers.values():
             server.stop()
-        _cleanup(redis_url, embedded, embedded_dir)
+        measure.bench_redis_cleanup(redis_url, embedded, embedded_dir)
         shutil.rmtree(work, ignore_errors=True)
     rows = []
     for scenario in SCENARIOS:
-        combined = {name: _combine(figures[scenario][name]) for name in SERVERS}
+        combined = {name: measure.combine_with_cpu(figures[scenario][name]) for name in SERVERS}
         sky = combined["skyway"]["req_s"]
         rows.append(
             {
@@ -160,20 +140,15 @@ def run(*, workers: int = 2, duration: float = 8.0, rounds: int = 3, connections
                 **{f"{name}_socket_errors": combined[name]["socket_errors"] for name in SERVERS},
             }
         )  # fmt: skip
+    knobs = {"workers": workers, "connections": connections, "duration": duration, "rounds": rounds}
     result = {
-        "bench": "vs_book",
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "workers": workers,
-        "connections": connections,
-        "duration_s": duration,
-        "rounds": rounds,
+        **measure.result_head("vs_book", **knobs),
         "load_before": os.getloadavg()[0],
         "redis": "embedded (unix socket)" if embedded else "REDIS_URL",
         "scenarios": rows,
     }
     if write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        measure.write_result(RESULTS, result)
     return result
 
 
@@ -183,7 +158,7 @@ def _target(scenario: str, server: ServerProcess, name: str, work: Path, tag: st
     if scenario == "list":
         return f"{server.url}/reservations?flight_id={list_flight}", None
     if scenario == "reserve_new":
-        return server.url + "/reservations", _put_script(work, f"{name}-{tag}", tag)
+        return server.url + "/reservations", measure.put_script(work, f"{name}-{tag}", tag)
     return server.url + "/reservations", _contended_script(work, name, tag)
 
 
@@ -204,11 +179,7 @@ def table(result: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per scenario and server")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=16)
+    parser = measure.server_bench_arguments(__doc__, duration=8.0, rounds=3, per="scenario and server")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     result = run(workers=args.workers, duration=args.duration, rounds=args.rounds,

@@ -55,36 +55,32 @@ def _required_str(value: object) -> str:
     return value
 
 
-def flight_id_clean(value: object) -> str:
+def _matching(value: object, pattern: re.Pattern[str], rule: str) -> str:
+    """The value, required, a string and all of it matching ``pattern``; else "must be <rule>"."""
     text = _required_str(value)
-    if _FLIGHT_ID.fullmatch(text) is None:
-        raise InvalidValue(f"must be {FLIGHT_ID_RULE}")
+    if pattern.fullmatch(text) is None:
+        raise InvalidValue(f"must be {rule}")
     return text
+
+
+def flight_id_clean(value: object) -> str:
+    return _matching(value, _FLIGHT_ID, FLIGHT_ID_RULE)
 
 
 def customer_id_clean(value: object) -> str:
-    text = _required_str(value)
-    if _CUSTOMER_ID.fullmatch(text) is None:
-        raise InvalidValue(f"must be {CUSTOMER_ID_RULE}")
-    return text
+    return _matching(value, _CUSTOMER_ID, CUSTOMER_ID_RULE)
 
 
 def seat_no_clean(value: object) -> str:
     """A seat like ``12C``; ``12c`` is accepted and returned as ``12C``."""
-    text = _required_str(value)
-    if _SEAT.fullmatch(text) is None:
-        raise InvalidValue(f"must be {SEAT_RULE}")
-    return text.upper()
+    return _matching(value, _SEAT, SEAT_RULE).upper()
 
 
 def operation_clean(value: object) -> str | None:
     """An optional operation token (a saga step's id); absent → None."""
     if value is None:
         return None
-    text = _required_str(value)
-    if _OPERATION.fullmatch(text) is None:
-        raise InvalidValue(f"must be {OPERATION_RULE}")
-    return text
+    return _matching(value, _OPERATION, OPERATION_RULE)
 
 
 def stream_id_clean(value: object) -> str:
@@ -119,10 +115,7 @@ def instant_clean(value: object) -> datetime:
 
 
 def hold_id_clean(value: object) -> str:
-    text = _required_str(value)
-    if _HOLD_ID.fullmatch(text) is None:
-        raise InvalidValue(f"must be {HOLD_ID_RULE}")
-    return text
+    return _matching(value, _HOLD_ID, HOLD_ID_RULE)
 
 
 def seats_clean(value: object, *, most: int) -> list[str]:

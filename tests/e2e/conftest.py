@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from skyway.split import split_start
 from tests.gateway.wsgi_servers import wsgi_server
 from tests.support.flights import open_flights_via_api
 from tests.support.live import SERVICE_HEADERS, LiveService, base_env, free_port
+from tests.support.waits import wait_until
 
 E2E_ENV = {
     "BREAKER_FAIL_MAX": "3",
@@ -31,18 +31,6 @@ E2E_ENV = {
     "LOG_LEVEL": "INFO",
 }
 BOOK_FLIGHT = {"flight_no": "AA2532", "date": "2020-05-17"}
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(interval)
-    return False
 
 
 def write_routes(path: Path, routes: dict) -> None:

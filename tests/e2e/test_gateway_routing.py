@@ -53,39 +53,36 @@ def canary(stack, alice):
         process.stop()
 
 
-def test_weights_are_honoured_and_a_change_is_picked_up_live(stack, canary, alice):
-    gateway = stack.gateway.url
+def weigh(stack, customer, canary, *, stable: int, to_canary: int) -> None:
+    """Write the flights targets' weights and wait until the gateway has them."""
     write_routes(
         stack.routes_file,
         {
             "flights": [
-                {"name": "stable", "url": stack.flights.url, "weight": 80},
-                {"name": "canary", "url": canary.url, "weight": 20},
+                {"name": "stable", "url": stack.flights.url, "weight": stable},
+                {"name": "canary", "url": canary.url, "weight": to_canary},
             ]
         },
     )
-    picked_up(stack, alice)
-    before = {t: flights_calls(gateway, t) for t in ("stable", "canary")}
-    for _ in range(150):
-        assert alice.http.get("/api/flights", params=BOOK_FLIGHT).status_code == 200
-    split = {t: flights_calls(gateway, t) - before[t] for t in before}
+    picked_up(stack, customer)
+
+
+def lookups_per_target(stack, customer, lookups: int) -> dict[str, float]:
+    """Send ``lookups`` flight lookups (each must succeed); how many the gateway sent to each target."""
+    before = {t: flights_calls(stack.gateway.url, t) for t in ("stable", "canary")}
+    for _ in range(lookups):
+        assert customer.http.get("/api/flights", params=BOOK_FLIGHT).status_code == 200
+    return {t: flights_calls(stack.gateway.url, t) - before[t] for t in before}
+
+
+def test_weights_are_honoured_and_a_change_is_picked_up_live(stack, canary, alice):
+    weigh(stack, alice, canary, stable=80, to_canary=20)
+    split = lookups_per_target(stack, alice, 150)
 
     assert split["stable"] + split["canary"] == 150
     assert 0.08 < split["canary"] / 150 < 0.35
 
-    write_routes(
-        stack.routes_file,
-        {
-            "flights": [
-                {"name": "stable", "url": stack.flights.url, "weight": 0},
-                {"name": "canary", "url": canary.url, "weight": 100},
-            ]
-        },
-    )
-    picked_up(stack, alice)
-    before = {t: flights_calls(gateway, t) for t in ("stable", "canary")}
-    for _ in range(30):
-        assert alice.http.get("/api/flights", params=BOOK_FLIGHT).status_code == 200
-    after = {t: flights_calls(gateway, t) - before[t] for t in before}
+    weigh(stack, alice, canary, stable=0, to_canary=100)
+    after = lookups_per_target(stack, alice, 30)
 
     assert after == {"stable": 0, "canary": 30}

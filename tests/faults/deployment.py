@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +18,20 @@ import httpx
 
 from tests.support.flights import MARGIN, SEED_DAYS
 from tests.support.live import SERVICE_HEADERS, LiveService, base_env, run_manage, start_service
-from tests.support.load import PrivateRedis, Reserve, seat_map_seats
+from tests.support.load import (
+    Attempt,
+    LoadRun,
+    PrivateRedis,
+    Reserve,
+    StoreSnapshot,
+    answer_violations,
+    gateway_sender,
+    invariant_violations,
+    seat_chart_sender,
+    seat_map_seats,
+    store_snapshot,
+    summary,
+)
 
 CUSTOMERS = 6
 # Settings a private deployment must not inherit from the caller's environment (CI points these at the
@@ -173,3 +188,97 @@ def gateway_plans(split: Split, flights: int, threads: int | None = None) -> lis
 
 def tokens_of(split: Split) -> dict[str, str]:
     return {customer.customer_id: customer.token for customer in split.customers}
+
+
+def gateway_reserves(
+    split: Split, tokens: dict[str, str], *, flights: int, threads: int, client_timeout: float, think_s: float
+) -> LoadRun:
+    """Customers reserving disjoint seats of the first ``flights`` flights through the gateway."""
+    assert split.gateway is not None
+    return LoadRun(
+        send=gateway_sender(split.gateway.url, tokens),
+        plans=gateway_plans(split, flights=flights, threads=threads),
+        client_timeout=client_timeout,
+        think_s=think_s,
+    )
+
+
+def chart_reads(
+    split: Split,
+    tokens: dict[str, str],
+    flight_ids: Sequence[str],
+    *,
+    client_timeout: float,
+    think_s: float,
+    repeat: int = 10_000,
+) -> LoadRun:
+    """The last customers (one per flight, the last for the first) reading its seat chart through the gateway."""
+    assert split.gateway is not None
+    readers = [split.customers[-1 - i].customer_id for i in range(len(flight_ids))]
+    return LoadRun(
+        send=seat_chart_sender(split.gateway.url, tokens),
+        plans=[
+            [Reserve(flight_id, "", reader)] * repeat
+            for flight_id, reader in zip(flight_ids, readers, strict=True)
+        ],
+        client_timeout=client_timeout,
+        think_s=think_s,
+    )
+
+
+@dataclass(frozen=True)
+class Outage:
+    """When a fault run broke something (``down_at``), began to restore it, and had it back."""
+
+    down_at: float
+    restart_at: float
+    up_at: float
+
+    def inside(self, attempts: list[Attempt]) -> list[Attempt]:
+        """The attempts sent after the break and answered before the restore began."""
+        return [a for a in attempts if self.down_at < a.started and a.started + a.elapsed < self.restart_at]
+
+    def assert_crossed(self, attempts: list[Attempt], counts: object) -> list[Attempt]:
+        """The run really crossed the outage: acknowledgements before and after it, only 503s inside
+        it (and some). The acknowledged attempts back."""
+        acknowledged = [a for a in attempts if a.acknowledged]
+        during_outage = self.inside(attempts)
+        assert any(a.started + a.elapsed < self.down_at for a in acknowledged), counts
+        assert any(a.started > self.up_at for a in acknowledged), counts
+        assert during_outage, counts
+        assert all(a.status == 503 for a in during_outage), summary(during_outage)
+        return acknowledged
+
+
+def outage(
+    *, before: float, during: float, stop: Callable[[], object], start: Callable[[], object]
+) -> Outage:
+    """Let the load run ``before`` seconds, ``stop`` something, keep it down ``during`` seconds, ``start`` it."""
+    time.sleep(before)
+    stop()
+    down_at = time.monotonic()
+    time.sleep(during)
+    restart_at = time.monotonic()
+    start()
+    return Outage(down_at=down_at, restart_at=restart_at, up_at=time.monotonic())
+
+
+def assert_no_loss(
+    split: Split,
+    flight_ids: Sequence[str],
+    customers: dict[str, str] | Sequence[str],
+    reserves: list[Attempt],
+    reads: Sequence[Attempt] = (),
+    *,
+    max_wall_s: float,
+    counts: object,
+) -> StoreSnapshot:
+    """Every acknowledged reserve is in the store, the store equals its log, every answer (reserves and
+    seat-chart reads) is a 2xx or a clear refusal within ``max_wall_s``; the store's snapshot back."""
+    snapshot = store_snapshot(split.redis.client(), flight_ids, customers=customers)
+    violations = invariant_violations(reserves, snapshot, max_wall_s=max_wall_s)
+    violations += answer_violations(list(reads), max_wall_s=max_wall_s)
+    assert not violations, (
+        f"{len(violations)} violations, outcomes {counts}:\n" + "\n".join(violations[:30]) + split.log_tail()
+    )
+    return snapshot

@@ -15,17 +15,15 @@ import httpx
 import pytest
 
 from tests.faults.conftest import BREAKER_RESET_S, phase_seconds
-from tests.faults.deployment import Split, gateway_plans, tokens_of
-from tests.support.load import (
-    LoadRun,
-    Reserve,
-    answer_violations,
-    gateway_sender,
-    invariant_violations,
-    seat_chart_sender,
-    store_snapshot,
-    summary,
+from tests.faults.deployment import (
+    Split,
+    assert_no_loss,
+    chart_reads,
+    gateway_plans,
+    gateway_reserves,
+    tokens_of,
 )
+from tests.support.load import LoadRun, gateway_sender, summary
 
 pytestmark = pytest.mark.faults
 
@@ -54,21 +52,10 @@ def test_flights_crash_gives_503_with_retry_after_and_the_gateway_recovers(split
     assert split.flights is not None
     before, during, after = phase_seconds()
     tokens = tokens_of(split)
-    reserve_plans = gateway_plans(split, flights=2, threads=3)
-    readers = [split.customers[-1 - i].customer_id for i in range(2)]
-    read_plans = [[Reserve(split.flight_ids[i], "", customer)] * 10_000 for i, customer in enumerate(readers)]
-    reserves = LoadRun(
-        send=gateway_sender(split.gateway.url, tokens),
-        plans=reserve_plans,
-        client_timeout=CLIENT_TIMEOUT_S,
-        think_s=0.03,
+    reserves = gateway_reserves(
+        split, tokens, flights=2, threads=3, client_timeout=CLIENT_TIMEOUT_S, think_s=0.03
     )
-    reads = LoadRun(
-        send=seat_chart_sender(split.gateway.url, tokens),
-        plans=read_plans,
-        client_timeout=CLIENT_TIMEOUT_S,
-        think_s=0.03,
-    )
+    reads = chart_reads(split, tokens, split.flight_ids[:2], client_timeout=CLIENT_TIMEOUT_S, think_s=0.03)
     reserves.start()
     reads.start()
     time.sleep(before)
@@ -89,10 +76,15 @@ def test_flights_crash_gives_503_with_retry_after_and_the_gateway_recovers(split
 
     counts = {"reserve": summary(reserve_attempts), "seat chart": summary(read_attempts)}
     print(f"outcomes: {counts}; outage {restart_at - down_at:.1f}s, restart {up_at - restart_at:.1f}s")
-    snapshot = store_snapshot(split.redis.client(), split.flight_ids[:2], customers=tokens)
-    violations = invariant_violations(reserve_attempts, snapshot, max_wall_s=CLIENT_TIMEOUT_S)
-    violations += answer_violations(read_attempts, max_wall_s=CLIENT_TIMEOUT_S)
-    assert not violations, f"{counts}:\n" + "\n".join(violations[:30]) + split.log_tail()
+    assert_no_loss(
+        split,
+        split.flight_ids[:2],
+        tokens,
+        reserve_attempts,
+        read_attempts,
+        max_wall_s=CLIENT_TIMEOUT_S,
+        counts=counts,
+    )
 
     # /health: ready but degraded (warn) with the breaker open while flights is down; closed after.
     assert health_down == (200, "warn", "open"), health_down
@@ -134,12 +126,7 @@ def test_with_the_seat_map_cache_a_flights_crash_spares_cached_flights_only(spli
         client_timeout=CLIENT_TIMEOUT_S,
         think_s=0.05,
     )
-    reads = LoadRun(
-        send=seat_chart_sender(split.gateway.url, tokens),
-        plans=[[Reserve(cached, "", reader.customer_id)] * 10_000],
-        client_timeout=CLIENT_TIMEOUT_S,
-        think_s=0.05,
-    )
+    reads = chart_reads(split, tokens, [cached], client_timeout=CLIENT_TIMEOUT_S, think_s=0.05)
     split.flights.kill()
     down_at = time.monotonic()
     reserves.start()
@@ -157,10 +144,9 @@ def test_with_the_seat_map_cache_a_flights_crash_spares_cached_flights_only(spli
         f"outcomes with flights down {time.monotonic() - down_at:.1f}s, cache on: {counts}; probe {probe.status_code}"
     )
 
-    snapshot = store_snapshot(split.redis.client(), [cached], customers=tokens)
-    violations = invariant_violations(reserve_attempts, snapshot, max_wall_s=CLIENT_TIMEOUT_S)
-    violations += answer_violations(read_attempts, max_wall_s=CLIENT_TIMEOUT_S)
-    assert not violations, f"{counts}:\n" + "\n".join(violations[:30])
+    assert_no_loss(
+        split, [cached], tokens, reserve_attempts, read_attempts, max_wall_s=CLIENT_TIMEOUT_S, counts=counts
+    )
     assert reserve_attempts, counts
     assert read_attempts, counts
     assert all(a.acknowledged for a in reserve_attempts + read_attempts), counts

@@ -13,17 +13,8 @@ from __future__ import annotations
 import pytest
 
 from tests.faults.conftest import READ_RETRIES, READ_TIMEOUT_S, phase_seconds
-from tests.faults.deployment import Split, gateway_plans, tokens_of
-from tests.support.load import (
-    LoadRun,
-    Reserve,
-    answer_violations,
-    gateway_sender,
-    invariant_violations,
-    seat_chart_sender,
-    store_snapshot,
-    summary,
-)
+from tests.faults.deployment import Split, assert_no_loss, chart_reads, gateway_reserves, tokens_of
+from tests.support.load import summary
 
 pytestmark = pytest.mark.faults
 
@@ -46,18 +37,11 @@ def test_gateway_answers_within_its_timeout_budget_when_an_upstream_is_slow(spli
 
     before, during, _after = phase_seconds()
     tokens = tokens_of(split)
-    readers = [split.customers[-1 - i].customer_id for i in range(2)]
-    reserves = LoadRun(
-        send=gateway_sender(split.gateway.url, tokens),
-        plans=gateway_plans(split, flights=1, threads=3),
-        client_timeout=CLIENT_TIMEOUT_S,
-        think_s=0.05,
+    reserves = gateway_reserves(
+        split, tokens, flights=1, threads=3, client_timeout=CLIENT_TIMEOUT_S, think_s=0.05
     )
-    reads = LoadRun(
-        send=seat_chart_sender(split.gateway.url, tokens),
-        plans=[[Reserve(split.flight_ids[1 + i], "", customer)] * 1000 for i, customer in enumerate(readers)],
-        client_timeout=CLIENT_TIMEOUT_S,
-        think_s=0.05,
+    reads = chart_reads(
+        split, tokens, split.flight_ids[1:3], client_timeout=CLIENT_TIMEOUT_S, think_s=0.05, repeat=1000
     )
     reserves.start()
     reads.run_for(before + during)
@@ -69,10 +53,9 @@ def test_gateway_answers_within_its_timeout_budget_when_an_upstream_is_slow(spli
         f"outcomes ({slow} +{LATENCY_MS} ms): {counts}; slowest {slowest:.2f}s, budget {READ_BUDGET_S:.2f}s"
     )
     budget = READ_BUDGET_S + MARGIN_S
-    snapshot = store_snapshot(split.redis.client(), split.flight_ids[:1], customers=tokens)
-    violations = invariant_violations(reserve_attempts, snapshot, max_wall_s=budget)
-    violations += answer_violations(read_attempts, max_wall_s=budget)
-    assert not violations, f"{counts}:\n" + "\n".join(violations[:30]) + split.log_tail()
+    assert_no_loss(
+        split, split.flight_ids[:1], tokens, reserve_attempts, read_attempts, max_wall_s=budget, counts=counts
+    )
     assert reserve_attempts, counts
     assert read_attempts, counts
     # The fault really bit: a slow flights refuses everything, a slow reservations degrades the chart.

@@ -117,58 +117,53 @@ def test_wrong_media_types(urls, auth, fuzz_split: Split, content_type: str, bod
     assert_clear(httpx.post(f"{urls['gateway']}/api/auth/token", content=body, headers=headers, timeout=15))
 
 
-@pytest.mark.parametrize(
-    ("service", "path"),
-    [
-        ("flights", "/flights?flight_no=%00"),
-        ("flights", "/flights?flight_no=AA%D9%A2%D9%A5%D9%A3%D9%A2"),  # Arabic-Indic digits
-        ("flights", "/flights?flight_no=AA2532&departure_date_time=2020-13-45T99:99"),
-        ("flights", "/flights?flight_no=AA2532&departure_date_time=9999-12-31T23:59"),
-        ("flights", "/flights?flight_no=AA2532&departure_date_time=0000-00-00"),
-        ("flights", "/flights?flight_no=" + "A" * 3000),
-        ("flights", "/flights/%00/seat_map"),
-        ("flights", "/flights/%FF%FE/seat_map"),
-        ("flights", "/flights/00000000-0000-0000-0000-00000000000G/seat_map"),
-        ("flights", "/flights/" + "9" * 3000),
-        ("reservations", "/reservations?flight_id=%00"),
-        ("reservations", "/reservations?flight_id=" + "x" * 3000),
-        ("reservations", "/reservations?flight_id=F1&flight_id=F2"),
-        ("reservations", "/reservations?customer_id=%FF"),
-        ("reservations", "/reservations/events?since=99999999999999999999999-1"),
-        ("reservations", "/reservations/events?since=1-99999999999999999999999"),
-        ("reservations", "/reservations/events?count=-1"),
-        ("reservations", "/reservations/events?count=1e3"),
-        ("reservations", "/reservations/events?count=%D9%A1"),
-        ("gateway", "/api/flights?flight_no=AA2532&date=2020-02-30"),
-        ("gateway", "/api/flights?flight_no=AA2532&date=99999-01-01"),
-        ("gateway", "/api/flights/%00/seats"),
-        ("gateway", "/api/flights/" + "f" * 3000 + "/seats"),
-        ("gateway", "/api/flights/00000000-0000-0000-0000-000000000000/seats"),
-    ],
-)
-def test_hostile_reads(urls, auth, service: str, path: str) -> None:
-    assert_clear(
-        httpx.get(
-            f"{urls[service]}{path}", headers=auth if service == "gateway" else SERVICE_HEADERS, timeout=15
-        )
-    )
+HOSTILE_READS = [
+    ("flights", "/flights?flight_no=%00"),
+    ("flights", "/flights?flight_no=AA%D9%A2%D9%A5%D9%A3%D9%A2"),  # Arabic-Indic digits
+    ("flights", "/flights?flight_no=AA2532&departure_date_time=2020-13-45T99:99"),
+    ("flights", "/flights?flight_no=AA2532&departure_date_time=9999-12-31T23:59"),
+    ("flights", "/flights?flight_no=AA2532&departure_date_time=0000-00-00"),
+    ("flights", "/flights?flight_no=" + "A" * 3000),
+    ("flights", "/flights/%00/seat_map"),
+    ("flights", "/flights/%FF%FE/seat_map"),
+    ("flights", "/flights/00000000-0000-0000-0000-00000000000G/seat_map"),
+    ("flights", "/flights/" + "9" * 3000),
+    ("reservations", "/reservations?flight_id=%00"),
+    ("reservations", "/reservations?flight_id=" + "x" * 3000),
+    ("reservations", "/reservations?flight_id=F1&flight_id=F2"),
+    ("reservations", "/reservations?customer_id=%FF"),
+    ("reservations", "/reservations/events?since=99999999999999999999999-1"),
+    ("reservations", "/reservations/events?since=1-99999999999999999999999"),
+    ("reservations", "/reservations/events?count=-1"),
+    ("reservations", "/reservations/events?count=1e3"),
+    ("reservations", "/reservations/events?count=%D9%A1"),
+    ("gateway", "/api/flights?flight_no=AA2532&date=2020-02-30"),
+    ("gateway", "/api/flights?flight_no=AA2532&date=99999-01-01"),
+    ("gateway", "/api/flights/%00/seats"),
+    ("gateway", "/api/flights/" + "f" * 3000 + "/seats"),
+    ("gateway", "/api/flights/00000000-0000-0000-0000-000000000000/seats"),
+]
+HOSTILE_CANCELS = [
+    ("reservations", "/reservations/F1/1A"),  # customer_id missing
+    ("reservations", "/reservations/F1/1A?customer_id=%00"),
+    ("reservations", "/reservations/%FF/1A?customer_id=c1"),
+    ("reservations", "/reservations/F1/%D9%A1A?customer_id=c1"),
+    ("gateway", "/api/flights/%00/reservations/1A"),
+    ("gateway", "/api/flights/00000000-0000-0000-0000-000000000000/reservations/999Z"),
+]
 
 
 @pytest.mark.parametrize(
-    ("service", "path"),
-    [
-        ("reservations", "/reservations/F1/1A"),  # customer_id missing
-        ("reservations", "/reservations/F1/1A?customer_id=%00"),
-        ("reservations", "/reservations/%FF/1A?customer_id=c1"),
-        ("reservations", "/reservations/F1/%D9%A1A?customer_id=c1"),
-        ("gateway", "/api/flights/%00/reservations/1A"),
-        ("gateway", "/api/flights/00000000-0000-0000-0000-000000000000/reservations/999Z"),
-    ],
+    ("method", "service", "path"),
+    [("GET", *case) for case in HOSTILE_READS] + [("DELETE", *case) for case in HOSTILE_CANCELS],
 )
-def test_hostile_cancels(urls, auth, service: str, path: str) -> None:
+def test_hostile_reads_and_cancels(urls, auth, method: str, service: str, path: str) -> None:
     assert_clear(
-        httpx.delete(
-            f"{urls[service]}{path}", headers=auth if service == "gateway" else SERVICE_HEADERS, timeout=15
+        httpx.request(
+            method,
+            f"{urls[service]}{path}",
+            headers=auth if service == "gateway" else SERVICE_HEADERS,
+            timeout=15,
         )
     )
 

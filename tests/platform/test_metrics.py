@@ -13,7 +13,6 @@ import http.client
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from skyway import metrics
-from tests.support.live import ROOT, SERVICE_HEADERS, LiveService, base_env, free_port, run_manage
+from tests.support.live import ROOT, SERVICE_HEADERS, LiveService, base_env
+from tests.support.lone_gateway import lone_gateway
+from tests.support.waits import wait_until
 
 REQUESTS_BY_VIEW = "django_http_requests_total_by_view_transport_method_total"
 # The page the tests request: any view works but /ping, which the launcher's readiness probe also calls.
@@ -198,28 +199,8 @@ def page_total(exposition: str) -> float:
 @pytest.fixture
 def gateway(tmp_path) -> Iterator[LiveService]:
     """The gateway deployable, two workers of one thread each, through the launcher."""
-    env = base_env(
-        SKYWAY_VAR_DIR=str(tmp_path / "var"),
-        FLIGHTS_URL="http://127.0.0.1:9",  # never called: /ping, the page and /metrics need no upstream
-        RESERVATIONS_URL="http://127.0.0.1:9",
-        LOG_LEVEL="WARNING",
-        SECURE_TRANSPORT="0",
-    )
-    for name in ("GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "GATEWAY_ROUTES_FILE", metrics.ENV):
-        env.pop(name, None)
-    run_manage("settings.gateway", "migrate_contexts", env=env)
-    service = LiveService(
-        settings_module="settings.gateway",
-        port=free_port(),
-        env=env,
-        workers=2,
-        threads=1,
-        log_path=tmp_path / "gateway.log",
-    ).start()
-    try:
+    with lone_gateway(tmp_path, workers=2, threads=1, drop=(metrics.ENV,)) as service:
         yield service
-    finally:
-        service.stop()
 
 
 def pages_until_both_workers_served(service: LiveService, at_least: int) -> Counter[int]:
@@ -280,15 +261,6 @@ def test_each_worker_writes_its_own_files_and_the_scrape_adds_them_up(gateway):
     assert page_total(body) == sum(served.values())
 
 
-def wait_for(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.mark.live
 def test_a_reload_keeps_what_the_replaced_workers_counted(gateway):
     """SIGHUP replaces every worker; the instance's counters carry on (the canary analysis reads a
@@ -302,7 +274,7 @@ def test_a_reload_keeps_what_the_replaced_workers_counted(gateway):
         workers = _children(gateway.process.pid)
         return len(workers) == 2 and not workers & old_workers
 
-    assert wait_for(replaced), (old_workers, _children(gateway.process.pid))
+    assert wait_until(replaced, timeout=60.0, interval=0.1), (old_workers, _children(gateway.process.pid))
     status, body, worker = fresh_get(gateway, "/metrics", SERVICE_HEADERS)
     assert status == 200
     assert worker not in old_workers

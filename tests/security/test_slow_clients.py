@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.live import LiveService, base_env, free_port, run_manage
+from tests.support.live import LiveService
+from tests.support.lone_gateway import lone_gateway
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.live  # starts real processes: kept out of make test-fast
 
@@ -44,41 +45,14 @@ def listen_backlog_and_established(port: int) -> tuple[int | None, int]:
     return backlog, established
 
 
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.fixture
 def gateway(tmp_path) -> Iterator[LiveService]:
-    env = base_env(
-        SKYWAY_VAR_DIR=str(tmp_path / "var"),
-        FLIGHTS_URL="http://127.0.0.1:9",  # never called: the token endpoint and /ping need no upstream
-        RESERVATIONS_URL="http://127.0.0.1:9",
-        # The attacker spreads over many addresses; a per-address throttle must not be what saves us.
-        GATEWAY_AUTH_THROTTLE_RATE="100000/min",
-        LOG_LEVEL="WARNING",
-        SECURE_TRANSPORT="0",  # plain HTTP on loopback: no HTTPS redirect (docs/adr/0066)
-    )
-    for name in ("GATEWAY_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "GATEWAY_ROUTES_FILE"):
-        env.pop(name, None)
-    run_manage("settings.gateway", "migrate_contexts", env=env)
-    service = LiveService(
-        settings_module="settings.gateway",
-        port=free_port(),
-        env=env,
-        workers=None,  # the launcher's gateway sizing, as in production
-        threads=None,
-        log_path=tmp_path / "gateway.log",
-    ).start()
-    try:
+    # workers/threads None: the launcher's gateway sizing, as in production. The attacker spreads over
+    # many addresses; a per-address throttle must not be what saves us.
+    with lone_gateway(
+        tmp_path, workers=None, threads=None, GATEWAY_AUTH_THROTTLE_RATE="100000/min"
+    ) as service:
         yield service
-    finally:
-        service.stop()
 
 
 @pytest.fixture
@@ -104,7 +78,7 @@ def test_fifty_slow_body_connections_leave_ping_answering_within_a_second(gatewa
         backlog, established = listen_backlog_and_established(gateway.port)
         return backlog == 0 and established >= SLOW_CLIENTS
 
-    assert wait_for(all_accepted), listen_backlog_and_established(gateway.port)
+    assert wait_until(all_accepted, timeout=20.0, interval=0.05), listen_backlog_and_established(gateway.port)
 
     response = httpx.get(f"{gateway.url}/ping", timeout=1.0)
 
