@@ -77,7 +77,8 @@ run-split: install-dev  ## flights, reservations and gateway as three processes 
 	@echo "  flights        http://$(HOST):$(FLIGHTS_PORT)/flights?flight_no=AA2532&departure_date_time=2020-05-17T13:20"
 	@echo "  reservations   http://$(HOST):$(RESERVATIONS_PORT)/reservations?flight_id=<flight_id>"
 	@echo ""
-	@$(if $(LEGACY_UPSTREAM_URL),echo "  legacy         $(LEGACY_UPSTREAM_URL): every path the gateway does not own, through the edge on :$(PORT) (gateway on :$(GATEWAY_BACKEND_PORT))"; echo "",)
+	@if [ -n "$(LEGACY_UPSTREAM_URL)" ]; then \
+		echo "  legacy         $(LEGACY_UPSTREAM_URL): every path the gateway does not own goes there through the edge on :$(PORT) (gateway on :$(GATEWAY_BACKEND_PORT))"; echo ""; fi
 	PATH="$(abspath $(VENV))/bin:$$PATH" HOST=$(HOST) GATEWAY_PORT=$(PORT) FLIGHTS_PORT=$(FLIGHTS_PORT) \
 		GATEWAY_BACKEND_PORT=$(if $(LEGACY_UPSTREAM_URL),$(GATEWAY_BACKEND_PORT),$(PORT)) \
 		RESERVATIONS_PORT=$(RESERVATIONS_PORT) UPSTREAM_WORKERS=$(WEB_WORKERS) \

@@ -152,5 +152,7 @@ class HeldSeatOutput(serializers.Serializer):
 @extend_schema_serializer(component_name="SeatsUnavailable")
 class SeatsUnavailableOutput(ReservationErrorOutput):
     seats = serializers.ListField(
-        child=serializers.CharField(), help_text="The seats that were reserved or held."
+        child=serializers.CharField(),
+        required=False,
+        help_text="The seats that were reserved or held (absent when the seat limit refused the hold).",
     )
