@@ -339,11 +339,9 @@ def store_snapshot(
         return f"{prefix}{partition_tag(partition)}:{suffix}"
 
     hashes = {flight: client.hgetall(flight_key(flight, prefix, partitions)) for flight in flight_ids}
-    indexes = {
+    raw_indexes = {
         customer: {
-            _str(name)
-            for name, value in client.hgetall(f"{prefix}customers:{customer}").items()
-            if _str(value)[:1] == "+"
+            _str(name): _str(value) for name, value in client.hgetall(f"{prefix}customers:{customer}").items()
         }
         for customer in customers
     }
@@ -359,7 +357,33 @@ def store_snapshot(
             entries.extend((_id_order(entry_id), fields) for entry_id, fields in page)
             last = page[-1][0]
     entries.sort(key=lambda entry: entry[0])
-    return StoreSnapshot(hashes, [fields for _order, fields in entries], indexes)
+    return StoreSnapshot(hashes, [fields for _order, fields in entries], _converged(raw_indexes, entries))
+
+
+def _converged(
+    raw_indexes: dict[str, dict[str, str]], entries: list[tuple[tuple[int, int], dict]]
+) -> dict[str, set[str]]:
+    """Each customer's held seats once the projector has caught up (docs/adr/0116).
+
+    The index is a projection: a write-through lost in a crash leaves it behind the log until the
+    projector applies the log's events, last writer (event id) wins. So the index read from Redis is
+    folded with the logged events of its customer, as the projector would fold them; an entry newer
+    than every logged event of its seat (a write-through with no logged win behind it) survives the
+    fold and shows up as a disagreement with the hashes.
+    """
+    indexes: dict[str, set[str]] = {}
+    for customer, raw in raw_indexes.items():
+        state = {member: (value[0], _id_order(value[1:])) for member, value in raw.items()}
+        for order, fields in entries:
+            fields = {_str(k): _str(v) for k, v in fields.items()}
+            kind = {"SeatReserved": "+", "SeatReleased": "-"}.get(fields.get("type", ""))
+            if kind is None or fields.get("customer_id") != customer:
+                continue
+            member = f"{fields['flight_id']}|{fields['seat_no']}"
+            if member not in state or state[member][1] < order:
+                state[member] = (kind, order)
+        indexes[customer] = {member for member, (kind, _order) in state.items() if kind == "+"}
+    return indexes
 
 
 def flight_key(flight_id: str, prefix: str = "", partitions: int = PARTITIONS) -> str:
