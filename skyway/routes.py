@@ -101,31 +101,39 @@ class RouteTable:
         with self._lock:
             if now < self._next_check:
                 return
-            self._next_check = now + self.check_interval
             try:
-                stat = os.stat(self.path)
-            except OSError as exc:
-                if self._signature != (-1, -1):
-                    logger.error("routes file unreadable, keeping the last good routes: %s", exc)
-                    self._signature = (-1, -1)
-                return
-            signature = (stat.st_mtime_ns, stat.st_size)
-            if signature == self._signature:
-                return
-            self._signature = signature
-            try:
-                with open(self.path, encoding="utf-8") as handle:
-                    routes = routes_parse(json.load(handle))
-            except (OSError, ValueError) as exc:
-                logger.error("routes file %s rejected, keeping the last good routes: %s", self.path, exc)
-                return
-            self._routes = routes
-            logger.info(
-                "routes file loaded",
-                extra={
-                    "routes": {
-                        service: [f"{t.name}={t.url}@{t.weight}" for t in targets]
-                        for service, targets in routes.items()
-                    }
-                },
-            )
+                self._reload()
+            finally:
+                # Only once the reload is done: a thread arriving meanwhile waits on the lock, then reads
+                # what this reload produced (never the empty table before the first load).
+                self._next_check = now + self.check_interval
+
+    def _reload(self) -> None:
+        """Read the file if it changed (the caller holds the lock); keep the last good routes on error."""
+        try:
+            stat = os.stat(self.path)
+        except OSError as exc:
+            if self._signature != (-1, -1):
+                logger.error("routes file unreadable, keeping the last good routes: %s", exc)
+                self._signature = (-1, -1)
+            return
+        signature = (stat.st_mtime_ns, stat.st_size)
+        if signature == self._signature:
+            return
+        self._signature = signature
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                routes = routes_parse(json.load(handle))
+        except (OSError, ValueError) as exc:
+            logger.error("routes file %s rejected, keeping the last good routes: %s", self.path, exc)
+            return
+        self._routes = routes
+        logger.info(
+            "routes file loaded",
+            extra={
+                "routes": {
+                    service: [f"{t.name}={t.url}@{t.weight}" for t in targets]
+                    for service, targets in routes.items()
+                }
+            },
+        )

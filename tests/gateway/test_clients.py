@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterator
 
@@ -349,3 +350,32 @@ def test_reserve_answers_are_counted_per_target_and_a_refused_free_seat_is_told_
     assert after == {"reserved": 1, "refused_held": 1, "refused_free": 1, "refused_unchecked": 1}
     checks = [r for r in upstream.requests if r.method == "GET"]
     assert [r.url.params["flight_id"] for r in checks] == ["f1", "f1", "f1"]  # one read per refusal, no retry
+
+
+def test_a_request_arriving_while_the_routes_file_is_first_read_waits_for_its_routes(tmp_path, monkeypatch):
+    """Two concurrent calls of one client (the seat chart reads its list and its holds at once): the one
+    that did not read the file must not take the empty table of before the first load for "no routes"
+    and fall back to the default URL (the rollout stack's degraded chart)."""
+    from skyway import routes as routes_module
+
+    path = tmp_path / "routes.json"
+    path.write_text(json.dumps({"reservations": [{"name": "stable", "url": "http://127.0.0.1:9001"}]}))
+    table = RouteTable(str(path), check_interval=60)
+    second: dict[str, object] = {}
+    parse = routes_module.routes_parse
+
+    def parse_while_another_request_arrives(data):
+        other = threading.Thread(target=lambda: second.update(picked=table.pick("reservations")))
+        other.start()
+        other.join(timeout=0.5)  # it either answers from the empty table at once or waits for this read
+        second["thread"] = other
+        return parse(data)
+
+    monkeypatch.setattr(routes_module, "routes_parse", parse_while_another_request_arrives)
+
+    first = table.pick("reservations")
+    second["thread"].join()
+
+    assert first is not None
+    assert first.url == "http://127.0.0.1:9001"
+    assert second["picked"] == first
