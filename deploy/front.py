@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
@@ -88,7 +88,7 @@ def forward(target: Target, environ: dict[str, Any], body: bytes) -> tuple[int, 
         except OSError as exc:
             raise Refused(str(exc)) from exc
         connection.sock.settimeout(READ_TIMEOUT)
-        path = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
+        path = request_target(environ)
         connection.putrequest(environ["REQUEST_METHOD"], path, skip_host=True, skip_accept_encoding=True)
         for name, value in request_headers(environ):
             connection.putheader(name, value)
@@ -99,6 +99,14 @@ def forward(target: Target, environ: dict[str, Any], body: bytes) -> tuple[int, 
         return response.status, headers, response.read()
     finally:
         connection.close()
+
+
+def request_target(environ: dict[str, Any]) -> str:
+    """The request target to send on: the path WSGI decoded, quoted again, and the query as received
+    (the launcher's environ has no raw target since ADR 155)."""
+    path = quote(environ.get("PATH_INFO", "/").encode("latin-1"), safe="/;=,:@!$&'()*+-._~")
+    query = environ.get("QUERY_STRING", "")
+    return f"{path}?{query}" if query else path
 
 
 def request_headers(environ: dict[str, Any]) -> Iterable[tuple[str, str]]:

@@ -47,7 +47,7 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.close()
             return
         payload = json.dumps({"name": server.name, "body": body.decode(), "xff": self.headers["X-Forwarded-For"],
-                              "host": self.headers["Host"]}).encode()  # fmt: skip
+                              "host": self.headers["Host"], "target": self.path}).encode()  # fmt: skip
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -70,11 +70,12 @@ def backends() -> Iterator[dict[str, Backend]]:
 
 
 def call(
-    front: FrontRouter, method: str = "GET", path: str = "/api/x", body: bytes = b""
+    front: FrontRouter, method: str = "GET", path: str = "/api/x", body: bytes = b"", query: str = ""
 ) -> tuple[str, bytes]:
+    """One request as the launcher hands it over: the path decoded, the query as received, no raw target."""
     answer: dict[str, str] = {}
     environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "RAW_URI": path, "wsgi.input": io.BytesIO(body),
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "wsgi.input": io.BytesIO(body),
         "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json", "HTTP_HOST": "127.0.0.1:8080",
         "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
     }  # fmt: skip
@@ -101,6 +102,24 @@ def test_requests_follow_the_weights_of_the_routes_file_and_a_switch_within_its_
     routes_set(path=routes, service="gateway", targets=[{"name": "stable", "url": green.url, "weight": 100}])
     front.routes._next_check = 0  # the table's re-read is due (it checks every 0.5 s)
     assert {json.loads(call(front)[1])["name"] for _ in range(20)} == {"green"}
+
+
+def test_the_request_target_reaches_the_gateway_with_its_query(
+    tmp_path: Path, backends: dict[str, Backend]
+) -> None:
+    """The launcher's environ carries no raw target: the lockstep stack's flight lookups arrived without
+    their query (`?date=` lost, the gateway's 400)."""
+    routes = tmp_path / "routes.json"
+    routes_set(
+        path=routes,
+        service="gateway",
+        targets=[{"name": "stable", "url": backends["blue"].url, "weight": 100}],
+    )
+    front = FrontRouter(str(routes))
+
+    _status, body = call(front, path="/api/flights/a b", query="date=2026-12-02&flight_no=AA%2012")
+
+    assert json.loads(body)["target"] == "/api/flights/a%20b?date=2026-12-02&flight_no=AA%2012"
 
 
 def test_a_refused_connection_goes_to_another_target_and_a_sent_request_is_never_repeated(
