@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -67,3 +70,18 @@ def rollout_steps_set(
         for item in ({"setWeight": weight}, *load_step(weight), {"pause": {"duration": pause}})
     ]
     rollout_path.write_text(yaml.safe_dump(rollout, sort_keys=False))
+
+
+def releases_stop(state_dir: Path, env: dict[str, str], root: Path) -> None:
+    """Stop every release the local executor's state says is running (a rollout stack's teardown, also
+    after a set-up that failed half way: no state file yet means nothing was started)."""
+    state_file = state_dir / "state.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {"services": {}}
+    for service, current in state["services"].items():
+        for release, record in current["releases"].items():
+            if record.get("running"):
+                subprocess.run(
+                    [sys.executable, "-m", "deploy.localproc", "stop", "--state-dir", str(state_dir),
+                     "--service", service, "--release", release],
+                    cwd=root, env=env, capture_output=True, check=False,
+                )  # fmt: skip

@@ -23,7 +23,7 @@ import pytest
 from deploy.analysis import snapshot_parse
 from deploy.front import front_process
 from skyway.serve import ServerProcess
-from tests.release.rollout_files import k8s_with_rollout, rollout_steps_set
+from tests.release.rollout_files import k8s_with_rollout, releases_stop, rollout_steps_set
 from tests.release.test_rollouts import Load, assert_writes_all_succeeded
 from tests.support.flights import open_flights_via_api
 from tests.support.live import ROOT, base_env, free_port, run_manage
@@ -104,16 +104,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         yield stack
     finally:
         front.stop()
-        state_file = state_dir / "state.json"
-        state = json.loads(state_file.read_text()) if state_file.exists() else {"services": {}}
-        for service, current in state["services"].items():
-            for release, record in current["releases"].items():
-                if record.get("running"):
-                    subprocess.run(
-                        [sys.executable, "-m", "deploy.localproc", "stop", "--state-dir", str(state_dir),
-                         "--service", service, "--release", release],
-                        cwd=ROOT, env=env, capture_output=True, check=False,
-                    )  # fmt: skip
+        releases_stop(state_dir, env, ROOT)
 
 
 def lockstep_k8s(tmp_path: Path, reservations: list[int]) -> Path:

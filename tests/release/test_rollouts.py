@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from deploy.localproc import pid_alive
-from tests.release.rollout_files import k8s_with_rollout
+from tests.release.rollout_files import k8s_with_rollout, releases_stop
 from tests.support.flights import open_flights_via_api
 from tests.support.live import ROOT, LiveService, base_env, free_port, run_manage
 
@@ -172,40 +172,33 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         log_path=var_dir / "gateway.log",
     )
     stack.gateway = gateway
-    first = stack.deploy("deploy", "--service", "flights", "--image", "skyway:v1")
-    assert first.returncode == 0, first.stdout
-    seats = stack.deploy("deploy", "--service", "reservations", "--image", "skyway:r1")
-    assert seats.returncode == 0, seats.stdout
-    gateway.start()
-    token = httpx.post(
-        f"{gateway.url}/api/auth/token", json={"username": "alice", "password": "skyway-demo"}, timeout=10
-    ).json()["token"]
-    auth = {"Authorization": f"Token {token}"}
-    found = httpx.get(f"{gateway.url}{FLIGHT_QUERY}", headers=auth, timeout=10)
-    assert found.status_code == 200
-    # Writes need an open flight (a departed one refuses them): the latest listed today or tomorrow.
-    with httpx.Client(base_url=gateway.url, headers=auth, timeout=10) as client:
-        flight_id = open_flights_via_api(client)[-1]["flight_id"]
-    chart = httpx.get(f"{gateway.url}/api/flights/{flight_id}/seats", headers=auth, timeout=10).json()
-    free = [
-        s["seat"] for c in chart["cabins"] for r in c["rows"] for s in r["seats"] if s["status"] == "free"
-    ]
-    assert len(free) > 20, chart
-    # Every scenario's load includes unretried writes: what a client sees of a release is reads and writes.
-    stack.load = Load(url=gateway.url, token=token, writes=True, flight_id=flight_id, seats=free)
+    # Everything started from here on is stopped below, also when the set-up itself fails.
     try:
+        first = stack.deploy("deploy", "--service", "flights", "--image", "skyway:v1")
+        assert first.returncode == 0, first.stdout
+        seats = stack.deploy("deploy", "--service", "reservations", "--image", "skyway:r1")
+        assert seats.returncode == 0, seats.stdout
+        gateway.start()
+        token = httpx.post(
+            f"{gateway.url}/api/auth/token", json={"username": "alice", "password": "skyway-demo"}, timeout=10
+        ).json()["token"]
+        auth = {"Authorization": f"Token {token}"}
+        found = httpx.get(f"{gateway.url}{FLIGHT_QUERY}", headers=auth, timeout=10)
+        assert found.status_code == 200
+        # Writes need an open flight (a departed one refuses them): the latest listed today or tomorrow.
+        with httpx.Client(base_url=gateway.url, headers=auth, timeout=10) as client:
+            flight_id = open_flights_via_api(client)[-1]["flight_id"]
+        chart = httpx.get(f"{gateway.url}/api/flights/{flight_id}/seats", headers=auth, timeout=10).json()
+        free = [
+            s["seat"] for c in chart["cabins"] for r in c["rows"] for s in r["seats"] if s["status"] == "free"
+        ]
+        assert len(free) > 20, chart
+        # Every scenario's load includes unretried writes: what a client sees of a release is reads and writes.
+        stack.load = Load(url=gateway.url, token=token, writes=True, flight_id=flight_id, seats=free)
         yield stack
     finally:
         gateway.stop()
-        state = json.loads((state_dir / "state.json").read_text())
-        for service, current in state["services"].items():
-            for release, record in current["releases"].items():
-                if record.get("running"):
-                    subprocess.run(
-                        [sys.executable, "-m", "deploy.localproc", "stop", "--state-dir", str(state_dir),
-                         "--service", service, "--release", release],
-                        cwd=ROOT, env=env, capture_output=True, check=False,
-                    )  # fmt: skip
+        releases_stop(state_dir, env, ROOT)
 
 
 def assert_writes_all_succeeded(load: Load) -> None:
