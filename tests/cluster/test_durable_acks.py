@@ -162,6 +162,13 @@ def primary_and_replica(tmp_path):
             timeout=30,
             what="the replica to be in sync",
         )
+
+        def acknowledges() -> bool:  # "online" can come before the replica acknowledges writes
+            primary.set("replica-ready", 1)
+            return primary.wait(1, 1000) == 1
+
+        wait_for(acknowledges, timeout=30, what="the replica to acknowledge a write")
+        primary.delete("replica-ready")
         yield ports, processes
     finally:
         for process in processes:
