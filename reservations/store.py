@@ -271,8 +271,13 @@ MAX_PARTITIONS = 1024
 
 
 def partition_tag(partition: int) -> str:
-    """The hash tag every key of the partition carries: ``{r17.96}`` (docs/adr/0115)."""
-    return _partition_tags(partitions())[partition]
+    """The hash tag every key of the partition carries: ``{r17.10}`` (docs/adr/0115)."""
+    return partition_tag_for(partition, partitions())
+
+
+def partition_tag_for(partition: int, partition_count: int) -> str:
+    """The tag of a partition among ``partition_count``, without settings (benches and test harnesses)."""
+    return _partition_tags(partition_count)[partition]
 
 
 @functools.lru_cache(maxsize=4)
@@ -333,7 +338,7 @@ class _Connection:
 
     # Key names (LAYOUT.md's names: other modules of this context build keys through these).
     def partition_tag(self, partition: int) -> str:
-        return _partition_tags(self.partitions)[partition]
+        return partition_tag_for(partition, self.partitions)
 
     def key(self, partition: int, suffix: str) -> str:
         return f"{self.prefix}{self.partition_tag(partition)}:{suffix}"

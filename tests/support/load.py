@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 import redis
 
-from reservations.store import partition_for, partition_tag
+from reservations.store import partition_for, partition_tag_for
 from tests.support.live import SERVICE_HEADERS
 
 PARTITIONS = 128  # RESERVATIONS_PARTITIONS of the deployments these helpers read (the default)
@@ -336,7 +336,7 @@ def store_snapshot(
     tag, the customer indexes' held (``+``) fields, every partition's stream (events ordered by id)."""
 
     def tagged(partition: int, suffix: str) -> str:
-        return f"{prefix}{partition_tag(partition)}:{suffix}"
+        return f"{prefix}{partition_tag_for(partition, partitions)}:{suffix}"
 
     hashes = {flight: client.hgetall(flight_key(flight, prefix, partitions)) for flight in flight_ids}
     raw_indexes = {
@@ -388,7 +388,9 @@ def _converged(
 
 def flight_key(flight_id: str, prefix: str = "", partitions: int = PARTITIONS) -> str:
     """A flight's hash key as the store of a deployment with the default layout names it."""
-    return f"{prefix}{partition_tag(partition_for(flight_id, partitions))}:flights:{flight_id}"
+    return (
+        f"{prefix}{partition_tag_for(partition_for(flight_id, partitions), partitions)}:flights:{flight_id}"
+    )
 
 
 def _str(value: bytes | str) -> str:
