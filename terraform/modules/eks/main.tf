@@ -1,19 +1,21 @@
 # The EKS cluster: private API endpoint (plus a public one limited to given CIDRs), secrets encrypted with
 # KMS, every control-plane log type on, a managed node group in the private subnets, IRSA's OIDC provider.
 
-data "aws_iam_policy_document" "cluster_assume" {
+# The services that assume this module's two roles: the control plane, and the nodes' EC2 instances.
+data "aws_iam_policy_document" "assume" {
+  for_each = { cluster = "eks.amazonaws.com", node = "ec2.amazonaws.com" }
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = ["eks.amazonaws.com"]
+      identifiers = [each.value]
     }
   }
 }
 
 resource "aws_iam_role" "cluster" {
   name               = "${var.name}-eks-cluster"
-  assume_role_policy = data.aws_iam_policy_document.cluster_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["cluster"].json
   tags               = var.tags
 }
 
@@ -68,19 +70,9 @@ resource "aws_eks_addon" "vpc_cni" {
   tags                        = var.tags
 }
 
-data "aws_iam_policy_document" "node_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "node" {
   name               = "${var.name}-eks-node"
-  assume_role_policy = data.aws_iam_policy_document.node_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["node"].json
   tags               = var.tags
 }
 
