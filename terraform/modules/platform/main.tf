@@ -12,11 +12,17 @@ resource "terraform_data" "gateway_api_crds" {
   }
 }
 
-data "aws_iam_policy_document" "irsa_assume" {
-  for_each = {
-    lbc = "kube-system:aws-load-balancer-controller"
-    eso = "external-secrets:external-secrets"
+# The controllers that call AWS, each with its own IRSA role that trusts only the controller's service
+# account; the charts below run under those service accounts.
+locals {
+  irsa = {
+    lbc = { namespace = "kube-system", service_account = "aws-load-balancer-controller" }
+    eso = { namespace = "external-secrets", service_account = "external-secrets" }
   }
+}
+
+data "aws_iam_policy_document" "irsa_assume" {
+  for_each = local.irsa
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
     principals {
@@ -26,7 +32,7 @@ data "aws_iam_policy_document" "irsa_assume" {
     condition {
       test     = "StringEquals"
       variable = "${var.oidc_issuer}:sub"
-      values   = ["system:serviceaccount:${each.value}"]
+      values   = ["system:serviceaccount:${each.value.namespace}:${each.value.service_account}"]
     }
     condition {
       test     = "StringEquals"
@@ -36,13 +42,26 @@ data "aws_iam_policy_document" "irsa_assume" {
   }
 }
 
-# --- AWS Load Balancer Controller (Gateway API: internet-facing ALB, IP targets) ------------------------
-
-resource "aws_iam_role" "lbc" {
-  name               = "${var.cluster_name}-aws-load-balancer-controller"
-  assume_role_policy = data.aws_iam_policy_document.irsa_assume["lbc"].json
+# Named after the cluster and the service account: <cluster>-aws-load-balancer-controller,
+# <cluster>-external-secrets.
+resource "aws_iam_role" "irsa" {
+  for_each           = local.irsa
+  name               = "${var.cluster_name}-${each.value.service_account}"
+  assume_role_policy = data.aws_iam_policy_document.irsa_assume[each.key].json
   tags               = var.tags
 }
+
+# Each role's permissions: the documents in the controllers' sections below.
+resource "aws_iam_role_policy" "irsa" {
+  for_each = {
+    lbc = data.aws_iam_policy_document.lbc.json
+    eso = data.aws_iam_policy_document.eso.json
+  }
+  role   = aws_iam_role.irsa[each.key].id
+  policy = each.value
+}
+
+# --- AWS Load Balancer Controller (Gateway API: internet-facing ALB, IP targets) ------------------------
 
 # Condensed from the controller's published IAM policy (iam_policy.json of the same release): compare on
 # every controller upgrade. Mutations are limited to resources the controller tagged itself.
@@ -118,14 +137,9 @@ data "aws_iam_policy_document" "lbc" {
   }
 }
 
-resource "aws_iam_role_policy" "lbc" {
-  role   = aws_iam_role.lbc.id
-  policy = data.aws_iam_policy_document.lbc.json
-}
-
 resource "helm_release" "aws_load_balancer_controller" {
   name       = "aws-load-balancer-controller"
-  namespace  = "kube-system"
+  namespace  = local.irsa.lbc.namespace
   repository = "https://aws.github.io/eks-charts"
   chart      = "aws-load-balancer-controller"
   version    = var.aws_load_balancer_controller_chart_version
@@ -134,8 +148,8 @@ resource "helm_release" "aws_load_balancer_controller" {
     region      = var.region
     vpcId       = var.vpc_id
     serviceAccount = {
-      name        = "aws-load-balancer-controller"
-      annotations = { "eks.amazonaws.com/role-arn" = aws_iam_role.lbc.arn }
+      name        = local.irsa.lbc.service_account
+      annotations = { "eks.amazonaws.com/role-arn" = aws_iam_role.irsa["lbc"].arn }
     }
     # Gateway API support (ALB for HTTPRoutes) is behind feature gates in the controller's v2.13+ chart.
     controllerConfig = { featureGates = { ALBGatewayAPI = true, NLBGatewayAPI = false } }
@@ -144,12 +158,6 @@ resource "helm_release" "aws_load_balancer_controller" {
 }
 
 # --- External Secrets Operator: reads skyway/* in Secrets Manager, nothing else ------------------------
-
-resource "aws_iam_role" "eso" {
-  name               = "${var.cluster_name}-external-secrets"
-  assume_role_policy = data.aws_iam_policy_document.irsa_assume["eso"].json
-  tags               = var.tags
-}
 
 data "aws_iam_policy_document" "eso" {
   statement {
@@ -162,14 +170,9 @@ data "aws_iam_policy_document" "eso" {
   }
 }
 
-resource "aws_iam_role_policy" "eso" {
-  role   = aws_iam_role.eso.id
-  policy = data.aws_iam_policy_document.eso.json
-}
-
 resource "helm_release" "external_secrets" {
   name             = "external-secrets"
-  namespace        = "external-secrets"
+  namespace        = local.irsa.eso.namespace
   create_namespace = true
   repository       = "https://charts.external-secrets.io"
   chart            = "external-secrets"
@@ -177,8 +180,8 @@ resource "helm_release" "external_secrets" {
   values = [yamlencode({
     installCRDs = true
     serviceAccount = {
-      name        = "external-secrets"
-      annotations = { "eks.amazonaws.com/role-arn" = aws_iam_role.eso.arn }
+      name        = local.irsa.eso.service_account
+      annotations = { "eks.amazonaws.com/role-arn" = aws_iam_role.irsa["eso"].arn }
     }
   })]
 }

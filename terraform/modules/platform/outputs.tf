@@ -1,9 +1,4 @@
-output "load_balancer_controller_role_arn" {
-  description = "IRSA role of the AWS Load Balancer Controller."
-  value       = aws_iam_role.lbc.arn
-}
-
-output "external_secrets_role_arn" {
-  description = "IRSA role of External Secrets Operator."
-  value       = aws_iam_role.eso.arn
+output "irsa_role_arns" {
+  description = "The controllers' IRSA roles: lbc (AWS Load Balancer Controller), eso (External Secrets Operator)."
+  value       = { for controller, role in aws_iam_role.irsa : controller => role.arn }
 }
