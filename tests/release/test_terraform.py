@@ -81,10 +81,24 @@ def test_data_stores_are_private_encrypted_and_durable() -> None:
     assert "num_shards = var.shards" in cache
 
 
+def output_keys(outputs: str, name: str) -> set[str]:
+    """The keys of an environment output whose value is an object literal."""
+    block = re.search(rf'output "{name}" \{{.*?value = \{{(.*?)\n  \}}', outputs, re.S)
+    assert block, f'output "{name}" is not an object'
+    return set(re.findall(r"^\s*(\w+)\s+=", block.group(1), re.M))
+
+
 def test_the_outputs_are_the_params_file_and_ci_variables() -> None:
     outputs = hcl(ENVIRONMENT)
-    for output in ("ecr_registry", "aws_region", "ecr_push_role_arn", "cluster_name"):
-        assert f'output "{output}"' in outputs, output
+    # Keyed by the names they have where they go: params.yaml's keys, ci.yml's repository variables.
+    params = yaml.safe_load((ROOT / "k8s" / "overlays" / "eks" / "params" / "params.yaml").read_text())
+    assert output_keys(outputs, "params") == {"imageRegistry", "awsRegion"}
+    assert output_keys(outputs, "params") <= set(params["data"])
+    ci = (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+    assert output_keys(outputs, "ci_variables") == {"AWS_REGION", "AWS_ECR_PUSH_ROLE_ARN"}
+    for variable in output_keys(outputs, "ci_variables"):
+        assert f"vars.{variable}" in ci, variable
+    assert 'output "cluster_name"' in outputs
     ecr = hcl(TERRAFORM_DIR / "modules" / "ecr")
     assert 'image_tag_mutability = "IMMUTABLE"' in ecr
     assert "ref:refs/tags/v*" in ecr  # only tag builds may push, as the image job does

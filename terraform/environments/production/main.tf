@@ -13,12 +13,12 @@ provider "aws" {
 
 provider "helm" {
   kubernetes = {
-    host                   = module.eks.cluster_endpoint
-    cluster_ca_certificate = base64decode(module.eks.cluster_ca_data)
+    host                   = module.eks.cluster.endpoint
+    cluster_ca_certificate = base64decode(module.eks.cluster.ca_data)
     exec = {
       api_version = "client.authentication.k8s.io/v1beta1"
       command     = "aws"
-      args        = ["eks", "get-token", "--cluster-name", module.eks.cluster_name, "--region", var.region]
+      args        = ["eks", "get-token", "--cluster-name", module.eks.cluster.name, "--region", var.region]
     }
   }
 }
@@ -86,7 +86,7 @@ module "eks" {
   source              = "../../modules/eks"
   name                = local.name
   kubernetes_version  = var.kubernetes_version
-  private_subnet_ids  = module.network.private_subnet_ids
+  private_subnet_ids  = module.network.vpc.private_subnet_ids
   public_access_cidrs = var.eks_public_access_cidrs
   admin_role_arns     = var.eks_admin_role_arns
   kms_key_arn         = aws_kms_key.this.arn
@@ -105,11 +105,11 @@ resource "aws_secretsmanager_secret" "skyway" {
 
 module "platform" {
   source            = "../../modules/platform"
-  cluster_name      = module.eks.cluster_name
+  cluster_name      = module.eks.cluster.name
   region            = var.region
-  vpc_id            = module.network.vpc_id
-  oidc_provider_arn = module.eks.oidc_provider_arn
-  oidc_issuer       = module.eks.oidc_issuer
+  vpc_id            = module.network.vpc.id
+  oidc_provider_arn = module.eks.cluster.oidc_provider_arn
+  oidc_issuer       = module.eks.cluster.oidc_issuer
   secret_arns       = [for secret in aws_secretsmanager_secret.skyway : secret.arn]
   kms_key_arn       = aws_kms_key.this.arn
   repository_path   = abspath("${path.root}/../../..")
@@ -119,9 +119,9 @@ module "platform" {
 module "rds" {
   source                   = "../../modules/rds"
   name                     = "${local.name}-mysql"
-  vpc_id                   = module.network.vpc_id
-  subnet_ids               = module.network.private_subnet_ids
-  client_security_group_id = module.eks.cluster_security_group_id
+  vpc_id                   = module.network.vpc.id
+  subnet_ids               = module.network.vpc.private_subnet_ids
+  client_security_group_id = module.eks.cluster.security_group_id
   kms_key_arn              = aws_kms_key.this.arn
   tags                     = local.tags
 }
@@ -129,9 +129,9 @@ module "rds" {
 module "cache" {
   source                   = "../../modules/cache"
   name                     = "${local.name}-reservations"
-  vpc_id                   = module.network.vpc_id
-  subnet_ids               = module.network.private_subnet_ids
-  client_security_group_id = module.eks.cluster_security_group_id
+  vpc_id                   = module.network.vpc.id
+  subnet_ids               = module.network.vpc.private_subnet_ids
+  client_security_group_id = module.eks.cluster.security_group_id
   kms_key_arn              = aws_kms_key.this.arn
   reservations_secret_arn  = aws_secretsmanager_secret.skyway["reservations"].arn
   tags                     = local.tags

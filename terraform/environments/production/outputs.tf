@@ -1,31 +1,31 @@
-# The values of k8s/overlays/eks/params/params.yaml and of the CI repository variables.
+# What k8s/overlays/eks/params/params.yaml and the CI repository variables take from this environment,
+# keyed by the names they have there, so that `terraform output` prints lines to copy as they are.
 
-output "ecr_registry" {
-  description = "params imageRegistry."
-  value       = module.ecr.registry
+output "params" {
+  description = "The AWS values of k8s/overlays/eks/params/params.yaml, by key."
+  value = {
+    imageRegistry = module.ecr.registry
+    awsRegion     = var.region
+  }
 }
 
-output "aws_region" {
-  description = "params awsRegion; CI variable AWS_REGION."
-  value       = var.region
-}
-
-output "ecr_push_role_arn" {
-  description = "CI variable AWS_ECR_PUSH_ROLE_ARN."
-  value       = module.ecr.push_role_arn
+output "ci_variables" {
+  description = "The GitHub repository variables the image job (.github/workflows/ci.yml) assumes its push role with, by name."
+  value = {
+    AWS_REGION            = var.region
+    AWS_ECR_PUSH_ROLE_ARN = module.ecr.push_role_arn
+  }
 }
 
 output "cluster_name" {
   description = "aws eks update-kubeconfig --name <this>."
-  value       = module.eks.cluster_name
+  value       = module.eks.cluster.name
 }
 
-output "mysql_endpoint" {
-  description = "host:port for the database URLs in skyway/flights and skyway/gateway."
-  value       = module.rds.endpoint
-}
-
-output "memorydb_endpoint" {
-  description = "The reservations cluster's configuration endpoint."
-  value       = module.cache.endpoint
+output "data_store_endpoints" {
+  description = "mysql: host:port for the database URLs in skyway/flights and skyway/gateway; memorydb: the reservations cluster's configuration endpoint (the cache module writes redis_url itself)."
+  value = {
+    mysql    = module.rds.endpoint
+    memorydb = module.cache.endpoint
+  }
 }

@@ -1,19 +1,9 @@
-output "vpc_id" {
-  description = "The VPC."
-  value       = aws_vpc.this.id
-}
-
-output "vpc_cidr_block" {
-  description = "The VPC's IPv4 range."
-  value       = aws_vpc.this.cidr_block
-}
-
-output "private_subnet_ids" {
-  description = "Subnets of the nodes, pods, RDS and MemoryDB."
-  value       = aws_subnet.private[*].id
-}
-
-output "public_subnet_ids" {
-  description = "Subnets of the internet-facing ALB and the NAT gateways."
-  value       = aws_subnet.public[*].id
+output "vpc" {
+  description = "The VPC: id, cidr_block, private_subnet_ids (nodes, pods, RDS, MemoryDB) and public_subnet_ids (the internet-facing ALB, the NAT gateways)."
+  value = {
+    id                 = aws_vpc.this.id
+    cidr_block         = aws_vpc.this.cidr_block
+    private_subnet_ids = aws_subnet.private[*].id
+    public_subnet_ids  = aws_subnet.public[*].id
+  }
 }
