@@ -116,25 +116,61 @@ module "platform" {
   tags              = local.tags
 }
 
+# Who may reach the data stores: the cluster's security group (EKS pods and nodes), on each store's port
+# and nothing else. One group and one rule per store, from this table; each module puts its instance or
+# cluster in its group.
+locals {
+  data_stores = {
+    mysql = {
+      name        = "${local.name}-mysql"
+      description = "MySQL from the EKS cluster only"
+      rule        = "MySQL from EKS pods and nodes"
+      port        = 3306
+    }
+    memorydb = {
+      name        = "${local.name}-reservations"
+      description = "Redis from the EKS cluster only"
+      rule        = "Redis (TLS) from EKS pods and nodes"
+      port        = 6379
+    }
+  }
+}
+
+resource "aws_security_group" "data_store" {
+  for_each    = local.data_stores
+  name        = "${each.value.name}-${each.key}" # as the modules named them: <store>-mysql, <store>-memorydb
+  description = each.value.description
+  vpc_id      = module.network.vpc.id
+  tags        = local.tags
+}
+
+resource "aws_vpc_security_group_ingress_rule" "data_store_from_cluster" {
+  for_each                     = local.data_stores
+  security_group_id            = aws_security_group.data_store[each.key].id
+  description                  = each.value.rule
+  referenced_security_group_id = module.eks.cluster.security_group_id
+  ip_protocol                  = "tcp"
+  from_port                    = each.value.port
+  to_port                      = each.value.port
+}
+
 module "rds" {
-  source                   = "../../modules/rds"
-  name                     = "${local.name}-mysql"
-  vpc_id                   = module.network.vpc.id
-  subnet_ids               = module.network.vpc.private_subnet_ids
-  client_security_group_id = module.eks.cluster.security_group_id
-  kms_key_arn              = aws_kms_key.this.arn
-  tags                     = local.tags
+  source            = "../../modules/rds"
+  name              = local.data_stores.mysql.name
+  subnet_ids        = module.network.vpc.private_subnet_ids
+  security_group_id = aws_security_group.data_store["mysql"].id
+  kms_key_arn       = aws_kms_key.this.arn
+  tags              = local.tags
 }
 
 module "cache" {
-  source                   = "../../modules/cache"
-  name                     = "${local.name}-reservations"
-  vpc_id                   = module.network.vpc.id
-  subnet_ids               = module.network.vpc.private_subnet_ids
-  client_security_group_id = module.eks.cluster.security_group_id
-  kms_key_arn              = aws_kms_key.this.arn
-  reservations_secret_arn  = aws_secretsmanager_secret.skyway["reservations"].arn
-  tags                     = local.tags
+  source                  = "../../modules/cache"
+  name                    = local.data_stores.memorydb.name
+  subnet_ids              = module.network.vpc.private_subnet_ids
+  security_group_id       = aws_security_group.data_store["memorydb"].id
+  kms_key_arn             = aws_kms_key.this.arn
+  reservations_secret_arn = aws_secretsmanager_secret.skyway["reservations"].arn
+  tags                    = local.tags
 }
 
 module "ecr" {

@@ -1,27 +1,12 @@
 # MemoryDB for the reservations context: Redis/Valkey in cluster mode (shards spread the flights' hash
 # slots, DESIGN §4), a multi-AZ transaction log so an acknowledged seat survives a failover (ADR 9),
-# TLS, an ACL user with a password from Secrets Manager, reachable only from the cluster.
+# TLS, an ACL user with a password from Secrets Manager; reachable through the security group the
+# environment gives it, which admits the cluster's security group only.
 
 resource "aws_memorydb_subnet_group" "this" {
   name       = var.name
   subnet_ids = var.subnet_ids
   tags       = var.tags
-}
-
-resource "aws_security_group" "this" {
-  name        = "${var.name}-memorydb"
-  description = "Redis from the EKS cluster only"
-  vpc_id      = var.vpc_id
-  tags        = var.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "from_cluster" {
-  security_group_id            = aws_security_group.this.id
-  description                  = "Redis (TLS) from EKS pods and nodes"
-  referenced_security_group_id = var.client_security_group_id
-  ip_protocol                  = "tcp"
-  from_port                    = 6379
-  to_port                      = 6379
 }
 
 resource "random_password" "reservations" {
@@ -54,7 +39,7 @@ resource "aws_memorydb_cluster" "this" {
   num_replicas_per_shard     = var.replicas_per_shard
   acl_name                   = aws_memorydb_acl.this.name
   subnet_group_name          = aws_memorydb_subnet_group.this.name
-  security_group_ids         = [aws_security_group.this.id]
+  security_group_ids         = [var.security_group_id]
   tls_enabled                = true
   kms_key_arn                = var.kms_key_arn
   snapshot_retention_limit   = 7

@@ -3,18 +3,13 @@ variable "name" {
   type        = string
 }
 
-variable "vpc_id" {
-  description = "The VPC of the cluster."
-  type        = string
-}
-
 variable "subnet_ids" {
   description = "Private subnets of the subnet group."
   type        = list(string)
 }
 
-variable "client_security_group_id" {
-  description = "The only security group allowed to connect (the EKS cluster's)."
+variable "security_group_id" {
+  description = "The cluster's security group (the environment's, which admits Redis from the EKS cluster only)."
   type        = string
 }
 

@@ -1,27 +1,11 @@
 # RDS MySQL for the flights and gateway contexts (one instance, one database and user per context):
-# Multi-AZ, encrypted, the master password kept by RDS in Secrets Manager, reachable only from the
-# cluster's security group, TLS required.
+# Multi-AZ, encrypted, the master password kept by RDS in Secrets Manager, TLS required; reachable through
+# the security group the environment gives it, which admits the cluster's security group only.
 
 resource "aws_db_subnet_group" "this" {
   name       = var.name
   subnet_ids = var.subnet_ids
   tags       = var.tags
-}
-
-resource "aws_security_group" "this" {
-  name        = "${var.name}-mysql"
-  description = "MySQL from the EKS cluster only"
-  vpc_id      = var.vpc_id
-  tags        = var.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "from_cluster" {
-  security_group_id            = aws_security_group.this.id
-  description                  = "MySQL from EKS pods and nodes"
-  referenced_security_group_id = var.client_security_group_id
-  ip_protocol                  = "tcp"
-  from_port                    = 3306
-  to_port                      = 3306
 }
 
 resource "aws_db_parameter_group" "this" {
@@ -69,7 +53,7 @@ resource "aws_db_instance" "this" {
   master_user_secret_kms_key_id = var.kms_key_arn
 
   db_subnet_group_name   = aws_db_subnet_group.this.name
-  vpc_security_group_ids = [aws_security_group.this.id]
+  vpc_security_group_ids = [var.security_group_id]
   parameter_group_name   = aws_db_parameter_group.this.name
   publicly_accessible    = false
   multi_az               = true
