@@ -37,6 +37,17 @@ PLAYBOOKS = {
 LOCKSTEP_SERVICES = ("reservations", "gateway")
 CONTROLS = ("status", "promote", "pause", "abort")
 INVENTORIES = ("local", "eks")
+# The canary's observation window and thresholds: option, type, help. Each one given goes to the
+# playbook as the extravar of its name (--max-p95-ms → max_p95_ms).
+CANARY_LIMITS = (
+    ("--step-seconds", int, "observation window per canary step"),
+    ("--max-error-rate", float, "canary error share that fails a step (0..1)"),
+    ("--max-error-rate-increase", float, "allowed canary error share above stable's"),
+    ("--max-p95-ms", float, "canary p95 latency that fails a step"),
+    ("--max-latency-ratio", float, "allowed canary/stable latency ratio"),
+    ("--min-requests", int, "fewest canary requests a step needs to be judged"),
+    ("--max-refused-free-rate", float, "share of reserves refused on free seats that fails a step"),
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,19 +66,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--steps", help="canary traffic steps in %%, e.g. 10,25,50,100 (default: the Rollout's)"
     )
-    parser.add_argument("--step-seconds", type=int, help="observation window per canary step")
-    parser.add_argument("--max-error-rate", type=float, help="canary error share that fails a step (0..1)")
-    parser.add_argument(
-        "--max-error-rate-increase", type=float, help="allowed canary error share above stable's"
-    )
-    parser.add_argument("--max-p95-ms", type=float, help="canary p95 latency that fails a step")
-    parser.add_argument("--max-latency-ratio", type=float, help="allowed canary/stable latency ratio")
-    parser.add_argument("--min-requests", type=int, help="fewest canary requests a step needs to be judged")
-    parser.add_argument(
-        "--max-refused-free-rate",
-        type=float,
-        help="share of reserves refused on free seats that fails a step",
-    )
+    for option, kind, help_text in CANARY_LIMITS:
+        parser.add_argument(option, type=kind, help=help_text)
     parser.add_argument(
         "--env",
         action="append",
@@ -113,8 +113,8 @@ def extravars_from(args: argparse.Namespace) -> dict[str, Any]:
         ):
             raise SystemExit("--steps must rise within 1..100 and end at 100, e.g. 10,25,50,100")
         extravars["steps"] = steps
-    for name in ("step_seconds", "max_error_rate", "max_error_rate_increase", "max_p95_ms",
-                 "max_latency_ratio", "min_requests", "max_refused_free_rate"):  # fmt: skip
+    for option, _, _ in CANARY_LIMITS:
+        name = option.removeprefix("--").replace("-", "_")  # argparse's dest, the playbook's variable
         value = getattr(args, name)
         if value is not None:
             extravars[name] = value

@@ -38,7 +38,8 @@ from reservations.store import _Connection, _supervised, _text
 HOLD_ID_RANDOM_HEX = 24
 HELD, CONFIRMED, RELEASED, EXPIRED = "held", "confirmed", "released", "expired"
 
-# Shared by the hold scripts: the clock, the seat entry's parts, and the tidy-up of an expired hold.
+# Shared by the hold scripts: the clock, the seat entry's parts, the tidy-up of an ended hold, and
+# how confirm and release find the hold they act on.
 _PRELUDE = """
 local function clock(given)
   local now = tonumber(given)
@@ -70,6 +71,25 @@ local function finish(hold_id, status, event, now, customer, flight_id, seats)
   redis.call('ZREM', KEYS[4], hold_id)
   return redis.call('XADD', KEYS[1], '*', 'type', event, 'flight_id', flight_id,
     'customer_id', customer, 'hold_id', hold_id, 'seats', seats)
+end
+-- A confirm's or release's first step (their KEYS and ARGV hold_id, customer_id): the customer's hold
+-- if it is still held, and now; else how it stands: 'missing' (no such hold of this customer),
+-- 'confirmed', 'released' or 'expired' (a held one past its expiry is marked so and logged now).
+local function held_hold(given)
+  local hold = redis.call('HMGET', KEYS[3], 'flight_id', 'customer_id', 'seats', 'status', 'expires_at')
+  if not hold[1] or hold[2] ~= ARGV[2] then
+    return nil, nil, 'missing'
+  end
+  local status = hold[4]
+  if status == 'confirmed' or status == 'released' or status == 'expired' then
+    return nil, nil, status
+  end
+  local now = clock(given)
+  if tonumber(hold[5]) <= now then
+    finish(ARGV[1], 'expired', 'HoldExpired', now, hold[2], hold[1], hold[3])
+    return nil, nil, 'expired'
+  end
+  return hold, now, nil
 end
 """
 
@@ -138,22 +158,9 @@ return {1, id, expires, now}
 _CONFIRM_LUA = (
     _PRELUDE
     + """
-local hold = redis.call('HMGET', KEYS[3], 'flight_id', 'customer_id', 'seats', 'status', 'expires_at')
-if not hold[1] or hold[2] ~= ARGV[2] then
-  return {-1}
-end
-local status = hold[4]
-if status == 'confirmed' then
-  return {2}
-elseif status == 'released' then
-  return {-3}
-elseif status == 'expired' then
-  return {-4}
-end
-local now = clock(ARGV[3])
-if tonumber(hold[5]) <= now then
-  finish(ARGV[1], 'expired', 'HoldExpired', now, hold[2], hold[1], hold[3])
-  return {-4}
+local hold, now, ended = held_hold(ARGV[3])
+if ended then
+  return {({missing = -1, confirmed = 2, released = -3, expired = -4})[ended]}
 end
 local value = string.format('%d|%s|%s', tonumber(hold[5]), hold[2], ARGV[1])
 local seats = {}
@@ -182,22 +189,9 @@ return out
 _RELEASE_LUA = (
     _PRELUDE
     + """
-local hold = redis.call('HMGET', KEYS[3], 'flight_id', 'customer_id', 'seats', 'status', 'expires_at')
-if not hold[1] or hold[2] ~= ARGV[2] then
-  return {-1}
-end
-local status = hold[4]
-if status == 'confirmed' then
-  return {-2}
-elseif status == 'released' then
-  return {2}
-elseif status == 'expired' then
-  return {3}
-end
-local now = clock(ARGV[3])
-if tonumber(hold[5]) <= now then
-  finish(ARGV[1], 'expired', 'HoldExpired', now, hold[2], hold[1], hold[3])
-  return {3}
+local hold, now, ended = held_hold(ARGV[3])
+if ended then
+  return {({missing = -1, confirmed = -2, released = 2, expired = 3})[ended]}
 end
 return {1, finish(ARGV[1], 'released', 'HoldReleased', now, hold[2], hold[1], hold[3])}
 """

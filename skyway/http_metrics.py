@@ -33,23 +33,21 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS"
 
 class _Metrics:
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
-        self.by_method = Counter(
-            "django_http_requests_total_by_method",
-            "Count of requests by method.",
-            ["method"],
-            registry=registry,
+        def counter(name: str, documentation: str, *labels: str) -> Counter:
+            return Counter(name, documentation, labels, registry=registry)
+
+        self.by_method = counter(
+            "django_http_requests_total_by_method", "Count of requests by method.", "method"
         )
-        self.by_view_transport_method = Counter(
+        self.by_view_transport_method = counter(
             "django_http_requests_total_by_view_transport_method",
             "Count of requests by view, transport, method.",
-            ["view", "transport", "method"],
-            registry=registry,
+            "view",
+            "transport",
+            "method",
         )
-        self.by_status = Counter(
-            "django_http_responses_total_by_status",
-            "Count of responses by status.",
-            ["status"],
-            registry=registry,
+        self.by_status = counter(
+            "django_http_responses_total_by_status", "Count of responses by status.", "status"
         )
         self.latency_by_view_method = Histogram(
             "django_http_requests_latency_seconds_by_view_method",
@@ -58,17 +56,11 @@ class _Metrics:
             buckets=PROMETHEUS_LATENCY_BUCKETS,
             registry=registry,
         )
-        self.exceptions_by_type = Counter(
-            "django_http_exceptions_total_by_type",
-            "Count of exceptions by object type.",
-            ["type"],
-            registry=registry,
+        self.exceptions_by_type = counter(
+            "django_http_exceptions_total_by_type", "Count of exceptions by object type.", "type"
         )
-        self.exceptions_by_view = Counter(
-            "django_http_exceptions_total_by_view",
-            "Count of exceptions by view.",
-            ["view"],
-            registry=registry,
+        self.exceptions_by_view = counter(
+            "django_http_exceptions_total_by_view", "Count of exceptions by view.", "view"
         )
         self._children: dict[tuple, Any] = {}
 

@@ -97,43 +97,36 @@ class IsoDateField(serializers.CharField):
         return _day(text)
 
 
-class FlightNoField(serializers.RegexField):
+class _RuleField(serializers.RegexField):
+    """A pattern field whose every failure (pattern, length, blank) answers its one ``rule``, instead of
+    one message per failed validator."""
+
+    def __init__(self, pattern: str, rule: str, **kwargs):
+        messages = {"invalid": rule, "min_length": rule, "max_length": rule, "blank": rule}
+        super().__init__(pattern, error_messages=messages, **kwargs)
+        self.rule = rule
+
+    def run_validators(self, value):
+        try:
+            super().run_validators(value)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(self.rule) from exc
+
+
+class FlightNoField(_RuleField):
     def __init__(self, **kwargs):
         super().__init__(
             FLIGHT_NO_SCHEMA_PATTERN,
+            FLIGHT_NO_RULE,
             min_length=FLIGHT_NO_MIN_LENGTH,
             max_length=FLIGHT_NO_MAX_LENGTH,
-            error_messages={
-                "invalid": FLIGHT_NO_RULE,
-                "min_length": FLIGHT_NO_RULE,
-                "max_length": FLIGHT_NO_RULE,
-                "blank": FLIGHT_NO_RULE,
-            },
             **kwargs,
         )
 
-    def run_validators(self, value):
-        # One clear message instead of one per failed validator (length and pattern).
-        try:
-            super().run_validators(value)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError(FLIGHT_NO_RULE) from exc
 
-
-class IataField(serializers.RegexField):
+class IataField(_RuleField):
     def __init__(self, **kwargs):
-        super().__init__(
-            IATA_PATTERN,
-            max_length=3,
-            error_messages={"invalid": IATA_RULE, "max_length": IATA_RULE, "blank": IATA_RULE},
-            **kwargs,
-        )
-
-    def run_validators(self, value):
-        try:
-            super().run_validators(value)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError(IATA_RULE) from exc
+        super().__init__(IATA_PATTERN, IATA_RULE, max_length=3, **kwargs)
 
 
 class FlightListInput(serializers.Serializer):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -62,6 +64,12 @@ class InputFormMixin:
         kwargs.setdefault("context", {"request": getattr(self, "request", None), "view": self})
         return self.input_serializer(*args, **kwargs)
 
+    def validated_input(self, request: Request) -> dict[str, Any]:
+        """The request body as the Input serializer cleaned it; invalid input is a 400 problem."""
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return data.validated_data
+
 
 def outcome_response(request: Request, outcome: Outcome) -> Response:
     """Render a mutating call's outcome: its body, or its error as a problem; replays are marked."""
@@ -71,6 +79,17 @@ def outcome_response(request: Request, outcome: Outcome) -> Response:
         body = problem_document(error, request.path)
         return problem_response(request, body, {**error_headers(error), **headers})
     return Response(outcome.body, status=outcome.status_code, headers=headers or None)
+
+
+def command_response(request: Request, command: Callable[..., Outcome], **arguments: Any) -> Response:
+    """Run one of the customer's idempotent writes, as them and under the request's Idempotency-Key,
+    and render its outcome."""
+    outcome = command(
+        customer_id=customer_id_of(request),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        **arguments,
+    )
+    return outcome_response(request, outcome)
 
 
 def customer_id_of(request: Request) -> str:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from gateway import holds
 from gateway.api import schema as doc
 from gateway.api import serializers as s
-from gateway.api.base import GatewayApiView, InputFormMixin, customer_id_of, outcome_response
+from gateway.api.base import GatewayApiView, InputFormMixin, command_response, customer_id_of
 
 
 class HoldCreateApi(GatewayApiView, InputFormMixin):
@@ -30,21 +30,19 @@ class HoldCreateApi(GatewayApiView, InputFormMixin):
             "departed flight."
         ),
         tags=doc.HOLDS,
-        parameters=[doc.flight_id_path(), *doc.IDEMPOTENT, *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        parameters=[doc.flight_id_path(), *doc.WRITE_HEADERS],
         request=s.HoldCreateInput,
         responses={
             201: s.HoldOutput,
-            **doc.errors(
+            **doc.write_errors(
+                doc.HOLDS_PATH,
                 doc.invalid(doc.HOLDS_PATH, "seats"),
-                doc.not_authenticated(doc.HOLDS_PATH),
                 doc.seat_not_found(doc.HOLDS_PATH),
                 doc.flight_not_found(doc.HOLDS_PATH),
                 doc.SEATS_HELD_TAKEN,
                 doc.NO_SEATS_FOR_PARTY,
                 doc.HOLD_LIMIT,
                 doc.key_in_flight(doc.HOLDS_PATH),
-                doc.key_reused(doc.HOLDS_PATH),
-                doc.unavailable(doc.HOLDS_PATH, "reservations"),
                 e409="Seats taken, the seat limit, no block for the party, or the same Idempotency-Key running",
             ),
         },
@@ -55,15 +53,9 @@ class HoldCreateApi(GatewayApiView, InputFormMixin):
         ],
     )
     def post(self, request: Request, flight_id: str) -> Response:
-        data = s.HoldCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        outcome = holds.hold_create(
-            customer_id=customer_id_of(request),
-            flight_id=flight_id,
-            idempotency_key=request.headers.get("Idempotency-Key"),
-            **data.validated_data,
+        return command_response(
+            request, holds.hold_create, flight_id=flight_id, **self.validated_input(request)
         )
-        return outcome_response(request, outcome)
 
 
 class HoldDetailApi(GatewayApiView):
@@ -72,14 +64,10 @@ class HoldDetailApi(GatewayApiView):
         summary="One of your holds",
         description="Its seats, status (`held`, `confirmed`, `released`, `expired`) and `expires_at`.",
         tags=doc.HOLDS,
-        parameters=[doc.hold_id_path(), *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        parameters=[doc.hold_id_path(), *doc.HEADERS],
         responses={
             200: s.HoldOutput,
-            **doc.errors(
-                doc.not_authenticated(doc.HOLD_PATH),
-                doc.hold_not_found(doc.HOLD_PATH),
-                doc.unavailable(doc.HOLD_PATH, "reservations"),
-            ),
+            **doc.call_errors(doc.HOLD_PATH, "reservations", doc.hold_not_found(doc.HOLD_PATH)),
         },
         examples=[doc.response_example("Held", doc.HOLD)],
     )
@@ -95,26 +83,14 @@ class HoldDetailApi(GatewayApiView):
             "404, as an unknown one."
         ),
         tags=doc.HOLDS,
-        parameters=[doc.hold_id_path(), *doc.IDEMPOTENT, *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        parameters=[doc.hold_id_path(), *doc.WRITE_HEADERS],
         responses={
             204: doc.HOLD_HELD,
-            **doc.errors(
-                doc.invalid_key(doc.HOLD_PATH),
-                doc.not_authenticated(doc.HOLD_PATH),
-                doc.hold_not_found(doc.HOLD_PATH),
-                doc.HOLD_CONFIRMED,
-                doc.key_reused(doc.HOLD_PATH),
-                doc.unavailable(doc.HOLD_PATH, "reservations"),
-            ),
+            **doc.hold_write_errors(doc.HOLD_PATH, doc.HOLD_CONFIRMED),
         },
     )
     def delete(self, request: Request, hold_id: str) -> Response:
-        outcome = holds.hold_release(
-            customer_id=customer_id_of(request),
-            hold_id=hold_id,
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-        return outcome_response(request, outcome)
+        return command_response(request, holds.hold_release, hold_id=hold_id)
 
 
 class HoldConfirmApi(GatewayApiView):
@@ -127,25 +103,16 @@ class HoldConfirmApi(GatewayApiView):
             "`hold-released`, or `flight-closed`; someone else's hold is 404."
         ),
         tags=doc.HOLDS,
-        parameters=[doc.hold_id_path(), *doc.IDEMPOTENT, *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        parameters=[doc.hold_id_path(), *doc.WRITE_HEADERS],
         request=None,
         responses={
             200: s.HoldOutput,
-            **doc.errors(
-                doc.invalid_key(doc.HOLD_CONFIRM_PATH),
-                doc.not_authenticated(doc.HOLD_CONFIRM_PATH),
-                doc.hold_not_found(doc.HOLD_CONFIRM_PATH),
+            **doc.hold_write_errors(
+                doc.HOLD_CONFIRM_PATH,
                 *doc.hold_ended(doc.HOLD_CONFIRM_PATH),
-                doc.key_reused(doc.HOLD_CONFIRM_PATH),
-                doc.unavailable(doc.HOLD_CONFIRM_PATH, "reservations"),
             ),
         },
         examples=[doc.response_example("Confirmed", {**doc.HOLD, "status": "confirmed"})],
     )
     def post(self, request: Request, hold_id: str) -> Response:
-        outcome = holds.hold_confirm(
-            customer_id=customer_id_of(request),
-            hold_id=hold_id,
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-        return outcome_response(request, outcome)
+        return command_response(request, holds.hold_confirm, hold_id=hold_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework.serializers import Serializer
 
 from gateway.api import serializers as s
 from skyway.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE
@@ -75,6 +76,9 @@ REPLAYED = OpenApiParameter(
     description="Present (`true`) when this response is the replay of an earlier one with the same key.",
 )
 IDEMPOTENT = [IDEMPOTENCY_KEY, REPLAYED]
+# The headers of every call that reaches a service (or the login brake): a 503 or 429 says when to retry.
+HEADERS = [*REQUEST_HEADERS, RETRY_AFTER]
+WRITE_HEADERS = [*IDEMPOTENT, *HEADERS]  # ... and of a customer's idempotent write
 
 
 def flight_id_path(
@@ -202,6 +206,17 @@ def errors(*examples: OpenApiExample, **descriptions: str) -> dict:
     }
 
 
+def call_errors(instance: str, service: str, *examples: OpenApiExample, **descriptions: str) -> dict:
+    """``errors`` of a logged-in customer's call to ``service``: not logged in, the operation's own
+    ``examples``, then the service being unavailable."""
+    return errors(not_authenticated(instance), *examples, unavailable(instance, service), **descriptions)
+
+
+def write_errors(instance: str, *examples: OpenApiExample, **descriptions: str) -> dict:
+    """``call_errors`` of a customer's idempotent write to reservations: a reused key can be refused too."""
+    return call_errors(instance, "reservations", *examples, key_reused(instance), **descriptions)
+
+
 def bad_credentials(instance: str) -> OpenApiExample:
     return problem(
         "Bad credentials",
@@ -228,6 +243,21 @@ def csrf_failed(instance: str) -> OpenApiExample:
     return problem(
         "No CSRF token", 403, "permission-denied", "Forbidden", "CSRF Failed: CSRF cookie not set.", instance
     )
+
+
+def login(
+    instance: str, output: type[Serializer], answer: OpenApiExample, *problems: OpenApiExample
+) -> dict[str, Any]:
+    """``extend_schema`` arguments of the two ways to log in (token, session): the same credentials in,
+    no authentication, the same login brake; ``output`` and its example ``answer`` out."""
+    return {
+        "tags": AUTH,
+        "parameters": HEADERS,
+        "request": s.CredentialsInput,
+        "responses": {200: output, **errors(bad_credentials(instance), *problems, throttled(instance))},
+        "examples": [CREDENTIALS, answer],
+        "auth": [],
+    }
 
 
 def flight_not_found(instance: str) -> OpenApiExample:
@@ -465,6 +495,11 @@ def hold_not_found(instance: str) -> OpenApiExample:
         "You have no hold with this id.",
         instance,
     )
+
+
+def hold_write_errors(instance: str, *examples: OpenApiExample) -> dict:
+    """``write_errors`` of a write to one of the customer's holds: a bad key, a hold not theirs (or none)."""
+    return write_errors(instance, invalid_key(instance), hold_not_found(instance), *examples)
 
 
 def hold_ended(instance: str) -> list[OpenApiExample]:

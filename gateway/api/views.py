@@ -21,8 +21,8 @@ from gateway.api.base import (
     AuthRateThrottle,
     GatewayApiView,
     InputFormMixin,
+    command_response,
     customer_id_of,
-    outcome_response,
 )
 from gateway.errors import InvalidInput
 from skyway import login_throttle
@@ -60,15 +60,7 @@ class TokenApi(GatewayApiView, InputFormMixin):
         operation_id="auth_token",
         summary="Obtain an API token",
         description="Send it on every call as `Authorization: Token <token>`.",
-        tags=doc.AUTH,
-        parameters=[*doc.REQUEST_HEADERS, doc.RETRY_AFTER],
-        request=s.CredentialsInput,
-        responses={
-            200: s.TokenOutput,
-            **doc.errors(doc.bad_credentials("/api/auth/token"), doc.throttled("/api/auth/token")),
-        },
-        examples=[doc.CREDENTIALS, doc.response_example("A token", {"token": doc.TOKEN})],
-        auth=[],
+        **doc.login("/api/auth/token", s.TokenOutput, doc.response_example("A token", {"token": doc.TOKEN})),
     )
     def post(self, request: Request) -> Response:
         token, _ = Token.objects.get_or_create(user=_user_from(request))
@@ -101,19 +93,12 @@ class SessionApi(GatewayApiView):
         operation_id="auth_session_login",
         summary="Log in with a session cookie",
         description="For browsers: send the `csrftoken` cookie's value as `X-CSRFToken`.",
-        tags=doc.AUTH,
-        parameters=[*doc.REQUEST_HEADERS, doc.RETRY_AFTER],
-        request=s.CredentialsInput,
-        responses={
-            200: s.SessionOutput,
-            **doc.errors(
-                doc.bad_credentials("/api/auth/session"),
-                doc.csrf_failed("/api/auth/session"),
-                doc.throttled("/api/auth/session"),
-            ),
-        },
-        examples=[doc.CREDENTIALS, doc.response_example("Logged in", doc.SESSION)],
-        auth=[],
+        **doc.login(
+            "/api/auth/session",
+            s.SessionOutput,
+            doc.response_example("Logged in", doc.SESSION),
+            doc.csrf_failed("/api/auth/session"),
+        ),
     )
     def post(self, request: Request) -> Response:
         SessionAuthentication().enforce_csrf(request)  # no login CSRF: the page sends X-CSRFToken
@@ -195,14 +180,10 @@ class FlightListApi(GatewayApiView):
         summary="Find flights",
         description="By flight number (and date), or by date and/or route (origin_code, destination_code).",
         tags=doc.FLIGHTS,
-        parameters=[s.FlightSearchInput, *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        parameters=[s.FlightSearchInput, *doc.HEADERS],
         responses={
             200: s.FlightOutput(many=True),
-            **doc.errors(
-                doc.SEARCH_INVALID,
-                doc.not_authenticated("/api/flights"),
-                doc.unavailable("/api/flights", "flights"),
-            ),
+            **doc.call_errors("/api/flights", "flights", doc.SEARCH_INVALID),
         },
         examples=[doc.response_example("The book's flight", doc.FLIGHT)],
     )
@@ -221,14 +202,14 @@ class SeatChartApi(GatewayApiView):
             "unavailable the chart is still returned with `degraded: true` and status `unknown`."
         ),
         tags=doc.SEATS,
-        parameters=[doc.flight_id_path(), *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        parameters=[doc.flight_id_path(), *doc.HEADERS],
         responses={
             200: s.SeatChartOutput,
-            **doc.errors(
+            **doc.call_errors(
+                doc.SEATS_PATH,
+                "flights",
                 doc.invalid(doc.SEATS_PATH, "flight_id"),
-                doc.not_authenticated(doc.SEATS_PATH),
                 doc.flight_not_found(doc.SEATS_PATH),
-                doc.unavailable(doc.SEATS_PATH, "flights"),
             ),
         },
         examples=[doc.response_example("One row of a seat chart", doc.SEAT_CHART)],
@@ -252,19 +233,17 @@ class ReservationCreateApi(GatewayApiView, InputFormMixin):
             "says so: retry with the same `Idempotency-Key` and the answer is the real outcome."
         ),
         tags=doc.RESERVATIONS,
-        parameters=[doc.flight_id_path(), *doc.IDEMPOTENT, *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        parameters=[doc.flight_id_path(), *doc.WRITE_HEADERS],
         request=s.ReserveInput,
         responses={
             201: s.ReservationOutput,
-            **doc.errors(
+            **doc.write_errors(
+                doc.RESERVE_PATH,
                 doc.invalid(doc.RESERVE_PATH, "seat"),
-                doc.not_authenticated(doc.RESERVE_PATH),
                 doc.seat_not_found(doc.RESERVE_PATH),
                 doc.flight_not_found(doc.RESERVE_PATH),
                 doc.seat_taken(doc.RESERVE_PATH),
                 doc.key_in_flight(doc.RESERVE_PATH),
-                doc.key_reused(doc.RESERVE_PATH),
-                doc.unavailable(doc.RESERVE_PATH, "reservations"),
                 e409="Someone else holds the seat, or the same Idempotency-Key is still running (`Retry-After`)",
             ),
         },
@@ -274,15 +253,8 @@ class ReservationCreateApi(GatewayApiView, InputFormMixin):
         ],
     )
     def post(self, request: Request, flight_id: str) -> Response:
-        data = s.ReserveInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        outcome = services.reservation_create(
-            customer_id=customer_id_of(request),
-            flight_id=flight_id,
-            seat=data.validated_data["seat"],
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-        return outcome_response(request, outcome)
+        seat = self.validated_input(request)["seat"]
+        return command_response(request, services.reservation_create, flight_id=flight_id, seat=seat)
 
 
 class ReservationDeleteApi(GatewayApiView):
@@ -294,34 +266,20 @@ class ReservationDeleteApi(GatewayApiView):
             "409 `flight-closed` when the flight has departed."
         ),
         tags=doc.RESERVATIONS,
-        parameters=[
-            doc.flight_id_path(),
-            doc.seat_path(),
-            *doc.IDEMPOTENT,
-            *doc.REQUEST_HEADERS,
-            doc.RETRY_AFTER,
-        ],
+        parameters=[doc.flight_id_path(), doc.seat_path(), *doc.WRITE_HEADERS],
         responses={
             204: doc.RELEASED,
-            **doc.errors(
+            **doc.write_errors(
+                doc.CANCEL_PATH,
                 doc.invalid(doc.CANCEL_PATH, "seat"),
-                doc.not_authenticated(doc.CANCEL_PATH),
                 doc.not_your_reservation(doc.CANCEL_PATH),
                 doc.reservation_not_found(doc.CANCEL_PATH),
                 doc.key_in_flight(doc.CANCEL_PATH),
-                doc.key_reused(doc.CANCEL_PATH),
-                doc.unavailable(doc.CANCEL_PATH, "reservations"),
             ),
         },
     )
     def delete(self, request: Request, flight_id: str, seat: str) -> Response:
-        outcome = services.reservation_cancel(
-            customer_id=customer_id_of(request),
-            flight_id=flight_id,
-            seat=seat,
-            idempotency_key=request.headers.get("Idempotency-Key"),
-        )
-        return outcome_response(request, outcome)
+        return command_response(request, services.reservation_cancel, flight_id=flight_id, seat=seat)
 
 
 class MyReservationsApi(GatewayApiView):
@@ -329,13 +287,10 @@ class MyReservationsApi(GatewayApiView):
         operation_id="reservations_mine",
         summary="Your seats",
         tags=doc.RESERVATIONS,
-        parameters=[*doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        parameters=doc.HEADERS,
         responses={
             200: s.MyReservationOutput(many=True),
-            **doc.errors(
-                doc.not_authenticated("/api/reservations"),
-                doc.unavailable("/api/reservations", "reservations"),
-            ),
+            **doc.call_errors("/api/reservations", "reservations"),
         },
         examples=[doc.response_example("One seat", doc.MY_RESERVATION)],
     )
@@ -359,20 +314,18 @@ class SeatMoveApi(GatewayApiView, InputFormMixin):
             "most seats one customer may is 409 `seat-limit-reached`."
         ),
         tags=doc.RESERVATIONS,
-        parameters=[*doc.IDEMPOTENT, *doc.REQUEST_HEADERS, doc.RETRY_AFTER],
+        parameters=doc.WRITE_HEADERS,
         request=s.MoveInput,
         responses={
             200: s.MoveOutput,
-            **doc.errors(
+            **doc.write_errors(
+                doc.MOVE_PATH,
                 doc.invalid(doc.MOVE_PATH, "to_seat"),
-                doc.not_authenticated(doc.MOVE_PATH),
                 doc.MOVE_NOT_HELD,
                 doc.seat_taken(doc.MOVE_PATH),
                 doc.MOVE_IN_PROGRESS,
                 doc.MOVE_FAILED,
-                doc.key_reused(doc.MOVE_PATH),
                 doc.MOVE_INCOMPLETE,
-                doc.unavailable(doc.MOVE_PATH, "reservations"),
                 e409="The new seat is taken, the move cannot be done, or one is still running (`Retry-After`)",
             ),
         },
@@ -382,11 +335,4 @@ class SeatMoveApi(GatewayApiView, InputFormMixin):
         ],
     )
     def post(self, request: Request) -> Response:
-        data = s.MoveInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        outcome = seat_moves.seat_move_request(
-            customer_id=customer_id_of(request),
-            idempotency_key=request.headers.get("Idempotency-Key"),
-            **data.validated_data,
-        )
-        return outcome_response(request, outcome)
+        return command_response(request, seat_moves.seat_move_request, **self.validated_input(request))

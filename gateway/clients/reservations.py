@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 from gateway.clients import metrics
@@ -225,30 +225,23 @@ class ReservationsClient(UpstreamClient):
         return self._hold(response)
 
     def hold_get(self, *, hold_id: str, customer_id: str) -> Hold:
-        response = self.request(
-            "GET", f"/reservations/holds/{quote(hold_id, safe='')}", params={"customer_id": customer_id}
-        )
-        return self._hold(response)
+        return self._hold_call("GET", hold_id, params={"customer_id": customer_id})
 
     def hold_confirm(self, *, hold_id: str, customer_id: str) -> Hold:
         """Confirming is idempotent (a confirmed hold confirms again), so an outage is retried."""
-        response = self.request(
-            "POST",
-            f"/reservations/holds/{quote(hold_id, safe='')}/confirm",
-            json={"customer_id": customer_id},
-            idempotent=True,
+        return self._hold_call(
+            "POST", hold_id, "/confirm", json={"customer_id": customer_id}, idempotent=True
         )
-        return self._hold(response)
 
     def hold_release(self, *, hold_id: str, customer_id: str) -> Hold:
         """Releasing is idempotent (released or expired already answers the hold), so it is retried."""
-        response = self.request(
-            "DELETE",
-            f"/reservations/holds/{quote(hold_id, safe='')}",
-            params={"customer_id": customer_id},
-            idempotent=True,
+        return self._hold_call("DELETE", hold_id, params={"customer_id": customer_id}, idempotent=True)
+
+    def _hold_call(self, method: str, hold_id: str, action: str = "", **request: Any) -> Hold:
+        """One call on /reservations/holds/<hold_id>[action], answered by the hold (or its refusal)."""
+        return self._hold(
+            self.request(method, f"/reservations/holds/{quote(hold_id, safe='')}{action}", **request)
         )
-        return self._hold(response)
 
     def holds_by_flight(self, flight_id: str) -> list[HeldSeat]:
         """The flight's seats in live holds (GET /reservations/holds?flight_id=; the book's list has

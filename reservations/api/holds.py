@@ -7,6 +7,7 @@ Beside the book's paths, never changing them: a held seat is not in ``GET /reser
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -52,18 +53,33 @@ def hold_json(hold: Hold) -> dict:
     }
 
 
-def _hold_id(value: object) -> str:
-    return _clean("hold_id", value, validation.hold_id_clean)
-
-
 def _customer_id(value: object) -> str:
     return _clean("customer_id", value, validation.customer_id_clean)
+
+
+def _hold_response(call: Callable[..., Hold], hold_id: str, customer_id: object) -> HttpResponse:
+    """Read, release or confirm one of the customer's holds (both ids checked first) and answer it."""
+    hold = call(
+        hold_id=_clean("hold_id", hold_id, validation.hold_id_clean), customer_id=_customer_id(customer_id)
+    )
+    return json_response(hold_json(hold))
 
 
 def hold_id_path() -> OpenApiParameter:
     return OpenApiParameter(
         "hold_id", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=validation.HOLD_ID_PATTERN
     )
+
+
+def hold_responses(refused: int, description: str) -> dict:
+    """The answers about one hold: the hold, 404 when it is not the customer's, the ``refused`` status
+    (``description`` says when), and the errors of every call."""
+    return {
+        200: s.HoldOutput,
+        404: NOT_FOUND,
+        refused: OpenApiResponse(s.ReservationErrorOutput, description=description),
+        **ERRORS,
+    }
 
 
 def customer_query() -> OpenApiParameter:
@@ -174,21 +190,11 @@ class HoldDetailApi(ReservationsApiView):
             "`/reservations/{flight_id}/{seat_num}`, which answers GET with 405."
         ),
         parameters=[hold_id_path(), customer_query(), RETRY_AFTER],
-        responses={
-            200: s.HoldOutput,
-            404: NOT_FOUND,
-            405: OpenApiResponse(
-                s.ReservationErrorOutput, description="Not a hold id: the book's cancel path has no GET."
-            ),
-            **ERRORS,
-        },
+        responses=hold_responses(405, "Not a hold id: the book's cancel path has no GET."),
         examples=[HOLD_EXAMPLE],
     )
     def get(self, request: Request, hold_id: str) -> HttpResponse:
-        hold = selectors.hold_get(
-            hold_id=_hold_id(hold_id), customer_id=_customer_id(request._request.GET.get("customer_id"))
-        )
-        return json_response(hold_json(hold))
+        return _hold_response(selectors.hold_get, hold_id, request._request.GET.get("customer_id"))
 
     @extend_schema(
         operation_id="hold_release",
@@ -198,19 +204,11 @@ class HoldDetailApi(ReservationsApiView):
             "with its status (the seats are free either way); a confirmed one is 409 `Hold Confirmed`."
         ),
         parameters=[hold_id_path(), customer_query(), RETRY_AFTER],
-        responses={
-            200: s.HoldOutput,
-            404: NOT_FOUND,
-            409: OpenApiResponse(s.ReservationErrorOutput, description="`Hold Confirmed`."),
-            **ERRORS,
-        },
+        responses=hold_responses(409, "`Hold Confirmed`."),
         examples=[HOLD_EXAMPLE],
     )
     def delete(self, request: Request, hold_id: str) -> HttpResponse:
-        hold = services.hold_release(
-            hold_id=_hold_id(hold_id), customer_id=_customer_id(request._request.GET.get("customer_id"))
-        )
-        return json_response(hold_json(hold))
+        return _hold_response(services.hold_release, hold_id, request._request.GET.get("customer_id"))
 
 
 class HoldConfirmApi(ReservationsApiView):
@@ -224,12 +222,7 @@ class HoldConfirmApi(ReservationsApiView):
         ),
         request=s.HoldConfirmInput,
         parameters=[hold_id_path(), RETRY_AFTER],
-        responses={
-            200: s.HoldOutput,
-            404: NOT_FOUND,
-            409: OpenApiResponse(s.ReservationErrorOutput, description="`Hold Expired` or `Hold Released`."),
-            **ERRORS,
-        },
+        responses=hold_responses(409, "`Hold Expired` or `Hold Released`."),
         examples=[
             OpenApiExample("confirm", value={"customer_id": "dd2e4d5b"}, request_only=True),
             OpenApiExample(
@@ -240,8 +233,4 @@ class HoldConfirmApi(ReservationsApiView):
         ],
     )
     def post(self, request: Request, hold_id: str) -> HttpResponse:
-        payload = _json_object(request)
-        hold = services.hold_confirm(
-            hold_id=_hold_id(hold_id), customer_id=_customer_id(payload.get("customer_id"))
-        )
-        return json_response(hold_json(hold))
+        return _hold_response(services.hold_confirm, hold_id, _json_object(request).get("customer_id"))

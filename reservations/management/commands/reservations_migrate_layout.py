@@ -1,12 +1,10 @@
 """Move reservations data of key layout v1 (one global stream) into layout v2 (partitions; ADR 115)."""
 
-from django.core.management.base import BaseCommand, CommandError
-
-from reservations.errors import ReservationsError
+from reservations.management.base import ReservationsCommand
 from reservations.services import reservations_layout_migrate
 
 
-class Command(BaseCommand):
+class Command(ReservationsCommand):
     help = (
         "One-off: copy the v1 stream reservations:events into the partition streams (explicit ids, order "
         "kept per partition), move the operation tokens, drop the v1 index sets, write the layout and "
@@ -23,10 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        try:
-            report = reservations_layout_migrate(v1_prefix=options["v1_prefix"])
-        except ReservationsError as exc:
-            raise CommandError(exc.detail) from exc
+        report = reservations_layout_migrate(v1_prefix=options["v1_prefix"])
         if report.already_migrated:
             self.stdout.write("nothing to migrate: no v1 event stream (the store is in layout v2)")
             return

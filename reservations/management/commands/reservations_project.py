@@ -3,13 +3,11 @@
 import signal
 import threading
 
-from django.core.management.base import BaseCommand, CommandError
-
-from reservations.errors import ReservationsError
+from reservations.management.base import ReservationsCommand
 from reservations.projector import consumer_name_default, projector_run
 
 
-class Command(BaseCommand):
+class Command(ReservationsCommand):
     help = (
         "Run the customer index projector: read every partition's stream through the consumer group "
         "customer-index, apply, acknowledge, reclaim what a crashed consumer left pending. Runs until "
@@ -33,16 +31,13 @@ class Command(BaseCommand):
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
         consumer = options["consumer"] or consumer_name_default()
-        try:
-            report = projector_run(
-                consumer=consumer,
-                once=options["once"],
-                batch=options["batch"],
-                claim_idle_seconds=options["claim_idle"],
-                stop=stop,
-            )
-        except ReservationsError as exc:
-            raise CommandError(exc.detail) from exc
+        report = projector_run(
+            consumer=consumer,
+            once=options["once"],
+            batch=options["batch"],
+            claim_idle_seconds=options["claim_idle"],
+            stop=stop,
+        )
         self.stdout.write(
             f"consumer {consumer} applied {report.delivered} events ({report.reclaimed} reclaimed, "
             f"{report.changed} index fields changed); lag {report.lag}"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import signal
 import threading
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from reservations.errors import ReservationsError
+from reservations.management.base import ReservationsCommand
 from reservations.services import reservations_snapshots_take
 
 
-class Command(BaseCommand):
+class Command(ReservationsCommand):
     help = (
         "Snapshot every partition whose stream has RESERVATIONS_SNAPSHOT_EVERY new events, then trim "
         "per RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS. Safe beside other snapshotters (idempotent)."
@@ -33,8 +34,8 @@ class Command(BaseCommand):
             try:
                 report = reservations_snapshots_take(partition=partition)
             except ReservationsError as exc:
-                if once:
-                    raise CommandError(exc.detail) from exc
+                if once:  # ReservationsCommand turns it into the command's error
+                    raise
                 self.stderr.write(f"snapshot pass failed: {exc.detail}")
             else:
                 if once or report.taken or report.trimmed:
