@@ -1,20 +1,17 @@
 """Domain errors of the flights context. Each maps to an HTTP status by class, not by if-chains in views.
 
 Rendered by skyway.errors in the book's envelope ``{"error": default_code, "description": detail}``;
-``error`` is a snake_case machine code (ADR 0071).
+``error`` is a snake_case machine code (ADR 0071). An error's status comes from its family in
+skyway.errors (NotFound, Conflict, Unavailable); a plain FlightsError is a 400.
 """
 
 from __future__ import annotations
 
-from skyway.errors import ApplicationError
+import skyway.errors
 
 
-class FlightsError(ApplicationError):
+class FlightsError(skyway.errors.ApplicationError):
     """Base of every error the flights context reports to a caller."""
-
-    status_code = 400
-    default_code = "invalid"
-    default_detail = "The request is not valid."
 
     def __init__(self, detail: str | None = None, *, fields: dict[str, list[str]] | None = None) -> None:
         self.fields = fields or {}
@@ -22,7 +19,6 @@ class FlightsError(ApplicationError):
 
 
 class InvalidInput(FlightsError):
-    status_code = 400
     default_code = "invalid_input"
     default_detail = "The request's parameters are not valid."
 
@@ -40,10 +36,8 @@ class SeatMapInvalid(InvalidInput):
         super().__init__(f"Invalid seat map: {shown}{more}")
 
 
-class NotFound(FlightsError):
-    status_code = 404
-    default_code = "not_found"
-    default_detail = "Not found."
+class NotFound(skyway.errors.NotFound, FlightsError):
+    """Base of the flights context's 404s (``not_found`` itself when nothing more precise applies)."""
 
 
 class FlightNotFound(NotFound):
@@ -56,16 +50,12 @@ class AircraftLayoutNotFound(NotFound):
     default_detail = "No such aircraft layout."
 
 
-class Conflict(FlightsError):
-    status_code = 409
-    default_code = "conflict"
-    default_detail = "The request conflicts with existing data."
+class Conflict(skyway.errors.Conflict, FlightsError):
+    """A write that would break a uniqueness rule (a layout code, a flight's number and departure)."""
 
 
-class DatabaseUnavailable(FlightsError):
+class DatabaseUnavailable(skyway.errors.Unavailable, FlightsError):
     """The database is down or unreachable: a clear, retryable 503 instead of a traceback."""
 
-    status_code = 503
-    default_code = "unavailable"
     default_detail = "The flights database is unavailable; try again shortly."
     retry_after = 5

@@ -2,15 +2,17 @@
 
 Rendered by skyway.errors in the book's envelope ``{"error": default_code, "description": detail}``.
 This context's codes are the book's ms-reservations vocabulary, HTTP reason phrases ("Conflict",
-"Bad Request"), because the book's 403 body is a contract byte for byte (ADR 0071).
+"Bad Request"), because the book's 403 body is a contract byte for byte (ADR 0071). An error's
+status comes from its family in skyway.errors (``class SeatNotReserved(skyway.errors.NotFound, …)``
+is a 404); the code stays spelled out on each class, as the contract spells it.
 """
 
 from __future__ import annotations
 
-from skyway.errors import ApplicationError
+import skyway.errors
 
 
-class ReservationsError(ApplicationError):
+class ReservationsError(skyway.errors.ApplicationError):
     """Base of every error this context raises on purpose."""
 
     status_code = 500
@@ -18,10 +20,9 @@ class ReservationsError(ApplicationError):
     default_detail = "The reservations service failed."
 
 
-class InvalidInput(ReservationsError):
+class InvalidInput(skyway.errors.BadRequest, ReservationsError):
     """A request field is missing or malformed; the detail names the field."""
 
-    status_code = 400
     default_code = "Bad Request"
 
     def __init__(self, field: str, message: str) -> None:
@@ -29,60 +30,57 @@ class InvalidInput(ReservationsError):
         super().__init__(f"{field}: {message}")
 
 
-class SeatAlreadyReserved(ReservationsError):
-    status_code = 403  # the book's status for a double booking; the gateway maps it to 409
+class SeatAlreadyReserved(skyway.errors.Forbidden, ReservationsError):
+    """A double booking: 403 is the book's status for it (the gateway maps it to 409)."""
+
     default_code = "Conflict"
     default_detail = "Seat already reserved. Cannot double-book"  # the book's exact text
 
 
-class SeatLimitReached(ReservationsError):
-    """The customer already holds as many seats on the flight as one customer may (an extension)."""
+class SeatLimitReached(skyway.errors.Conflict, ReservationsError):
+    """The customer already holds as many seats on the flight as one customer may (an extension).
 
-    status_code = 409  # not the book's 403: that one means "this seat is taken", and stays as it is
+    A 409, not the book's 403: that one means "this seat is taken", and stays as it is.
+    """
+
     default_code = "Seat Limit Reached"
     default_detail = "The customer already holds the most seats one customer may hold on this flight"
 
 
-class SeatHeldByAnotherCustomer(ReservationsError):
-    status_code = 403
+class SeatHeldByAnotherCustomer(skyway.errors.Forbidden, ReservationsError):
     default_code = "Forbidden"
     default_detail = "Seat is reserved by another customer"
 
 
-class SeatHeldOtherwise(ReservationsError):
+class SeatHeldOtherwise(skyway.errors.Conflict, ReservationsError):
     """The customer holds the seat, but not through the operation the request named (docs/adr/0055)."""
 
-    status_code = 409
     default_code = "Conflict"
     default_detail = "Seat is reserved by this customer, but not through this operation"
 
 
-class SeatNotReserved(ReservationsError):
-    status_code = 404
+class SeatNotReserved(skyway.errors.NotFound, ReservationsError):
     default_code = "Not Found"
     default_detail = "Seat is not reserved"
 
 
-class SeatsUnavailable(ReservationsError):
+class SeatsUnavailable(skyway.errors.Conflict, ReservationsError):
     """A hold named seats someone has reserved or holds: nothing was held; ``seats`` lists them."""
 
-    status_code = 409
     default_code = "Seats Unavailable"
     default_detail = "Some of the seats are reserved or held; nothing was held"
 
 
-class HoldNotFound(ReservationsError):
+class HoldNotFound(skyway.errors.NotFound, ReservationsError):
     """No hold of this id belongs to this customer (another customer's hold reads the same: 404)."""
 
-    status_code = 404
     default_code = "Not Found"
     default_detail = "No such hold of this customer"
 
 
-class HoldEnded(ReservationsError):
+class HoldEnded(skyway.errors.Conflict, ReservationsError):
     """The hold has ended otherwise (expired, released or confirmed): the operation cannot apply."""
 
-    status_code = 409
     default_code = "Hold Ended"
     default_detail = "The hold has ended"
 
@@ -107,19 +105,17 @@ class HoldDamaged(HoldEnded):
     default_detail = "A seat of the hold is no longer the hold's; nothing was confirmed"
 
 
-class StoreUnavailable(ReservationsError):
+class StoreUnavailable(skyway.errors.Unavailable, ReservationsError):
     """Redis could not be reached or refused the command; the caller may retry later."""
 
-    status_code = 503
     default_code = "Service Unavailable"
     default_detail = "The reservations store is unavailable; retry later."
     retry_after = 1
 
 
-class RebuildConflict(ReservationsError):
+class RebuildConflict(skyway.errors.Conflict, ReservationsError):
     """The event log kept changing while the projection was rebuilt; run the rebuild again."""
 
-    status_code = 409
     default_code = "Conflict"
     default_detail = "The event log changed during every rebuild attempt."
 
@@ -130,10 +126,9 @@ class LayoutMismatch(StoreUnavailable):
     default_detail = "The reservations store's key layout does not match RESERVATIONS_PARTITIONS."
 
 
-class HistoryTrimmed(ReservationsError):
+class HistoryTrimmed(skyway.errors.Gone, ReservationsError):
     """A temporal query before the oldest instant retention kept (docs/adr/0121)."""
 
-    status_code = 410
     default_code = "Gone"
 
     def __init__(self, earliest: str) -> None:
@@ -144,10 +139,9 @@ class HistoryTrimmed(ReservationsError):
         )
 
 
-class InstantInTheFuture(ReservationsError):
+class InstantInTheFuture(skyway.errors.BadRequest, ReservationsError):
     """A temporal query past the store's clock: history answers only instants that have happened."""
 
-    status_code = 400
     default_code = "Bad Request"
 
     def __init__(self, now: str) -> None:

@@ -1,9 +1,11 @@
 """One error model for every deployable: a base, a flattener and two renderers (ADR 0071).
 
 - ``ApplicationError`` is the base of every error a context raises on purpose. It carries DRF's
-  names: ``status_code``, ``default_code``, ``default_detail`` (plus ``title`` for RFC 7807 and
-  ``retry_after`` for a ``Retry-After`` header). Each context keeps its own classes on it
-  (flights/errors.py, reservations/errors.py, gateway/errors.py); nothing else decides a status.
+  names: ``status_code``, ``default_code``, ``default_detail`` (plus ``title`` for RFC 7807, by
+  default the code read aloud, and ``retry_after`` for a ``Retry-After`` header). Each context
+  keeps its own classes on it (flights/errors.py, reservations/errors.py, gateway/errors.py), each
+  in a status family of this module (NotFound, Conflict, Unavailable, …); nothing else decides a
+  status.
 - ``flatten`` turns DRF's nested validation detail into ``field: message`` lines.
 - Two renderers, chosen by where the request came in: RFC 7807 problem details under ``/api/``
   (the public gateway), the book's ``{"error": code, "description": detail}`` everywhere else (the
@@ -48,6 +50,11 @@ PROBLEM_BASE = "https://skyway.example/problems/"
 PUBLIC_PREFIX = "/api/"  # the gateway's public API answers in RFC 7807; everything else is internal
 
 
+def title_of(code: str) -> str:
+    """The RFC 7807 title a problem code reads as: ``seat-taken`` and ``seat_taken`` -> ``Seat taken``."""
+    return code.replace("-", " ").replace("_", " ").capitalize()
+
+
 class ApplicationError(Exception):
     """Base of every error Skyway reports on purpose; subclasses set the class attributes."""
 
@@ -63,6 +70,10 @@ class ApplicationError(Exception):
         stale = {"code", "default_description", "retry_after_seconds"} & set(vars(cls))
         if stale:
             raise TypeError(f"{cls.__name__}: use default_code / default_detail / retry_after, not {stale}")
+        # A title is nearly always the problem's code read aloud ("seat-taken": "Seat taken"): a class
+        # that names its own code gets that title unless it words one itself.
+        if "default_code" in vars(cls) and "title" not in vars(cls):
+            cls.title = title_of(cls.default_code)
 
     def __init__(self, detail: str | None = None, *, code: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.default_detail
@@ -73,40 +84,26 @@ class ApplicationError(Exception):
 
 
 # The plumbing kit's own errors: what Django and DRF refuse before (or around) a context's code.
+# They double as the status families of the contexts' errors. A context's error names its family
+# first and its context's base second (``class SeatTaken(skyway.errors.Conflict, GatewayError)``),
+# so that the family's status wins over the base's default; the error adds its own code and detail.
 class BadRequest(ApplicationError):
+    status_code = 400  # spelled out, as in every family: it must win over a context base's own
     default_code = "bad_request"
     default_detail = "The request was malformed."
-    title = "Bad request"
 
 
 class InvalidInput(ApplicationError):
     default_code = "invalid_input"
     default_detail = "Invalid input."
-    title = "Invalid input"
 
 
 class TooManyFields(BadRequest):
     default_code = "too_many_fields"
-    title = "Too many fields"
 
 
 class TooManyFiles(BadRequest):
     default_code = "too_many_files"
-    title = "Too many files"
-
-
-class RequestTooLarge(ApplicationError):
-    status_code = 413  # the README documents 413: the precise status for this refusal
-    default_code = "request_too_large"
-    default_detail = "The request body is too large."
-    title = "Request too large"
-
-
-class NotFound(ApplicationError):
-    status_code = 404
-    default_code = "not_found"
-    default_detail = "Not found."
-    title = "Not found"
 
 
 class Forbidden(ApplicationError):
@@ -116,11 +113,41 @@ class Forbidden(ApplicationError):
     title = "Forbidden"
 
 
+class NotFound(ApplicationError):
+    status_code = 404
+    default_code = "not_found"
+    default_detail = "Not found."
+
+
+class Conflict(ApplicationError):
+    status_code = 409
+    default_code = "conflict"
+    default_detail = "The request conflicts with existing data."
+
+
+class Gone(ApplicationError):
+    status_code = 410
+    default_code = "gone"
+    default_detail = "This is no longer available."
+
+
+class RequestTooLarge(ApplicationError):
+    status_code = 413  # the README documents 413: the precise status for this refusal
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
+
+
 class ServerError(ApplicationError):
     status_code = 500
     default_code = "server_error"
     default_detail = "Unexpected error; it has been logged."
     title = "Internal error"
+
+
+class Unavailable(ApplicationError):
+    status_code = 503
+    default_code = "unavailable"
+    default_detail = "A service this request needs is unavailable; retry later."
 
 
 # RFC 7807 titles of DRF's own exceptions, by status.

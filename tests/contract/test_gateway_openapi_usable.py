@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+import gateway.errors
+from skyway.errors import PROBLEM_BASE
+
 PROBLEM = "application/problem+json"
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -56,6 +59,24 @@ def test_every_gateway_error_is_a_documented_problem(name):
         assert content[PROBLEM]["schema"] == {"$ref": "#/components/schemas/ProblemOutput"}
         for example in content[PROBLEM]["examples"].values():
             assert example["value"]["status"] == int(status), f"{name} {status}: {example}"
+
+
+@pytest.mark.parametrize("name", sorted(GATEWAY))
+def test_every_documented_gateway_problem_shows_its_errors_status_and_title(name):
+    """The examples are written out by hand (gateway/api/schema.py); the classes name the problems."""
+    problems = {
+        error.default_code: error
+        for error in vars(gateway.errors).values()
+        if isinstance(error, type)
+        and issubclass(error, gateway.errors.GatewayError)
+        and "default_code" in vars(error)  # the base's "invalid" is DRF's validation problem here
+    }
+    for response in GATEWAY[name]["responses"].values():
+        for example in response.get("content", {}).get(PROBLEM, {}).get("examples", {}).values():
+            body = example["value"]
+            error = problems.get(body["type"].removeprefix(PROBLEM_BASE))
+            if error is not None:  # DRF's own problems (not-authenticated, throttled, …) have no class
+                assert (body["status"], body["title"]) == (error.status_code, error.title), f"{name}: {body}"
 
 
 @pytest.mark.parametrize("name", sorted(GATEWAY))

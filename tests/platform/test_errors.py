@@ -23,6 +23,38 @@ def test_an_error_class_with_the_old_attribute_names_is_refused_at_import(stale)
         type("Legacy", (ApplicationError,), {stale: "x"})
 
 
+@pytest.mark.parametrize("code", ["seat-taken", "seat_taken"])
+def test_an_error_is_titled_by_its_code_read_aloud(code):
+    assert type("SeatTaken", (errors.Conflict,), {"default_code": code}).title == "Seat taken"
+
+
+def test_an_error_keeps_the_title_it_words_or_inherits_with_its_code():
+    worded = type("Party", (errors.Conflict,), {"default_code": "no-seats-for-party", "title": "No seats"})
+    refined = type("PartyOfTwo", (worded,), {"default_detail": "Not two seats together."})
+
+    assert (worded.title, refined.title) == ("No seats", "No seats")
+
+
+@pytest.mark.parametrize(
+    ("family", "status"),
+    [
+        (errors.BadRequest, 400),
+        (errors.Forbidden, 403),
+        (errors.NotFound, 404),
+        (errors.Conflict, 409),
+        (errors.Gone, 410),
+        (errors.Unavailable, 503),
+    ],
+)
+def test_a_status_family_named_first_decides_over_a_context_bases_default(family, status):
+    class ContextError(ApplicationError):
+        status_code = 500
+
+    error = type("ContextLeaf", (family, ContextError), {"default_code": "leaf"})
+
+    assert (error.status_code, issubclass(error, ContextError)) == (status, True)
+
+
 def test_one_error_answers_in_the_envelope_of_the_door_it_came_in_by(rf):
     internal = error_http_response(SeatGone(seat="12C"), rf.get("/reservations/x"))
     public = error_http_response(SeatGone(seat="12C"), rf.get("/api/flights/x"))
