@@ -22,6 +22,12 @@ def _envelope(response) -> dict:
     return body
 
 
+def assert_refused_naming(response, field: str) -> None:
+    """A 400 in the book's envelope whose description starts with the offending field."""
+    assert response.status_code == 400
+    assert _envelope(response)["description"].startswith(f"{field}: ")
+
+
 def test_reserve_answers_success_and_stores_the_seat(api, redis):
     response = api.put_json("/reservations", RESERVE)
 
@@ -206,8 +212,7 @@ def test_the_events_of_a_partition_are_those_of_its_flights_only(api, redis):
 def test_malformed_reserve_is_a_400_naming_the_field(api, redis, payload, field):
     response = api.put_json("/reservations", payload)
 
-    assert response.status_code == 400
-    assert _envelope(response)["description"].startswith(f"{field}: ")
+    assert_refused_naming(response, field)
     assert stream_events(redis) == []
 
 
@@ -253,8 +258,7 @@ def test_a_json_body_without_content_type_is_accepted(api, redis):
 def test_malformed_list_queries_are_a_400(api, redis, query, field):
     response = api.get("/reservations", query)
 
-    assert response.status_code == 400
-    assert _envelope(response)["description"].startswith(f"{field}: ")
+    assert_refused_naming(response, field)
 
 
 @pytest.mark.parametrize(
@@ -272,8 +276,7 @@ def test_malformed_list_queries_are_a_400(api, redis, query, field):
 def test_malformed_cancels_are_a_400(api, redis, path, field):
     response = api.delete(path)
 
-    assert response.status_code == 400
-    assert _envelope(response)["description"].startswith(f"{field}: ")
+    assert_refused_naming(response, field)
 
 
 @pytest.mark.parametrize(
@@ -299,8 +302,7 @@ def test_malformed_cancels_are_a_400(api, redis, path, field):
 def test_malformed_event_queries_are_a_400(api, redis, query, field):
     response = api.get("/reservations/events", query)
 
-    assert response.status_code == 400
-    assert _envelope(response)["description"].startswith(f"{field}: ")
+    assert_refused_naming(response, field)
 
 
 @pytest.mark.parametrize(
