@@ -17,9 +17,9 @@ import pytest
 
 WIRE = Path(__file__).resolve().parent / "wire"
 
-# The book's own request for its sample flight, and the ids the wire files were captured with.
+# The book's own request for its sample flight (its id: tests.support.book), and the ids the wire files
+# were captured with.
 BOOK_LOOKUP = "/flights?flight_no=AA2532&departure_date_time=2020-05-17T13:20"
-BOOK_FLIGHT_ID = "a5b34aed-8f32-5790-921b-fd2d595e536a"
 # The seat map pinned in wire/seat_map.json is SeatMapFactory's (8 business + 24 economy seats).
 SEAT_MAP_FLIGHT = {"flight_no": "SK7", "departure": datetime(2031, 3, 1, 9, 30, tzinfo=UTC)}
 RESERVATION = {"flight_id": "f8a3c1d2", "customer_id": "dd2e4d5b", "seat_num": "12C"}

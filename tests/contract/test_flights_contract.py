@@ -8,13 +8,13 @@ import pytest
 
 from tests.contract.conftest import (
     ADDED_FLIGHT_KEYS,
-    BOOK_FLIGHT_ID,
     BOOK_FLIGHT_KEYS,
     BOOK_LOOKUP,
     SEAT_MAP_FLIGHT,
     wire,
 )
 from tests.flights.conftest import FLIGHTS_DBS
+from tests.support.book import BOOK_FLIGHT_ID
 from tests.support.factories import FlightFactory
 
 pytestmark = pytest.mark.django_db(databases=FLIGHTS_DBS)

@@ -15,7 +15,8 @@ from django.test import override_settings
 from gateway.clients.flights import FlightsClient
 from gateway.clients.reservations import ReservationsClient
 from gateway.errors import SeatTaken
-from tests.contract.conftest import BOOK_FLIGHT_ID, OTHER_CUSTOMER, RESERVATION, wire
+from tests.contract.conftest import OTHER_CUSTOMER, RESERVATION, wire
+from tests.support.book import BOOK_FLIGHT, BOOK_FLIGHT_ID
 
 UPSTREAMS = {
     "FLIGHTS_URL": "http://flights.test",
@@ -56,16 +57,7 @@ def test_the_flight_lookup_sends_the_books_query_and_keeps_its_fields():
     (request,) = upstream.requests
     assert (request.method, request.url.path) == ("GET", "/flights")
     assert request.url.query == b"flight_no=AA2532&departure_date_time=2020-05-17T13%3A20"
-    assert flights == [
-        {
-            "flight_id": BOOK_FLIGHT_ID,
-            "flight_no": "AA2532",
-            "departure": "2020-05-17T13:20:00Z",
-            "origin_code": "JFK",
-            "destination_code": "LAX",
-            "aircraft": "Airbus A321",
-        }
-    ]
+    assert flights == [BOOK_FLIGHT]
 
 
 def test_the_seat_map_is_taken_whole_from_the_books_path():

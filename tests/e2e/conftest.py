@@ -19,7 +19,7 @@ import pytest
 from skyway.split import split_start
 from tests.gateway.wsgi_servers import wsgi_server
 from tests.support.flights import open_flights_via_api
-from tests.support.live import SERVICE_HEADERS, LiveService, base_env, free_port
+from tests.support.live import SERVICE_HEADERS, LiveService, base_env, free_port, running
 from tests.support.waits import wait_until
 
 E2E_ENV = {
@@ -200,7 +200,7 @@ def fault_proxy(stack) -> Iterator[FaultProxy]:
 def aux_gateway(stack, fault_proxy, tmp_path_factory) -> Iterator[LiveService]:
     """A second gateway process: reservations behind the fault proxy (the strangler edge is tested in
     tests/gateway/test_strangler_*.py)."""
-    gateway = LiveService(
+    service = LiveService(
         settings_module="settings.gateway",
         port=free_port(),
         env={
@@ -211,8 +211,6 @@ def aux_gateway(stack, fault_proxy, tmp_path_factory) -> Iterator[LiveService]:
         workers=1,
         threads=8,
         log_path=stack.var_dir / "logs" / "aux-gateway.log",
-    ).start()
-    try:
+    )
+    with running(service) as gateway:
         yield gateway
-    finally:
-        gateway.stop()

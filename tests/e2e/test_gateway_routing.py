@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import BOOK_FLIGHT, metric, wait_until, write_routes
-from tests.support.live import LiveService, free_port
+from tests.support.live import LiveService, free_port, running
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("healthy")]
 
@@ -38,19 +38,19 @@ def picked_up(stack, customer) -> None:
 
 @pytest.fixture
 def canary(stack, alice):
-    process = LiveService(
+    service = LiveService(
         settings_module="settings.flights",
         port=free_port(),
         env=stack.env,
         workers=1,
         log_path=stack.var_dir / "logs" / "flights-canary.log",
-    ).start()
-    try:
-        yield process
-    finally:
-        write_routes(stack.routes_file, {})
-        picked_up(stack, alice)  # back on its configured upstream before it goes
-        process.stop()
+    )
+    with running(service) as process:
+        try:
+            yield process
+        finally:
+            write_routes(stack.routes_file, {})
+            picked_up(stack, alice)  # back on its configured upstream before it goes
 
 
 def weigh(stack, customer, canary, *, stable: int, to_canary: int) -> None:

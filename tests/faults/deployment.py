@@ -78,17 +78,22 @@ class Split:
         return service
 
     def start_gateway(self, **env: str) -> LiveService:
+        self.gateway = self.gateway_on_upstreams(**env)
+        return self.gateway
+
+    def gateway_on_upstreams(self, *, threads: int = 6, **env: str) -> LiveService:
+        """A gateway (one worker) in front of this split's flights and reservations; `split.gateway`
+        stays as it is."""
         assert self.flights is not None
         assert self.reservations is not None
-        self.gateway = self.start(
+        return self.start(
             "settings.gateway",
             workers=1,
-            threads=6,
+            threads=threads,
             FLIGHTS_URL=self.flights.url,
             RESERVATIONS_URL=self.reservations.url,
             **env,
         )
-        return self.gateway
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of every service log (attached to a failure message)."""
@@ -261,6 +266,36 @@ def outage(
     restart_at = time.monotonic()
     start()
     return Outage(down_at=down_at, restart_at=restart_at, up_at=time.monotonic())
+
+
+def gateway_loads_stopped(
+    split: Split,
+    tokens: dict[str, str],
+    reserves: LoadRun,
+    reads: LoadRun,
+    *,
+    flights: int,
+    max_wall_s: float,
+    drain_s: float = 0.0,
+    note: str = "",
+) -> tuple[list[Attempt], list[Attempt], dict[str, dict[str, int]]]:
+    """Stop a run's gateway reserves (after ``drain_s`` more seconds) and its seat-chart reads, print
+    their outcomes (with ``note``) and assert that nothing was lost on the first ``flights`` flights.
+    The reserve attempts, the read attempts and the outcomes of both back."""
+    reserve_attempts = reserves.stop(drain_s=drain_s)
+    read_attempts = reads.stop()
+    counts = {"reserve": summary(reserve_attempts), "seat chart": summary(read_attempts)}
+    print(f"outcomes: {counts}; {note}")
+    assert_no_loss(
+        split,
+        split.flight_ids[:flights],
+        tokens,
+        reserve_attempts,
+        read_attempts,
+        max_wall_s=max_wall_s,
+        counts=counts,
+    )
+    return reserve_attempts, read_attempts, counts
 
 
 def assert_no_loss(

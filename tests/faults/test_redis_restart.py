@@ -11,7 +11,15 @@ from __future__ import annotations
 import pytest
 
 from tests.faults.conftest import RECOVERY_S, phase_seconds
-from tests.faults.deployment import Split, assert_no_loss, chart_reads, gateway_reserves, outage, tokens_of
+from tests.faults.deployment import (
+    Split,
+    assert_no_loss,
+    chart_reads,
+    gateway_loads_stopped,
+    gateway_reserves,
+    outage,
+    tokens_of,
+)
 from tests.support.load import LoadRun, plans_for, reservations_sender, seat_numbers, summary
 
 pytestmark = pytest.mark.faults
@@ -65,20 +73,10 @@ def test_a_redis_crash_seen_through_the_gateway(split: Split) -> None:
         split, tokens, split.flight_ids[3:4], client_timeout=CLIENT_TIMEOUT_S * 2, think_s=0.05
     ).start()
     window = outage(before=before, during=during, stop=split.redis.kill, start=split.redis.start)
-    attempts = reserves.stop(drain_s=max(after, RECOVERY_S))
-    read_attempts = reads.stop()
-
-    counts = {"reserve": summary(attempts), "seat chart": summary(read_attempts)}
-    print(f"outcomes through the gateway: {counts}; outage {window.restart_at - window.down_at:.1f}s")
-    assert_no_loss(
-        split,
-        split.flight_ids[:2],
-        tokens,
-        attempts,
-        read_attempts,
-        max_wall_s=CLIENT_TIMEOUT_S * 2,
-        counts=counts,
-    )
+    attempts, read_attempts, counts = gateway_loads_stopped(
+        split, tokens, reserves, reads, flights=2, max_wall_s=CLIENT_TIMEOUT_S * 2, drain_s=max(after, RECOVERY_S),
+        note=f"through the gateway; outage {window.restart_at - window.down_at:.1f}s",
+    )  # fmt: skip
     assert set(counts["reserve"]) <= {"200", "201", "503"}, counts
     refused = window.inside(attempts)
     assert refused, counts

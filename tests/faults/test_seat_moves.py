@@ -85,12 +85,7 @@ def test_a_gateway_killed_mid_move_leaves_exactly_one_seat_after_recovery(
     flight = split.flight_ids[0]
     seats = seats_of(split, flight)
     marker = split.root / "var" / f"seat-move-paused-{step}"
-    gateway = split.start(
-        "settings.gateway",
-        workers=1,
-        threads=6,
-        FLIGHTS_URL=split.flights.url,
-        RESERVATIONS_URL=split.reservations.url,
+    gateway = split.gateway_on_upstreams(
         IDEMPOTENCY_LEASE_SECONDS=str(LEASE_S),
         SKYWAY_ENV="fault-run",
         SEAT_MOVE_PAUSE_AT=step,
@@ -170,13 +165,7 @@ def test_the_same_move_fired_at_once_always_leaves_exactly_one_seat(
     upstreams: Split, http: httpx.Client, copies: int
 ) -> None:
     split = upstreams
-    gateway = split.start(
-        "settings.gateway",
-        workers=1,
-        threads=8,
-        FLIGHTS_URL=split.flights.url,
-        RESERVATIONS_URL=split.reservations.url,
-    )
+    gateway = split.gateway_on_upstreams(threads=8)
     flight = split.flight_ids[1]
     seats = seats_of(split, flight)
     customer = split.customers[{2: 3, 5: 4, 20: 5}[copies]]

@@ -58,35 +58,28 @@ def test_flights_are_listed_and_searchable(admin_client, seeded):
     assert b"UA1520" not in response.content
 
 
+def add_flight(admin_client, layout, **fields):
+    """The admin's "add flight" form posted: a valid flight on `layout` but for `fields`."""
+    form = {
+        "flight_no": "SK42",
+        "departure_0": "2031-03-01",
+        "departure_1": "09:30:00",
+        "origin_code": "AMS",
+        "destination_code": "CDG",
+        "layout": layout.pk,
+    }
+    return admin_client.post("/admin/flights/flight/add/", {**form, **fields})
+
+
 def test_a_flight_added_in_the_admin_is_normalised(admin_client, layout):
-    response = admin_client.post(
-        "/admin/flights/flight/add/",
-        {
-            "flight_no": "sk42",
-            "departure_0": "2031-03-01",
-            "departure_1": "09:30:00",
-            "origin_code": "ams",
-            "destination_code": "cdg",
-            "layout": layout.pk,
-        },
-    )
+    response = add_flight(admin_client, layout, flight_no="sk42", origin_code="ams", destination_code="cdg")
     assert response.status_code == 302, response.content.decode()[:2000]
     flight = Flight.objects.get(flight_no="SK42")
     assert (flight.origin_code, flight.destination_code) == ("AMS", "CDG")
 
 
 def test_a_bad_flight_number_is_refused_in_the_admin(admin_client, layout):
-    response = admin_client.post(
-        "/admin/flights/flight/add/",
-        {
-            "flight_no": "42",
-            "departure_0": "2031-03-01",
-            "departure_1": "09:30:00",
-            "origin_code": "AMS",
-            "destination_code": "CDG",
-            "layout": layout.pk,
-        },
-    )
+    response = add_flight(admin_client, layout, flight_no="42")
     assert response.status_code == 200
     assert b"must look like AA2532" in response.content
     assert not Flight.objects.exists()

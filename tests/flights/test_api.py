@@ -9,6 +9,7 @@ import pytest
 
 from flights.seed_data import seed_flight_id
 from tests.flights.conftest import FLIGHTS_DBS, SEED_START
+from tests.support.book import BOOK_FLIGHT_FROM_FLIGHTS
 
 pytestmark = pytest.mark.django_db(databases=FLIGHTS_DBS)
 
@@ -28,18 +29,7 @@ def _error(response) -> dict:
 def test_the_books_request_returns_the_flight(client, seeded):
     response = client.get(BOOK_REQUEST)
     assert response.status_code == 200
-    assert response.json() == [
-        {
-            "flight_id": BOOK_FLIGHT_ID,
-            "flight_no": "AA2532",
-            "departure": "2020-05-17T13:20:00Z",
-            "origin_code": "JFK",
-            "destination_code": "LAX",
-            "aircraft": "Airbus A321",
-            "aircraft_layout": "A321-16J156Y",
-            "seat_count": 172,
-        }
-    ]
+    assert response.json() == [BOOK_FLIGHT_FROM_FLIGHTS]
 
 
 def test_a_date_returns_every_departure_of_that_day(client, seeded):

@@ -14,7 +14,7 @@ from tests.support.live import SERVICE_HEADERS
 
 pytestmark = pytest.mark.e2e
 
-JSON = {"Content-Type": "application/json"}
+JSON = "application/json"
 DEEP_SMALL = b'{"a":' * 5_000 + b"1" + b"}" * 5_000
 RESERVE_BODIES = [
     b"\xff\xfe\x00",
@@ -42,6 +42,24 @@ def assert_clear(response: httpx.Response) -> None:
         assert body.get("description") or body.get("detail"), response.text[:500]
 
 
+def reserve_on_reservations(urls: dict[str, str], body: bytes, content_type: str = JSON) -> httpx.Response:
+    """The book's PUT /reservations with `body`, as a service sends it (service credentials)."""
+    headers = {"Content-Type": content_type, **SERVICE_HEADERS}
+    return httpx.put(f"{urls['reservations']}/reservations", content=body, headers=headers, timeout=15)
+
+
+def reserve_on_the_gateway(
+    urls: dict[str, str], auth: dict[str, str], flight: str, body: bytes, content_type: str = JSON
+) -> httpx.Response:
+    """The gateway's reserve of a seat on `flight` with `body`, as a signed-in customer sends it."""
+    return httpx.post(
+        f"{urls['gateway']}/api/flights/{flight}/reservations",
+        content=body,
+        headers={"Content-Type": content_type, **auth},
+        timeout=15,
+    )
+
+
 @pytest.fixture(scope="module")
 def urls(fuzz_split: Split) -> dict[str, str]:
     assert fuzz_split.flights is not None
@@ -61,26 +79,12 @@ def auth(fuzz_split: Split) -> dict[str, str]:
 
 @pytest.mark.parametrize("body", RESERVE_BODIES, ids=range(len(RESERVE_BODIES)))
 def test_hostile_reserve_bodies_on_reservations(urls, body: bytes) -> None:
-    assert_clear(
-        httpx.put(
-            f"{urls['reservations']}/reservations",
-            content=body,
-            headers={**JSON, **SERVICE_HEADERS},
-            timeout=15,
-        )
-    )
+    assert_clear(reserve_on_reservations(urls, body))
 
 
 @pytest.mark.parametrize("body", RESERVE_BODIES, ids=range(len(RESERVE_BODIES)))
 def test_hostile_reserve_bodies_on_the_gateway(urls, auth, fuzz_split: Split, body: bytes) -> None:
-    flight = fuzz_split.flight_ids[0]
-    response = httpx.post(
-        f"{urls['gateway']}/api/flights/{flight}/reservations",
-        content=body,
-        headers={**JSON, **auth},
-        timeout=15,
-    )
-    assert_clear(response)
+    assert_clear(reserve_on_the_gateway(urls, auth, fuzz_split.flight_ids[0], body))
 
 
 @pytest.mark.parametrize(
@@ -96,24 +100,9 @@ def test_hostile_reserve_bodies_on_the_gateway(urls, auth, fuzz_split: Split, bo
     ],
 )
 def test_wrong_media_types(urls, auth, fuzz_split: Split, content_type: str, body: bytes) -> None:
+    assert_clear(reserve_on_reservations(urls, body, content_type))
+    assert_clear(reserve_on_the_gateway(urls, auth, fuzz_split.flight_ids[0], body, content_type))
     headers = {"Content-Type": content_type}
-    assert_clear(
-        httpx.put(
-            f"{urls['reservations']}/reservations",
-            content=body,
-            headers={**headers, **SERVICE_HEADERS},
-            timeout=15,
-        )
-    )
-    flight = fuzz_split.flight_ids[0]
-    assert_clear(
-        httpx.post(
-            f"{urls['gateway']}/api/flights/{flight}/reservations",
-            content=body,
-            headers={**headers, **auth},
-            timeout=15,
-        )
-    )
     assert_clear(httpx.post(f"{urls['gateway']}/api/auth/token", content=body, headers=headers, timeout=15))
 
 
@@ -181,7 +170,10 @@ def test_hostile_reads_and_cancels(urls, auth, method: str, service: str, path: 
 def test_hostile_moves(urls, auth, body: bytes) -> None:
     assert_clear(
         httpx.post(
-            f"{urls['gateway']}/api/reservations/move", content=body, headers={**JSON, **auth}, timeout=15
+            f"{urls['gateway']}/api/reservations/move",
+            content=body,
+            headers={"Content-Type": JSON, **auth},
+            timeout=15,
         )
     )
 

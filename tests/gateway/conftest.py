@@ -5,12 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
 
 from gateway import clients
 from gateway.api.authentication import token_users
 from skyway import login_throttle
-from tests.support.customers import customer_client
+from tests.support.customers import alice, bob, customer_password  # noqa: F401  (fixtures)
 from tests.support.flights import seed_open_flights
 
 GATEWAY_DBS = ["default", "flights"]
@@ -59,21 +58,13 @@ def other_flight(seeded) -> dict:
     return next(flight for flight in seeded if flight["flight_no"] != BOOK_FLIGHT_NO)
 
 
-@pytest.fixture
-def alice(db) -> APIClient:
-    return customer_client("alice")
-
-
-@pytest.fixture
-def bob(db) -> APIClient:
-    return customer_client("bob")
-
-
 class FaultyTransport(httpx.BaseTransport):
     """Wraps the real transport of one upstream; `rules` decide which requests fail and how.
 
     A rule is (method, path substring, fault) with fault "connect" (ConnectError), "timeout"
-    (ReadTimeout) or an HTTP status to answer instead; `times` limits how often it fires.
+    (ReadTimeout), "answer-lost" (the upstream gets the request and acts on it, then the caller gets
+    a ReadTimeout instead of its answer) or an HTTP status to answer instead; `times` limits how often
+    it fires.
     """
 
     def __init__(self, inner: httpx.BaseTransport) -> None:
@@ -108,6 +99,9 @@ class FaultyTransport(httpx.BaseTransport):
                     raise httpx.ConnectError("injected: connection refused", request=request)
                 if rule["fault"] == "timeout":
                     raise httpx.ReadTimeout("injected: read timed out", request=request)
+                if rule["fault"] == "answer-lost":
+                    self.inner.handle_request(request)
+                    raise httpx.ReadTimeout("injected: answer lost", request=request)
                 return httpx.Response(
                     int(rule["fault"]), json={"error": "injected", "description": "injected"}
                 )

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from gateway.rules import FLIGHT_NO_RULE
 from tests.gateway.conftest import BOOK_DATE, BOOK_FLIGHT_NO, GATEWAY_DBS
 from tests.support.factories import FlightFactory
+from tests.support.gateway_calls import held, move, reserve
 
 pytestmark = pytest.mark.django_db(databases=GATEWAY_DBS)
 PROBLEM = "application/problem+json"
@@ -20,12 +21,6 @@ PROBLEM = "application/problem+json"
 
 def seats_of(chart: dict) -> dict[str, dict]:
     return {seat["seat"]: seat for cabin in chart["cabins"] for row in cabin["rows"] for seat in row["seats"]}
-
-
-def reserve(client: APIClient, flight_id: str, seat: str, **headers):
-    return client.post(
-        f"/api/flights/{flight_id}/reservations", {"seat": seat}, format="json", headers=headers
-    )
 
 
 # -- auth ----------------------------------------------------------------------------------------
@@ -349,20 +344,6 @@ def test_my_reservations_list_only_mine_with_flight_details(alice, bob, book_fli
 # -- move saga -----------------------------------------------------------------------------------
 
 
-def move(client, from_flight, from_seat, to_flight, to_seat):
-    body = {
-        "from_flight_id": from_flight,
-        "from_seat": from_seat,
-        "to_flight_id": to_flight,
-        "to_seat": to_seat,
-    }
-    return client.post("/api/reservations/move", body, format="json")
-
-
-def held(client) -> set[tuple[str, str]]:
-    return {(item["flight_id"], item["seat"]) for item in client.get("/api/reservations").json()}
-
-
 def test_move_to_another_flight(alice, book_flight, other_flight):
     a, b = book_flight["flight_id"], other_flight["flight_id"]
     reserve(alice, a, "22A")
@@ -463,21 +444,8 @@ def test_move_does_not_compensate_blindly_when_the_outcome_is_unknown(alice, boo
 def test_move_finishes_when_a_timed_out_release_had_happened(alice, book_flight, faults):
     f = book_flight["flight_id"]
     reserve(alice, f, "27A")
-    transport = faults("reservations")
-
     # The release reaches the store, but its answer is lost (timeout): the saga must not compensate.
-    real = transport.inner
-
-    class LoseAnswer:
-        def handle_request(self, request):
-            response = real.handle_request(request)
-            if request.method == "DELETE" and request.url.path.endswith("/27A"):
-                import httpx
-
-                raise httpx.ReadTimeout("injected: answer lost", request=request)
-            return response
-
-    transport.inner = LoseAnswer()
+    faults("reservations").fail("DELETE", f"/{f}/27A", fault="answer-lost")
     response = move(alice, f, "27A", f, "27C")
 
     assert response.status_code == 200

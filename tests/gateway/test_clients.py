@@ -222,18 +222,16 @@ def write_routes(path, routes: dict) -> None:
     os.replace(tmp, path)
 
 
+def weighted(**weights: int) -> list[dict]:
+    """Routes-file targets named by their keyword, each at http://<name>.test with its weight."""
+    return [
+        {"name": name, "url": f"http://{name}.test", "weight": weight} for name, weight in weights.items()
+    ]
+
+
 def test_routes_pick_targets_by_weight_and_follow_file_changes(tmp_path):
     path = tmp_path / "routes.json"
-    write_routes(
-        path,
-        {
-            "flights": [
-                {"name": "stable", "url": "http://stable.test", "weight": 75},
-                {"name": "canary", "url": "http://canary.test", "weight": 25},
-                {"name": "idle", "url": "http://idle.test", "weight": 0},
-            ]
-        },
-    )
+    write_routes(path, {"flights": weighted(stable=75, canary=25, idle=0)})
     table = RouteTable(str(path), check_interval=0)
 
     picks = Counter(table.pick("flights").name for _ in range(4000))
@@ -241,13 +239,13 @@ def test_routes_pick_targets_by_weight_and_follow_file_changes(tmp_path):
     assert 0.2 < picks["canary"] / 4000 < 0.3
     assert table.pick("reservations") is None  # not routed: the default URL
 
-    write_routes(path, {"flights": [{"name": "canary", "url": "http://canary.test", "weight": 100}]})
+    write_routes(path, {"flights": weighted(canary=100)})
     assert {table.pick("flights").name for _ in range(50)} == {"canary"}
 
 
 def test_a_bad_or_missing_routes_file_keeps_the_last_good_routes(tmp_path, caplog):
     path = tmp_path / "routes.json"
-    write_routes(path, {"flights": [{"name": "stable", "url": "http://stable.test", "weight": 1}]})
+    write_routes(path, {"flights": weighted(stable=1)})
     table = RouteTable(str(path), check_interval=0)
     assert table.pick("flights").name == "stable"
 
@@ -278,15 +276,7 @@ def test_invalid_routes_documents_are_refused(document):
 
 def test_a_target_with_an_open_breaker_sheds_its_share_to_the_others(tmp_path):
     path = tmp_path / "routes.json"
-    write_routes(
-        path,
-        {
-            "flights": [
-                {"name": "stable", "url": "http://stable.test", "weight": 1},
-                {"name": "canary", "url": "http://canary.test", "weight": 1},
-            ]
-        },
-    )
+    write_routes(path, {"flights": weighted(stable=1, canary=1)})
     hosts: Counter = Counter()
 
     def upstream(request: httpx.Request) -> httpx.Response:
@@ -324,7 +314,7 @@ def reserves(target: str, outcome: str) -> float:
 def test_reserve_answers_are_counted_per_target_and_a_refused_free_seat_is_told_apart(tmp_path):
     # The rollout's business signal (ADR 114): a 403 on a seat the store shows free is a wrong answer.
     path = tmp_path / "routes.json"
-    write_routes(path, {"reservations": [{"name": "canary", "url": "http://canary.test", "weight": 1}]})
+    write_routes(path, {"reservations": weighted(canary=1)})
     holders = [{"seat_no": "1A", "customer_id": "c9"}]
     taken = {"error": "Conflict", "description": "Seat already reserved. Cannot double-book"}
     upstream = Upstream(

@@ -13,7 +13,7 @@ from settings._redis import reservations_cache
 from skyway import embedded_redis
 from skyway.procs import pid_alive
 from tests.gateway.conftest import GATEWAY_DBS
-from tests.gateway.test_api import reserve
+from tests.support.gateway_calls import reserve
 
 pytestmark = [pytest.mark.django_db(databases=GATEWAY_DBS), pytest.mark.live]
 

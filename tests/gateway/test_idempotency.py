@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
@@ -17,23 +16,14 @@ from django.utils import timezone
 from gateway.idempotency import request_fingerprint
 from gateway.models import IdempotencyKey, SeatMove
 from tests.gateway.conftest import GATEWAY_DBS
-from tests.gateway.test_api import PROBLEM, held, reserve, seats_of
+from tests.gateway.test_api import PROBLEM, seats_of
+from tests.support.gateway_calls import held, move, reserve
 
 pytestmark = pytest.mark.django_db(databases=GATEWAY_DBS)
 
 
 def cancel(client, flight_id: str, seat: str, **headers):
     return client.delete(f"/api/flights/{flight_id}/reservations/{seat}", headers=headers)
-
-
-def move(client, from_flight, from_seat, to_flight, to_seat, **headers):
-    body = {
-        "from_flight_id": from_flight,
-        "from_seat": from_seat,
-        "to_flight_id": to_flight,
-        "to_seat": to_seat,
-    }
-    return client.post("/api/reservations/move", body, format="json", headers=headers)
 
 
 def key(value: str) -> dict[str, str]:
@@ -210,17 +200,7 @@ def test_an_outage_does_not_use_the_key_up_on_any_endpoint(alice, book_flight, f
 
 def test_a_reserve_whose_answer_is_lost_is_confirmed_before_answering(alice, book_flight, faults):
     f = book_flight["flight_id"]
-    transport = faults("reservations")
-    real = transport.inner
-
-    class LoseAnswer:
-        def handle_request(self, request):
-            response = real.handle_request(request)
-            if request.method == "PUT":
-                raise httpx.ReadTimeout("injected: answer lost", request=request)
-            return response
-
-    transport.inner = LoseAnswer()
+    faults("reservations").fail("PUT", fault="answer-lost")
     response = reserve(alice, f, "15A", **key("lost"))
 
     assert response.status_code == 201  # it did land: the customer is told so (it was a 503)

@@ -7,7 +7,8 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
-from tests.gateway.conftest import GATEWAY_DBS, customer_client
+from tests.gateway.conftest import GATEWAY_DBS
+from tests.support.customers import customer_client
 from tests.support.logs import access_lines
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -19,8 +18,9 @@ from gateway import clients, seat_moves
 from gateway.idempotency import request_fingerprint
 from gateway.models import IdempotencyKey, SeatMove
 from tests.gateway.conftest import GATEWAY_DBS
-from tests.gateway.test_api import held, reservations_in_store, reserve
-from tests.gateway.test_idempotency import key, move
+from tests.gateway.test_api import reservations_in_store
+from tests.gateway.test_idempotency import key
+from tests.support.gateway_calls import held, move, reserve
 
 pytestmark = pytest.mark.django_db(databases=GATEWAY_DBS)
 State = SeatMove.State
@@ -222,23 +222,10 @@ def test_move_whose_reserve_answer_is_lost_finishes_on_retry_with_the_same_key(a
     f = book_flight["flight_id"]
     reserve(alice, f, "26A")
     transport = faults("reservations")
-    real = transport.inner
-
-    class LoseReserveAnswers:
-        """The PUT reaches the store, its answer is lost (every attempt: the client retries it)."""
-
-        lose = True
-
-        def handle_request(self, request):
-            response = real.handle_request(request)
-            if self.lose and request.method == "PUT":
-                raise httpx.ReadTimeout("injected: answer lost", request=request)
-            return response
-
-    lossy = LoseReserveAnswers()
-    transport.inner = lossy
+    # The PUT reaches the store, its answer is lost (every attempt: the client retries it).
+    transport.fail("PUT", fault="answer-lost")
     first = move(alice, f, "26A", f, "26B", **key("lossy"))
-    lossy.lose = False
+    transport.rules.clear()  # the answers arrive again
     retried = move(alice, f, "26A", f, "26B", **key("lossy"))
 
     assert first.status_code == 503

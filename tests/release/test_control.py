@@ -14,8 +14,7 @@ import pytest
 
 from deploy import control
 from deploy.localproc import pid_alive, state_save
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.release.deploy_cli import deploy_run
 
 
 class FakeClock:
@@ -124,10 +123,7 @@ def test_status_shows_weights_steps_and_the_decision(tmp_path: Path) -> None:
 
 
 def test_a_control_without_a_running_rollout_is_refused(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "deploy", "pause", "--service", "flights", "--state-dir", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+    result = deploy_run("pause", "--service", "flights", "--state-dir", str(tmp_path))
     assert result.returncode == 1
     assert "no flights rollout is running" in result.stdout
     assert not (tmp_path / "control" / "flights.json").exists()

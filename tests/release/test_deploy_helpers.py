@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,9 +12,7 @@ from deploy import analysis, localproc, routes
 from deploy.__main__ import extravars_from, parse_args
 from deploy.filter_plugins.skyway import traffic_target_arg
 from skyway.routes import routes_parse
-
-ROOT = Path(__file__).resolve().parents[2]
-
+from tests.release.deploy_cli import deploy_run
 
 # ---- routes file --------------------------------------------------------------------------------------
 
@@ -90,6 +86,17 @@ def gateway_metrics(calls: dict[tuple[str, str], tuple[int, int, float]]) -> str
     return generate_latest(registry).decode()
 
 
+def judged(
+    after: dict, service: str = "flights", before: dict | None = None, **options: object
+) -> analysis.Verdict:
+    """The canary analysis of one step of `service`'s canary ("canary" against "stable"), default thresholds
+    unless `options` name others (or a load step's figures, a consistency report)."""
+    options.setdefault("thresholds", analysis.Thresholds())
+    return analysis.judge(
+        service=service, canary="canary", stable="stable", before=before or {}, after=after, **options
+    )
+
+
 def test_a_step_is_judged_on_deltas_per_target() -> None:
     before = analysis.snapshot_parse(gateway_metrics({("stable", "success"): (100, 0, 0.004)}))
     after = analysis.snapshot_parse(
@@ -100,14 +107,7 @@ def test_a_step_is_judged_on_deltas_per_target() -> None:
             ("canary", "client_error"): (10, 0, 0.004),
         })
     )  # fmt: skip
-    verdict = analysis.judge(
-        service="flights",
-        canary="canary",
-        stable="stable",
-        before=before,
-        after=after,
-        thresholds=analysis.Thresholds(),
-    )
+    verdict = judged(after, before=before)
     assert verdict.status == "breach"
     assert verdict.canary_figures.requests == 60
     assert verdict.canary_figures.errors == 15  # 4xx are the caller's, not the release's
@@ -116,30 +116,27 @@ def test_a_step_is_judged_on_deltas_per_target() -> None:
     assert any("> max 5.0%" in reason for reason in verdict.reasons)
 
 
-def test_a_healthy_canary_passes() -> None:
-    after = analysis.snapshot_parse(
-        gateway_metrics({("stable", "success"): (80, 0, 0.02), ("canary", "success"): (40, 0, 0.02)})
+def beside_stable(canary_seconds: float) -> dict:
+    """A step's figures: 80 stable and 40 canary successes, stable at 20 ms, the canary at `canary_seconds`."""
+    return analysis.snapshot_parse(
+        gateway_metrics(
+            {("stable", "success"): (80, 0, 0.02), ("canary", "success"): (40, 0, canary_seconds)}
+        )
     )
-    verdict = analysis.judge(
-        service="flights",
-        canary="canary",
-        stable="stable",
-        before={},
-        after=after,
-        thresholds=analysis.Thresholds(),
-    )
-    assert verdict.status == "pass"
+
+
+# 0.07 s: three times stable's latency, yet below the floor under which latency is noise.
+@pytest.mark.parametrize(
+    "canary_seconds", [0.02, 0.07], ids=["as-fast-as-stable", "latency-noise-below-the-floor"]
+)
+def test_a_healthy_canary_passes(canary_seconds: float) -> None:
+    verdict = judged(beside_stable(canary_seconds))
+    assert verdict.status == "pass", verdict.reasons
     assert verdict.reasons == []
 
 
 def test_a_slow_canary_breaches_on_latency_against_stable_and_the_absolute_p95() -> None:
-    after = analysis.snapshot_parse(
-        gateway_metrics({("stable", "success"): (80, 0, 0.02), ("canary", "success"): (40, 0, 0.4)})
-    )
-    thresholds = analysis.Thresholds(max_p95_ms=300)
-    verdict = analysis.judge(
-        service="flights", canary="canary", stable="stable", before={}, after=after, thresholds=thresholds
-    )
+    verdict = judged(beside_stable(0.4), thresholds=analysis.Thresholds(max_p95_ms=300))
     assert verdict.status == "breach"
     # 40 observations of 0.4 s: the 95th (rank 38) interpolated inside the (0.25, 0.5] bucket.
     assert verdict.canary_figures.p95_ms == 487.5
@@ -149,14 +146,7 @@ def test_a_slow_canary_breaches_on_latency_against_stable_and_the_absolute_p95()
 
 def test_too_little_canary_traffic_cannot_be_judged() -> None:
     after = analysis.snapshot_parse(gateway_metrics({("canary", "server_error"): (5, 0, 0.01)}))
-    verdict = analysis.judge(
-        service="flights",
-        canary="canary",
-        stable="stable",
-        before={},
-        after=after,
-        thresholds=analysis.Thresholds(),
-    )
+    verdict = judged(after)
     assert verdict.status == "no_data"
 
 
@@ -169,17 +159,11 @@ def test_the_load_steps_figures_count_as_the_canarys_and_can_fail_it() -> None:
         return {"outcomes": {"success": float(ok), "server_error": float(failed)}, "buckets": buckets,
                 "latency_sum": 0.01 * (ok + failed), "latency_count": float(ok + failed)}  # fmt: skip
 
-    def judged(extra: dict | None) -> analysis.Verdict:
-        return analysis.judge(
-            service="flights", canary="canary", stable="stable", before={}, after=after,
-            thresholds=analysis.Thresholds(), load=extra,
-        )  # fmt: skip
-
-    assert judged(None).status == "no_data"
-    healthy = judged(load(40, 0))
+    assert judged(after, load=None).status == "no_data"
+    healthy = judged(after, load=load(40, 0))
     assert healthy.status == "pass"
     assert healthy.canary_figures.requests == 45
-    failing = judged(load(30, 10))
+    failing = judged(after, load=load(30, 10))
     assert failing.status == "breach"
     assert failing.canary_figures.errors == 10
 
@@ -206,10 +190,7 @@ def test_a_canary_refusing_free_seats_breaches_the_business_gate_without_any_5xx
             ("canary", "reserved"): 14, ("canary", "refused_free"): 6,
         })
     )  # fmt: skip
-    verdict = analysis.judge(
-        service="reservations", canary="canary", stable="stable", before={}, after=after,
-        thresholds=analysis.Thresholds(),
-    )  # fmt: skip
+    verdict = judged(after, service="reservations")
     assert verdict.canary_figures.errors == 0
     assert verdict.canary_figures.refused_free_rate == 0.3
     assert verdict.status == "breach"
@@ -218,10 +199,7 @@ def test_a_canary_refusing_free_seats_breaches_the_business_gate_without_any_5xx
     healthy = analysis.snapshot_parse(
         reservations_metrics({("canary", "reserved"): 14, ("canary", "refused_held"): 6})
     )
-    assert analysis.judge(
-        service="reservations", canary="canary", stable="stable", before={}, after=healthy,
-        thresholds=analysis.Thresholds(),
-    ).status == "pass"  # fmt: skip
+    assert judged(healthy, service="reservations").status == "pass"
 
 
 def test_a_hash_that_disagrees_with_the_log_fails_the_step_whatever_the_traffic(tmp_path: Path) -> None:
@@ -230,10 +208,7 @@ def test_a_hash_that_disagrees_with_the_log_fails_the_step_whatever_the_traffic(
         "consistent": False,
         "mismatches": [{"flight_id": "F1", "seat_no": "2B", "log": "c2", "hash": None}],
     }
-    verdict = analysis.judge(
-        service="reservations", canary="canary", stable="stable", before={}, after=quiet,
-        thresholds=analysis.Thresholds(), consistency=report,
-    )  # fmt: skip
+    verdict = judged(quiet, service="reservations", consistency=report)
     assert verdict.status == "breach"
     assert verdict.reasons[0].startswith("hash-vs-log check: 1 seats differ")
     # The report is the command's output: its last line is the JSON; no JSON means no pass.
@@ -255,21 +230,6 @@ def test_p95_of_empty_and_overflowing_histograms() -> None:
     assert analysis.p95_seconds({}) is None
     assert analysis.p95_seconds({"0.05": 0, "0.1": 0, "+Inf": 10}) == 0.1  # Prometheus: highest finite bound
     assert analysis.p95_seconds({"0.1": 100, "+Inf": 100}) == pytest.approx(0.095)
-
-
-def test_latency_noise_below_the_floor_does_not_fail_a_healthy_canary() -> None:
-    after = analysis.snapshot_parse(
-        gateway_metrics({("stable", "success"): (80, 0, 0.02), ("canary", "success"): (40, 0, 0.07)})
-    )
-    verdict = analysis.judge(
-        service="flights",
-        canary="canary",
-        stable="stable",
-        before={},
-        after=after,
-        thresholds=analysis.Thresholds(),
-    )
-    assert verdict.status == "pass", verdict.reasons
 
 
 @pytest.mark.parametrize(
@@ -339,9 +299,7 @@ def test_cli_refuses_steps_that_do_not_rise_to_100(steps: str) -> None:
 
 
 def test_cli_help_runs_as_a_module() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "deploy", "--help"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    result = deploy_run("--help")
     assert result.returncode == 0
     assert "blue-green" in result.stdout
 
@@ -351,9 +309,6 @@ def test_a_second_rollout_on_the_same_state_dir_is_refused(tmp_path: Path) -> No
 
     with open(tmp_path / "deploy.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result = subprocess.run(
-            [sys.executable, "-m", "deploy", "rollback", "--service", "flights", "--state-dir", str(tmp_path)],
-            cwd=ROOT, capture_output=True, text=True, check=False, timeout=60,
-        )  # fmt: skip
+        result = deploy_run("rollback", "--service", "flights", "--state-dir", str(tmp_path))
     assert result.returncode == 2
     assert "another rollout is running" in result.stdout

@@ -83,6 +83,12 @@ def call(
     return answer["status"], content
 
 
+def front_on(routes: Path, targets: list[dict]) -> FrontRouter:
+    """A front router reading the routes file `routes`, written with `targets` as the gateway's route."""
+    routes_set(path=routes, service="gateway", targets=targets)
+    return FrontRouter(str(routes))
+
+
 def figures(front: FrontRouter) -> dict:
     return snapshot_parse(call(front, path="/-/front/metrics")[1].decode()).get("gateway", {})
 
@@ -92,8 +98,7 @@ def test_requests_follow_the_weights_of_the_routes_file_and_a_switch_within_its_
 ) -> None:
     routes = tmp_path / "routes.json"
     blue, green = backends["blue"], backends["green"]
-    routes_set(path=routes, service="gateway", targets=[{"name": "stable", "url": blue.url, "weight": 100}])
-    front = FrontRouter(str(routes))
+    front = front_on(routes, [{"name": "stable", "url": blue.url, "weight": 100}])
     status, body = call(front, "POST", body=b'{"seat": "1A"}')
     answer = json.loads(body)
     assert status == "200 OK"
@@ -109,13 +114,9 @@ def test_the_request_target_reaches_the_gateway_with_its_query(
 ) -> None:
     """The launcher's environ carries no raw target: the lockstep stack's flight lookups arrived without
     their query (`?date=` lost, the gateway's 400)."""
-    routes = tmp_path / "routes.json"
-    routes_set(
-        path=routes,
-        service="gateway",
-        targets=[{"name": "stable", "url": backends["blue"].url, "weight": 100}],
+    front = front_on(
+        tmp_path / "routes.json", [{"name": "stable", "url": backends["blue"].url, "weight": 100}]
     )
-    front = FrontRouter(str(routes))
 
     _status, body = call(front, path="/api/flights/a b", query="date=2026-12-02&flight_no=AA%2012")
 
@@ -127,10 +128,9 @@ def test_a_refused_connection_goes_to_another_target_and_a_sent_request_is_never
 ) -> None:
     routes = tmp_path / "routes.json"
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    routes_set(path=routes, service="gateway", targets=[
+    front = front_on(routes, [
         {"name": "stable", "url": backends["blue"].url, "weight": 1}, {"name": "canary", "url": closed, "weight": 99},
     ])  # fmt: skip
-    front = FrontRouter(str(routes))
     answers = [call(front, "POST", body=b"{}") for _ in range(10)]
     assert {status for status, _ in answers} == {"200 OK"}, "a refused connection was never sent: retried"
     assert backends["blue"].seen["POST"] == 10
@@ -147,13 +147,9 @@ def test_a_refused_connection_goes_to_another_target_and_a_sent_request_is_never
 def test_its_figures_are_per_target_in_the_names_the_canary_analysis_reads(
     tmp_path: Path, backends: dict[str, Backend]
 ) -> None:
-    routes = tmp_path / "routes.json"
-    routes_set(
-        path=routes,
-        service="gateway",
-        targets=[{"name": "canary", "url": backends["green"].url, "weight": 1}],
+    front = front_on(
+        tmp_path / "routes.json", [{"name": "canary", "url": backends["green"].url, "weight": 1}]
     )
-    front = FrontRouter(str(routes))
     before = figures(front).get("canary", {}).get("outcomes", {}).get("success", 0)
     for _ in range(3):
         call(front)
@@ -164,8 +160,5 @@ def test_its_figures_are_per_target_in_the_names_the_canary_analysis_reads(
 
 
 def test_no_target_and_non_loopback_targets_answer_503(tmp_path: Path) -> None:
-    routes = tmp_path / "routes.json"
-    routes_set(
-        path=routes, service="gateway", targets=[{"name": "far", "url": "http://10.0.0.1:80", "weight": 1}]
-    )
-    assert call(FrontRouter(str(routes)))[0] == "503 Service Unavailable"
+    front = front_on(tmp_path / "routes.json", [{"name": "far", "url": "http://10.0.0.1:80", "weight": 1}])
+    assert call(front)[0] == "503 Service Unavailable"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -24,9 +24,8 @@ from deploy.analysis import snapshot_parse
 from deploy.front import front_process
 from skyway.serve import ServerProcess
 from tests.release.rollout_files import k8s_with_rollout, releases_stop, rollout_steps_set
-from tests.release.test_rollouts import Load, assert_writes_all_succeeded
-from tests.support.flights import open_flights_via_api
-from tests.support.live import ROOT, base_env, free_port, run_manage
+from tests.release.test_rollouts import DeployStack, assert_writes_all_succeeded, contexts_seed, writing_load
+from tests.support.live import ROOT, base_env, free_port
 
 pytestmark = [pytest.mark.rollout, pytest.mark.timeout(300)]
 
@@ -35,27 +34,17 @@ WRONG_TAKEN_RATE = 0.5
 
 
 @dataclass
-class LockstepStack:
-    state_dir: Path
-    env: dict[str, str]
-    front: ServerProcess
-    load: Load
+class LockstepStack(DeployStack):
+    """Clients come in through the front router ahead of the gateway, which deploy runs too."""
 
-    def deploy(self, *args: str, timeout: float = 200) -> subprocess.CompletedProcess:
-        """`python -m deploy …` as a user runs it, with the front router ahead of the gateway."""
-        result = subprocess.run(
-            [sys.executable, "-m", "deploy", *args, "--state-dir", str(self.state_dir),
-             "--front-url", self.front.url],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
-        )  # fmt: skip
-        print(result.stdout[-8000:], result.stderr[-3000:])
-        return result
+    front: ServerProcess | None = None
+    deploy_timeout: ClassVar[float] = 200
 
-    def state(self, service: str) -> dict:
-        return json.loads((self.state_dir / "state.json").read_text())["services"][service]
+    def entry_args(self) -> list[str]:
+        return ["--front-url", self.front.url]
 
     def routed(self, service: str) -> list[str]:
-        return [t["url"] for t in json.loads((self.state_dir / "routes.json").read_text())[service]]
+        return [t["url"] for t in self.routes()[service]]
 
     def live_url(self, service: str) -> str:
         state = self.state(service)
@@ -75,12 +64,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         GATEWAY_ROUTES_FILE=str(routes),  # the gateways deploy starts route their upstreams by it
         FLIGHTS_URL=f"http://127.0.0.1:{free_port()}", RESERVATIONS_URL=f"http://127.0.0.1:{free_port()}",
     )  # fmt: skip
-    run_manage("settings.flights", "migrate_contexts", env=env)
-    run_manage("settings.flights", "seed_flights", env=env)
-    run_manage("settings.gateway", "migrate_contexts", env=env)
-    run_manage("settings.gateway", "seed_demo_customers", env={**env, "DEBUG": "1"})
+    contexts_seed(env)
     front = front_process(routes_file=routes, port=free_port(), env=env, log_path=var_dir / "front.log")
-    stack = LockstepStack(state_dir=state_dir, env=env, front=front.start(), load=None)  # type: ignore[arg-type]
+    stack = LockstepStack(state_dir=state_dir, env=env, load=None, front=front.start())  # type: ignore[arg-type]
     try:
         for service, image in (
             ("flights", "skyway:v1"),
@@ -89,18 +75,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         ):
             done = stack.deploy("deploy", "--service", service, "--image", image)
             assert done.returncode == 0, done.stdout
-        token = httpx.post(
-            f"{front.url}/api/auth/token", json={"username": "alice", "password": "skyway-demo"}, timeout=10
-        ).json()["token"]
-        auth = {"Authorization": f"Token {token}"}
-        with httpx.Client(base_url=front.url, headers=auth, timeout=10) as client:
-            flight_id = open_flights_via_api(client)[-1]["flight_id"]
-            chart = client.get(f"/api/flights/{flight_id}/seats").json()
-        free = [
-            s["seat"] for c in chart["cabins"] for r in c["rows"] for s in r["seats"] if s["status"] == "free"
-        ]
-        assert len(free) > 20, chart
-        stack.load = Load(url=front.url, token=token, writes=True, flight_id=flight_id, seats=free)
+        stack.load = writing_load(front.url)
         yield stack
     finally:
         front.stop()
@@ -124,15 +99,13 @@ def lockstep_run(
     *env: str,
     reservations: list[int] = [50],  # noqa: B006
 ) -> subprocess.CompletedProcess:
-    stack.load.results.clear()
-    stack.load.start()
+    args = [item for pair in env for item in ("--env", pair)]
+    k8s = lockstep_k8s(tmp_path, reservations)
     try:
-        args = [item for pair in env for item in ("--env", pair)]
-        k8s = lockstep_k8s(tmp_path, reservations)
-        return stack.deploy("lockstep", "--image", image, "--k8s-dir", str(k8s), *args)
+        result, _counts = stack.deploy_under_load("lockstep", "--image", image, "--k8s-dir", str(k8s), *args)
     finally:
-        stack.load.stop()
         evidence(stack)
+    return result
 
 
 def evidence(stack: LockstepStack) -> None:

@@ -15,17 +15,18 @@ import logging
 import math
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
 
 from deploy.localproc import pid_alive
+from tests.release.deploy_cli import deploy_run, deploy_start
 from tests.release.rollout_files import k8s_with_rollout, releases_stop
 from tests.support.flights import open_flights_via_api
 from tests.support.live import ROOT, LiveService, base_env, free_port, run_manage
@@ -113,38 +114,94 @@ class Load:
 
 
 @dataclass
-class Stack:
+class DeployStack:
+    """A deploy state dir and its environment, with the client load that runs beside each release.
+
+    The rollout and lockstep stacks differ in where clients come in (`entry_args`: the gateway, or the
+    front router ahead of it) and in how long a deploy may take."""
+
     state_dir: Path
     env: dict[str, str]
-    gateway: LiveService
     load: Load
+    deploy_timeout: ClassVar[float] = 150
 
-    def deploy(self, *args: str, timeout: float = 150) -> subprocess.CompletedProcess:
+    def entry_args(self) -> list[str]:
+        raise NotImplementedError
+
+    def deploy(self, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
         """`python -m deploy …` exactly as a user runs it (inventory local)."""
-        result = subprocess.run(
-            [sys.executable, "-m", "deploy", *args, "--state-dir", str(self.state_dir),
-             "--gateway-url", self.gateway.url],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
+        result = deploy_run(
+            *args, "--state-dir", str(self.state_dir), *self.entry_args(),
+            env=self.env, timeout=timeout or self.deploy_timeout,
         )  # fmt: skip
-        print(result.stdout[-6000:], result.stderr[-3000:])
+        print(result.stdout[-8000:], result.stderr[-3000:])
         return result
 
-    def watch(self) -> subprocess.Popen:
-        """`python -m deploy status --watch` in the background, as an operator runs it beside a rollout."""
-        return subprocess.Popen(
-            [sys.executable, "-m", "deploy", "status", "--service", "flights", "--watch", "--timeout", "150",
-             "--state-dir", str(self.state_dir)],
-            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+    def deploy_under_load(
+        self, *args: str, linger: float = 0.0
+    ) -> tuple[subprocess.CompletedProcess, Counter]:
+        """`deploy *args` while the load runs (counted afresh), and `linger` seconds after it; the
+        deploy's result and what the clients saw."""
+        self.load.results.clear()
+        self.load.start()
+        try:
+            result = self.deploy(*args)
+            time.sleep(linger)
+        finally:
+            self.load.stop()
+        return result, self.load.counts()
 
-    def flights_state(self) -> dict:
-        return self.service_state("flights")
-
-    def service_state(self, service: str) -> dict:
+    def state(self, service: str) -> dict:
         return json.loads((self.state_dir / "state.json").read_text())["services"][service]
 
     def routes(self) -> dict:
         return json.loads((self.state_dir / "routes.json").read_text())
+
+
+def contexts_seed(env: dict[str, str]) -> None:
+    """Flights' and the gateway's databases migrated, the schedule and the demo customers seeded."""
+    run_manage("settings.flights", "migrate_contexts", env=env)
+    run_manage("settings.flights", "seed_flights", env=env)
+    run_manage("settings.gateway", "migrate_contexts", env=env)
+    run_manage("settings.gateway", "seed_demo_customers", env={**env, "DEBUG": "1"})
+
+
+def writing_load(url: str) -> Load:
+    """The load of every scenario, reads and unretried writes (what a client sees of a release is both),
+    as alice through `url`: writes need an open flight (a departed one refuses them), so the latest
+    listed today or tomorrow, on its free seats."""
+    token = httpx.post(
+        f"{url}/api/auth/token", json={"username": "alice", "password": "skyway-demo"}, timeout=10
+    ).json()["token"]
+    with httpx.Client(base_url=url, headers={"Authorization": f"Token {token}"}, timeout=10) as client:
+        flight_id = open_flights_via_api(client)[-1]["flight_id"]
+        chart = client.get(f"/api/flights/{flight_id}/seats").json()
+    free = [
+        s["seat"] for c in chart["cabins"] for r in c["rows"] for s in r["seats"] if s["status"] == "free"
+    ]
+    assert len(free) > 20, chart
+    return Load(url=url, token=token, writes=True, flight_id=flight_id, seats=free)
+
+
+@dataclass
+class Stack(DeployStack):
+    gateway: LiveService | None = None
+
+    def entry_args(self) -> list[str]:
+        return ["--gateway-url", self.gateway.url]
+
+    def watch(self) -> subprocess.Popen:
+        """`python -m deploy status --watch` in the background, as an operator runs it beside a rollout."""
+        return deploy_start(
+            "status", "--service", "flights", "--watch", "--timeout", "150", "--state-dir", str(self.state_dir),
+            env=self.env,
+        )  # fmt: skip
+
+    def flights_state(self) -> dict:
+        return self.state("flights")
+
+    def canary_report(self, service: str, release: str) -> dict:
+        return json.loads((self.state_dir / "reports" / f"{service}-{release}-canary.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -152,12 +209,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
     var_dir = tmp_path_factory.mktemp("rollout")
     state_dir = var_dir / "deploy"
     env = base_env(SKYWAY_VAR_DIR=str(var_dir), SKYWAY_ENV="local", UPSTREAM_READ_TIMEOUT="5")
-    run_manage("settings.flights", "migrate_contexts", env=env)
-    run_manage("settings.flights", "seed_flights", env=env)
-    run_manage("settings.gateway", "migrate_contexts", env=env)
-    run_manage("settings.gateway", "seed_demo_customers", env={**env, "DEBUG": "1"})
+    contexts_seed(env)
 
-    stack = Stack(state_dir=state_dir, env=env, gateway=None, load=None)  # type: ignore[arg-type]
+    stack = Stack(state_dir=state_dir, env=env, load=None)  # type: ignore[arg-type]
     gateway = LiveService(
         settings_module="settings.gateway",
         port=free_port(),
@@ -179,22 +233,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
         seats = stack.deploy("deploy", "--service", "reservations", "--image", "skyway:r1")
         assert seats.returncode == 0, seats.stdout
         gateway.start()
-        token = httpx.post(
-            f"{gateway.url}/api/auth/token", json={"username": "alice", "password": "skyway-demo"}, timeout=10
-        ).json()["token"]
-        auth = {"Authorization": f"Token {token}"}
-        found = httpx.get(f"{gateway.url}{FLIGHT_QUERY}", headers=auth, timeout=10)
-        assert found.status_code == 200
-        # Writes need an open flight (a departed one refuses them): the latest listed today or tomorrow.
-        with httpx.Client(base_url=gateway.url, headers=auth, timeout=10) as client:
-            flight_id = open_flights_via_api(client)[-1]["flight_id"]
-        chart = httpx.get(f"{gateway.url}/api/flights/{flight_id}/seats", headers=auth, timeout=10).json()
-        free = [
-            s["seat"] for c in chart["cabins"] for r in c["rows"] for s in r["seats"] if s["status"] == "free"
-        ]
-        assert len(free) > 20, chart
-        # Every scenario's load includes unretried writes: what a client sees of a release is reads and writes.
-        stack.load = Load(url=gateway.url, token=token, writes=True, flight_id=flight_id, seats=free)
+        stack.load = writing_load(gateway.url)
+        auth = {"Authorization": f"Token {stack.load.token}"}
+        assert httpx.get(f"{gateway.url}{FLIGHT_QUERY}", headers=auth, timeout=10).status_code == 200
         yield stack
     finally:
         gateway.stop()
@@ -210,10 +251,38 @@ def assert_writes_all_succeeded(load: Load) -> None:
     assert writes["release:204"] == writes["reserve:201"]
 
 
+def assert_rolled_back(
+    stack: Stack, result: subprocess.CompletedProcess, service: str, *, live: str, candidate: str
+) -> dict:
+    """`service`'s canary of `candidate` was rolled back: `live` takes all traffic again, the candidate is
+    stopped and no longer a candidate. The canary's report, which says so too."""
+    assert result.returncode != 0
+    assert "ROLLED BACK" in result.stdout
+    state = stack.state(service)
+    assert state["live"] == live
+    assert state["candidate"] is None
+    assert not state["releases"][candidate]["running"]
+    assert [t["url"] for t in stack.routes()[service]] == [state["releases"][live]["url"]]
+    report = stack.canary_report(service, candidate)
+    assert report["outcome"] == "rolled_back"
+    return report
+
+
 def live_release_of(stack: Stack) -> str:
     state = stack.flights_state()
     url = state["releases"][state["live"]]["url"]
     return httpx.get(f"{url}/health", timeout=5).json()["releaseId"]
+
+
+def assert_live_alone(stack: Stack, *, live: str, replaced: str) -> None:
+    """flights' `live` release takes all traffic and answers as itself; `replaced`, the release it took
+    over from, is the previous one and is stopped."""
+    state = stack.flights_state()
+    assert state["live"] == live
+    assert state["previous"] == replaced
+    assert not state["releases"][replaced]["running"]
+    assert [t["url"] for t in stack.routes()["flights"]] == [state["releases"][live]["url"]]
+    assert live_release_of(stack) == live
 
 
 def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack, tmp_path: Path) -> None:
@@ -223,12 +292,9 @@ def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack, 
         tmp_path, "flights", weights=[25, 50], pause="3s", analysis_args={"min-requests": "10"}
     )
     watch = stack.watch()
-    stack.load.start()
-    try:
-        result = stack.deploy("canary", "--service", "flights", "--image", "skyway:v2", "--k8s-dir", str(k8s))
-    finally:
-        stack.load.stop()
-    counts = stack.load.counts()
+    result, counts = stack.deploy_under_load(
+        "canary", "--service", "flights", "--image", "skyway:v2", "--k8s-dir", str(k8s)
+    )
     print("canary v2 client counts:", dict(counts))
     assert result.returncode == 0, result.stdout
     # `python -m deploy status --watch` followed it step by step, and ended with the decision.
@@ -241,13 +307,8 @@ def test_a_canary_of_a_healthy_version_is_promoted_to_all_traffic(stack: Stack, 
         assert f"  step {weight} %: pass — canary " in watched, weight
     assert watched.rstrip().endswith("decision: PROMOTED v2")
     assert "PROMOTED" in result.stdout
-    state = stack.flights_state()
-    assert state["live"] == "v2"
-    assert state["previous"] == "v1"
-    assert not state["releases"]["v1"]["running"]
-    assert [t["url"] for t in stack.routes()["flights"]] == [state["releases"]["v2"]["url"]]
-    assert live_release_of(stack) == "v2"
-    report = json.loads((stack.state_dir / "reports" / "flights-v2-canary.json").read_text())
+    assert_live_alone(stack, live="v2", replaced="v1")
+    report = stack.canary_report("flights", "v2")
     assert [step["weight"] for step in report["steps"]] == [25, 50, 100]
     assert all(step["canary_figures"]["requests"] >= 10 for step in report["steps"])
     assert counts["ok"] > 100
@@ -260,27 +321,13 @@ def test_b_canary_of_a_bad_build_is_rolled_back_at_the_first_step(stack: Stack, 
     k8s = k8s_with_rollout(
         tmp_path, "flights", weights=[10, 50], pause="5s", analysis_args={"min-requests": "10"}
     )
-    stack.load.results.clear()
-    stack.load.start()
     started = time.monotonic()
-    try:
-        result = stack.deploy(
-            "canary", "--service", "flights", "--image", "skyway:v3", "--env", f"FAULT_ERROR_RATE={FAULT_RATE}",
-            "--k8s-dir", str(k8s),
-        )  # fmt: skip
-    finally:
-        stack.load.stop()
-    counts = stack.load.counts()
+    result, counts = stack.deploy_under_load(
+        "canary", "--service", "flights", "--image", "skyway:v3", "--env", f"FAULT_ERROR_RATE={FAULT_RATE}",
+        "--k8s-dir", str(k8s),
+    )  # fmt: skip
     print("canary v3 (bad) client counts:", dict(counts))
-    assert result.returncode != 0
-    assert "ROLLED BACK" in result.stdout
-    state = stack.flights_state()
-    assert state["live"] == "v2"
-    assert state["candidate"] is None
-    assert not state["releases"]["v3"]["running"]
-    assert [t["url"] for t in stack.routes()["flights"]] == [state["releases"]["v2"]["url"]]
-    report = json.loads((stack.state_dir / "reports" / "flights-v3-canary.json").read_text())
-    assert report["outcome"] == "rolled_back"
+    report = assert_rolled_back(stack, result, "flights", live="v2", candidate="v3")
     assert report["failed_at"] == 10
     canary = report["steps"][-1]["canary_figures"]
     assert canary["errors"] > 0
@@ -325,10 +372,9 @@ def test_b2_ctrl_c_mid_canary_leaves_stable_at_100_and_no_process_behind(
     stack.load.results.clear()
     stack.load.start()
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "deploy", "canary", "--service", "flights", "--image", "skyway:v3i",
-             "--k8s-dir", str(k8s), "--state-dir", str(stack.state_dir), "--gateway-url", stack.gateway.url],
-            cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        process = deploy_start(
+            "canary", "--service", "flights", "--image", "skyway:v3i", "--k8s-dir", str(k8s),
+            "--state-dir", str(stack.state_dir), *stack.entry_args(), env=stack.env,
         )  # fmt: skip
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and process.poll() is None:
@@ -364,14 +410,10 @@ def test_b2_ctrl_c_mid_canary_leaves_stable_at_100_and_no_process_behind(
 
 
 def test_c_blue_green_switch_loses_no_request(stack: Stack) -> None:
-    stack.load.results.clear()
-    stack.load.start()
-    try:
-        result = stack.deploy("blue-green", "--service", "flights", "--image", "skyway:v4")
-        time.sleep(2)  # keep counting after the switch: stragglers on the old colour must finish too
-    finally:
-        stack.load.stop()
-    counts = stack.load.counts()
+    # Counting goes on for 2 s after the switch: stragglers on the old colour must finish too.
+    result, counts = stack.deploy_under_load(
+        "blue-green", "--service", "flights", "--image", "skyway:v4", linger=2
+    )
     print("blue-green v4 client counts:", dict(counts))
     assert result.returncode == 0, result.stdout
     assert "SWITCHED" in result.stdout
@@ -390,44 +432,22 @@ def test_c_blue_green_switch_loses_no_request(stack: Stack) -> None:
 
 
 def test_d_rollback_restores_the_previous_version(stack: Stack) -> None:
-    stack.load.results.clear()
-    stack.load.start()
-    try:
-        result = stack.deploy("rollback", "--service", "flights")
-    finally:
-        stack.load.stop()
-    counts = stack.load.counts()
+    result, counts = stack.deploy_under_load("rollback", "--service", "flights")
     print("rollback client counts:", dict(counts))
     assert result.returncode == 0, result.stdout
-    state = stack.flights_state()
-    assert state["live"] == "v2"
-    assert state["previous"] == "v4"
-    assert not state["releases"]["v4"]["running"]
-    assert [t["url"] for t in stack.routes()["flights"]] == [state["releases"]["v2"]["url"]]
-    assert live_release_of(stack) == "v2"
+    assert_live_alone(stack, live="v2", replaced="v4")
     assert counts["5xx"] == 0
     assert not [kind for kind in counts if kind.startswith("conn:")]
     assert_writes_all_succeeded(stack.load)
 
 
 def test_e_canary_of_a_slow_build_is_rolled_back_on_latency(stack: Stack) -> None:
-    stack.load.results.clear()
-    stack.load.start()
-    try:
-        result = stack.deploy(
-            "canary", "--service", "flights", "--image", "skyway:v5", "--env", "FAULT_LATENCY_MS=300",
-            "--steps", "25,100", "--step-seconds", "5", "--min-requests", "10", "--max-p95-ms", "250",
-        )  # fmt: skip
-    finally:
-        stack.load.stop()
-    counts = stack.load.counts()
+    result, counts = stack.deploy_under_load(
+        "canary", "--service", "flights", "--image", "skyway:v5", "--env", "FAULT_LATENCY_MS=300",
+        "--steps", "25,100", "--step-seconds", "5", "--min-requests", "10", "--max-p95-ms", "250",
+    )  # fmt: skip
     print("canary v5 (slow) client counts:", dict(counts))
-    assert result.returncode != 0
-    assert "ROLLED BACK" in result.stdout
-    state = stack.flights_state()
-    assert state["live"] == "v2"
-    assert not state["releases"]["v5"]["running"]
-    report = json.loads((stack.state_dir / "reports" / "flights-v5-canary.json").read_text())
+    report = assert_rolled_back(stack, result, "flights", live="v2", candidate="v5")
     assert report["failed_at"] == 25
     step = report["steps"][-1]
     assert step["canary_figures"]["errors"] == 0, "slow, not failing"
@@ -449,26 +469,12 @@ def test_f_canary_of_a_reservations_build_refusing_free_seats_is_rolled_back_on_
     k8s = k8s_with_rollout(
         tmp_path, "reservations", weights=[20, 50], pause="6s", analysis_args={"min-requests": "10"}
     )
-    stack.load.results.clear()
-    stack.load.start()
-    try:
-        result = stack.deploy(
-            "canary", "--service", "reservations", "--image", "skyway:r2",
-            "--env", f"FAULT_WRONG_TAKEN_RATE={WRONG_TAKEN_RATE}", "--k8s-dir", str(k8s),
-        )  # fmt: skip
-    finally:
-        stack.load.stop()
-    counts = stack.load.counts()
+    result, counts = stack.deploy_under_load(
+        "canary", "--service", "reservations", "--image", "skyway:r2",
+        "--env", f"FAULT_WRONG_TAKEN_RATE={WRONG_TAKEN_RATE}", "--k8s-dir", str(k8s),
+    )  # fmt: skip
     print("canary r2 (wrong 403) client counts:", dict(counts))
-    assert result.returncode != 0
-    assert "ROLLED BACK" in result.stdout
-    state = stack.service_state("reservations")
-    assert state["live"] == "r1"
-    assert state["candidate"] is None
-    assert not state["releases"]["r2"]["running"]
-    assert [t["url"] for t in stack.routes()["reservations"]] == [state["releases"]["r1"]["url"]]
-    report = json.loads((stack.state_dir / "reports" / "reservations-r2-canary.json").read_text())
-    assert report["outcome"] == "rolled_back"
+    report = assert_rolled_back(stack, result, "reservations", live="r1", candidate="r2")
     assert report["failed_at"] == 20
     step = report["steps"][-1]
     canary = step["canary_figures"]
@@ -519,10 +525,9 @@ def test_g_a_canary_with_no_traffic_pauses_inconclusive_then_the_load_step_gets_
         tmp_path, "flights", weights=[10, 50], pause="2s", analysis_args={"min-requests": "10"},
         load={50: {"duration": "3", "rate": "10"}},
     )  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "deploy", "canary", "--service", "flights", "--image", "skyway:v6",
-         "--k8s-dir", str(k8s), "--state-dir", str(stack.state_dir), "--gateway-url", stack.gateway.url],
-        cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    process = deploy_start(
+        "canary", "--service", "flights", "--image", "skyway:v6", "--k8s-dir", str(k8s),
+        "--state-dir", str(stack.state_dir), *stack.entry_args(), env=stack.env,
     )  # fmt: skip
     control_file = stack.state_dir / "control" / "flights.json"
     live = stack.flights_state()["live"]
@@ -549,7 +554,7 @@ def test_g_a_canary_with_no_traffic_pauses_inconclusive_then_the_load_step_gets_
     print(output[-4000:])
     assert process.returncode == 0, output
     assert "PROMOTED" in output
-    report = json.loads((stack.state_dir / "reports" / "flights-v6-canary.json").read_text())
+    report = stack.canary_report("flights", "v6")
     assert [(s["weight"], s["status"]) for s in report["steps"]] == [
         (10, "no_data"),
         (50, "pass"),

@@ -17,6 +17,19 @@ def instant(ms: int) -> str:
     return at(ms).strftime(RFC)[:-3] + "Z"
 
 
+def history_at(api, ms: int):
+    """F1's seats at the instant `ms` (milliseconds since the epoch), through the API."""
+    return api.get("/reservations/history", {"flight_id": "F1", "at": instant(ms)})
+
+
+def reserved_then_snapshotted(redis, seats: int, every_ms: int) -> None:
+    """Alice reserves F1's seats 1A, 2A, … (`seats` of them), one each `every_ms` after T0; then a
+    snapshot pass over F1's partition."""
+    for n in range(1, seats + 1):
+        reserve(redis, f"{T0 + every_ms * n}-0", "F1", f"{n}A", "alice")
+    history.snapshots_take(partition=store.partition_of("F1"))
+
+
 def newest_event(redis, flight_id: str) -> str:
     """The id the store's last write gave the flight's partition (its ms is the write's instant)."""
     ((entry_id, _fields),) = redis.xrevrange(partition_key(flight_id, "events"), count=1)
@@ -57,7 +70,7 @@ def test_reserve_cancel_and_move_through_the_api_read_back_at_each_instant(api, 
     for event_id, _seats in steps:
         ms = history.id_key(event_id)[0]
         for moment in (ms - 1, ms, ms + 1):  # just before the event, its own millisecond, after
-            response = api.get("/reservations/history", {"flight_id": "F1", "at": instant(moment)})
+            response = history_at(api, moment)
             assert response.status_code == 200, response.content
             want, as_of = expected_at(moment)
             assert response.json() == [
@@ -67,18 +80,13 @@ def test_reserve_cancel_and_move_through_the_api_read_back_at_each_instant(api, 
             assert response["X-As-Of"] == instant(moment)
             assert response["X-As-Of-Event"] == as_of
     # the newest instant answers exactly what the live list says
-    assert (
-        api.get("/reservations/history", {"flight_id": "F1", "at": instant(ms + 1)}).json()
-        == api.get("/reservations", {"flight_id": "F1"}).json()
-    )
+    assert history_at(api, ms + 1).json() == api.get("/reservations", {"flight_id": "F1"}).json()
 
 
 @override_settings(RESERVATIONS_SNAPSHOT_EVERY=2)
 def test_the_answer_names_its_snapshot_and_how_many_events_it_replayed(api, redis):
-    for n in range(1, 6):
-        reserve(redis, f"{T0 + n}-0", "F1", f"{n}A", "alice")
-    history.snapshots_take(partition=store.partition_of("F1"))
-    response = api.get("/reservations/history", {"flight_id": "F1", "at": instant(T0 + 5)})
+    reserved_then_snapshotted(redis, seats=5, every_ms=1)
+    response = history_at(api, T0 + 5)
     assert response.status_code == 200
     assert [row["seat_no"] for row in response.json()] == ["1A", "2A", "3A", "4A", "5A"]
     assert response["X-Snapshot-Event"] == f"{T0 + 4}-0"
@@ -125,10 +133,8 @@ def test_a_future_instant_is_a_400_that_says_the_store_clock(api, redis):
 
 @override_settings(RESERVATIONS_SNAPSHOT_EVERY=2, RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS=1)
 def test_an_instant_before_retention_is_a_410_naming_the_earliest_answerable_one(api, redis):
-    for n in range(1, 5):
-        reserve(redis, f"{T0 + 100 * n}-0", "F1", f"{n}A", "alice")
-    history.snapshots_take(partition=store.partition_of("F1"))
-    response = api.get("/reservations/history", {"flight_id": "F1", "at": instant(T0 + 399)})
+    reserved_then_snapshotted(redis, seats=4, every_ms=100)
+    response = history_at(api, T0 + 399)
     assert response.status_code == 410
     assert response.json() == {
         "error": "Gone",
@@ -136,10 +142,10 @@ def test_an_instant_before_retention_is_a_410_naming_the_earliest_answerable_one
         "(RESERVATIONS_EVENTS_RETENTION_SNAPSHOTS); the earliest answerable instant of this flight is "
         "2026-01-01T00:00:00.400Z",
     }
-    assert api.get("/reservations/history", {"flight_id": "F1", "at": instant(T0 + 400)}).status_code == 200
+    assert history_at(api, T0 + 400).status_code == 200
 
 
 def test_redis_down_is_a_503(api, store_down):
-    response = api.get("/reservations/history", {"flight_id": "F1", "at": instant(T0)})
+    response = history_at(api, T0)
     assert response.status_code == 503
     assert response["Retry-After"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from rest_framework.test import APIClient
 
 from gateway import clients
 from skyway import login_throttle
-from tests.support.customers import customer_client
+from tests.support.customers import alice, bob  # noqa: F401  (fixtures)
 from tests.support.flights import seed_open_flights
 
 DATABASES = ["default", "flights"]
@@ -26,18 +25,10 @@ def _fresh_clients_and_cache():
     login_throttle.counts_clear()
 
 
-def customer(username: str) -> APIClient:
-    return customer_client(username, password="not-the-demo-password")
-
-
 @pytest.fixture
-def alice(db) -> APIClient:
-    return customer("alice")
-
-
-@pytest.fixture
-def bob(db) -> APIClient:
-    return customer("bob")
+def customer_password() -> str:
+    """Not the demo password: no check here may pass only because a customer's password is known."""
+    return "not-the-demo-password"
 
 
 @pytest.fixture

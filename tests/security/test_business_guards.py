@@ -22,6 +22,7 @@ from reservations import services as reservation_services
 from reservations.errors import ReservationsError
 from reservations.store import ReserveResult
 from tests.security.conftest import DATABASES
+from tests.support.gateway_calls import held, move, reserve
 
 pytestmark = pytest.mark.django_db(databases=DATABASES)
 
@@ -29,26 +30,8 @@ PROBLEMS = "https://skyway.example/problems/"
 NINE_SEATS = ["30A", "30B", "30C", "30D", "30E", "30F", "31A", "31B", "31C"]
 
 
-def reserve(client, flight_id: str, seat: str):
-    return client.post(f"/api/flights/{flight_id}/reservations", {"seat": seat}, format="json")
-
-
 def cancel(client, flight_id: str, seat: str):
     return client.delete(f"/api/flights/{flight_id}/reservations/{seat}")
-
-
-def move(client, from_flight: str, from_seat: str, to_flight: str, to_seat: str):
-    body = {
-        "from_flight_id": from_flight,
-        "from_seat": from_seat,
-        "to_flight_id": to_flight,
-        "to_seat": to_seat,
-    }
-    return client.post("/api/reservations/move", body, format="json")
-
-
-def held(client) -> set[tuple[str, str]]:
-    return {(item["flight_id"], item["seat"]) for item in client.get("/api/reservations").json()}
 
 
 def status_of(client, flight_id: str, seat: str) -> str:

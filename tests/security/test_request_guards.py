@@ -14,7 +14,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.security.conftest import customer
 from tests.support.internal import service_headers
 
 DEPLOYABLES = ("flights", "reservations", "gateway", "platform")
@@ -132,9 +131,9 @@ def test_unicode_digits_in_the_events_count_are_a_400(deployed, redis_client, ca
 
 
 @pytest.mark.parametrize("deployed", ["gateway", "platform"], indirect=True)
-def test_unicode_digits_in_the_gateways_search_are_a_400(deployed, caplog) -> None:
+def test_unicode_digits_in_the_gateways_search_are_a_400(deployed, alice, caplog) -> None:
     """Django's date parser reads 2020-05-17 in Arabic-Indic digits as that date; the gateway refuses it."""
     arabic_indic_date = "%D9%A2%D9%A0%D9%A2%D9%A0-%D9%A0%D9%A5-%D9%A1%D9%A7"
-    response = customer("alice").get(f"/api/flights?date={arabic_indic_date}")
+    response = alice.get(f"/api/flights?date={arabic_indic_date}")
     assert_refused(response, "/api/flights", 400, "date")
     assert_no_traceback_logged(caplog)

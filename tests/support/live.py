@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +18,16 @@ from pathlib import Path
 from skyway.serve import ROOT, ServerProcess, free_port, port_range
 from skyway.split import manage
 
-__all__ = ["ROOT", "LiveService", "base_env", "free_port", "port_range", "run_manage", "start_service"]
+__all__ = [
+    "ROOT",
+    "LiveService",
+    "base_env",
+    "free_port",
+    "port_range",
+    "run_manage",
+    "running",
+    "start_service",
+]
 
 VENV_BIN = Path(sys.executable).parent
 # The service credential every process a test starts accepts (base_env), and the header that presents
@@ -54,6 +65,16 @@ def start_service(settings_module: str, *, env: dict[str, str] | None = None, po
         threads=threads,
         log_path=log_path,
     ).start()
+
+
+@contextmanager
+def running(service: LiveService) -> Iterator[LiveService]:
+    """`service` started for the with-block and stopped after it, also when the block fails."""
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
 
 
 def run_manage(settings_module: str, *args: str, env: dict[str, str] | None = None) -> str:
