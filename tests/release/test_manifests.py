@@ -20,7 +20,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.release.crd_schemas import CRDS, SCHEMAS, VENDORED
+from tests.release.crd_schemas import CRDS, SCHEMAS, VENDORED, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s"
@@ -133,9 +133,8 @@ def pod_template_doc(rollout: dict) -> dict:
 @pytest.mark.parametrize("directory", KUSTOMIZATIONS, ids=rel)
 def test_every_resource_validates_against_its_schema(directory: Path) -> None:
     for doc in render(directory):
-        schema = SCHEMAS.get((doc["apiVersion"], doc["kind"]))
-        if schema is not None:
-            jsonschema.validate(doc, schema)
+        if (doc["apiVersion"], doc["kind"]) in SCHEMAS:
+            validate(doc)
             if doc["kind"] == "Rollout":
                 kubernetes_validate.validate(pod_template_doc(doc), KUBERNETES_VERSION, strict=True)
             for metric in doc["spec"].get("metrics", []) if doc["kind"] == "AnalysisTemplate" else []:
@@ -164,8 +163,7 @@ def test_strict_validation_catches_a_misspelled_field() -> None:
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(pod_template_doc(broken), KUBERNETES_VERSION, strict=True)
     # Against the vendored Argo Rollouts v1.5.0 CRD: a step, the canary strategy, the analysis.
-    rollout_schema = SCHEMAS[("argoproj.io/v1alpha1", "Rollout")]
-    jsonschema.validate(rollout, rollout_schema)
+    validate(rollout)
     canary = ["spec", "strategy", "canary"]
     for path, key, value in (
         ([*canary, "steps", 1], "setWeigth", 10),
@@ -174,28 +172,19 @@ def test_strict_validation_catches_a_misspelled_field() -> None:
         (["spec"], "replica", 3),
     ):
         with pytest.raises(jsonschema.ValidationError, match=key):
-            jsonschema.validate(misspelled(rollout, path, key, value), rollout_schema)
+            validate(misspelled(rollout, path, key, value))
     template = of_kind(base, "AnalysisTemplate")[0]
     with pytest.raises(jsonschema.ValidationError, match="succesCondition"):
-        jsonschema.validate(
-            misspelled(template, ["spec", "metrics", 0], "succesCondition", "true"),
-            SCHEMAS[("argoproj.io/v1alpha1", "AnalysisTemplate")],
-        )
+        validate(misspelled(template, ["spec", "metrics", 0], "succesCondition", "true"))
     route = of_kind(base, "HTTPRoute")[0]
     with pytest.raises(jsonschema.ValidationError, match="wieght"):
-        jsonschema.validate(
-            misspelled(route, ["spec", "rules", 0, "backendRefs", 0], "wieght", 5),
-            SCHEMAS[("gateway.networking.k8s.io/v1", "HTTPRoute")],
-        )
+        validate(misspelled(route, ["spec", "rules", 0, "backendRefs", 0], "wieght", 5))
     app = of_kind(render(K8S / "argocd" / "apps"), "Application")[0]
     with pytest.raises(jsonschema.ValidationError, match="selfHeel"):
-        jsonschema.validate(
-            misspelled(app, ["spec", "syncPolicy"], "selfHeel", True),
-            SCHEMAS[("argoproj.io/v1alpha1", "Application")],
-        )
+        validate(misspelled(app, ["spec", "syncPolicy"], "selfHeel", True))
     # A wrong type or value is refused too, not only an unknown name.
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(misspelled(rollout, [*canary, "steps", 1], "setWeight", "ten"), rollout_schema)
+        validate(misspelled(rollout, [*canary, "steps", 1], "setWeight", "ten"))
 
 
 def test_the_analysis_runs_argo_rollouts_would_create_validate_against_its_crd() -> None:
@@ -221,7 +210,7 @@ def test_the_analysis_runs_argo_rollouts_would_create_validate_against_its_crd()
                         "metadata": {"name": f"{rollout['metadata']['name']}-{ref['templateName']}"},
                         "spec": {"args": args, "metrics": template["spec"]["metrics"]},
                     }
-                    jsonschema.validate(run, SCHEMAS[("argoproj.io/v1alpha1", "AnalysisRun")])
+                    validate(run)
                     checked += 1
     assert checked >= 3
 
@@ -759,9 +748,8 @@ def test_the_eks_blue_green_gateway_switches_services_the_alb_targets_after_judg
     }
     assert target_types[active] == target_types[preview] == "ip"
     for doc in docs:
-        schema = SCHEMAS.get((doc["apiVersion"], doc["kind"]))
-        if schema is not None:
-            jsonschema.validate(doc, schema)
+        if (doc["apiVersion"], doc["kind"]) in SCHEMAS:
+            validate(doc)
     broken = misspelled(rollout, ["spec", "strategy", "blueGreen"], "scaleDownDelaySecond", 30)
     with pytest.raises(jsonschema.ValidationError, match="scaleDownDelaySecond"):
-        jsonschema.validate(broken, SCHEMAS[("argoproj.io/v1alpha1", "Rollout")])
+        validate(broken)
