@@ -21,6 +21,7 @@ def test_token_and_flight_lookup(stack, alice):
 
     assert bad.status_code == 400
     assert bad.headers["content-type"] == "application/problem+json"
+    assert (by_number.status_code, by_route.status_code) == (200, 200), (by_number.text, by_route.text)
     assert [f["flight_no"] for f in by_number.json()] == ["AA2532"]
     assert [f["flight_id"] for f in by_route.json()] == [by_number.json()[0]["flight_id"]]
 
