@@ -221,6 +221,7 @@ def test_the_vendored_crd_schemas_are_the_files_their_readme_names() -> None:
         directory = relative.split("/")[0]
         source = json.loads((CRDS / directory / "source.json").read_text())
         assert source["npm"] in readme, f"{directory}: {source['npm']} not in the README"
+        assert source["sha256"] in readme, f"{directory}: the tarball's sha256 is not in the README"
         assert any(directory.rsplit("-", 1)[-1] in url for url in source["upstream"]), source
         schema = json.loads((CRDS / relative).read_text())
         assert schema["properties"]["kind"]["enum"] == [key[1]]

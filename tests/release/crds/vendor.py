@@ -11,6 +11,7 @@ This script copies that literal, unchanged, to <project>-<version>/<kind>.<versi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import tarfile
@@ -58,6 +59,7 @@ def vendor(tarball: Path) -> list[Path]:
             json.dumps(
                 {
                     "npm": f"{package['name']}@{package['version']}",
+                    "sha256": hashlib.sha256(tarball.read_bytes()).hexdigest(),
                     "upstream": package["crd-generate"]["input"],
                 },
                 indent=1,
