@@ -5,8 +5,12 @@ upstream projects' published CRD files (its package.json's "crd-generate" input 
 <group>/<version>/<Kind>.js holds the CRD's openAPIV3Schema as a JSON literal (`const schema = {…};`).
 This script copies that literal, unchanged, to <project>-<version>/<kind>.<version>.json.
 
+@kubernetes-models/external-secrets@2.0.0 has no literal (it is generated from ESO's Go types): for its
+tarball this script calls from_typescript.py, which derives the schemas from the package's TypeScript
+interfaces and compiled validators (needs node and npm; README.md says how).
+
     npm pack @kubernetes-models/argo-rollouts@0.3.2 …     # in a scratch directory
-    python tests/release/crds/vendor.py kubernetes-models-argo-rollouts-0.3.2.tgz …
+    .venv/bin/python tests/release/crds/vendor.py kubernetes-models-argo-rollouts-0.3.2.tgz …
 """
 
 from __future__ import annotations
@@ -70,6 +74,10 @@ def vendor(tarball: Path) -> list[Path]:
 
 
 if __name__ == "__main__":
+    import from_typescript
+
     for name in sys.argv[1:]:
-        for path in vendor(Path(name)):
+        tarball = Path(name)
+        derived = tarball.name.removesuffix(".tgz") == from_typescript.TARBALL
+        for path in from_typescript.vendor(tarball) if derived else vendor(tarball):
             print(path.relative_to(HERE))
