@@ -7,9 +7,13 @@ openAPIV3Schema as published, made strict the way `kubectl apply --validate=stri
 is refused wherever the CRD lists the fields (an object the CRD leaves open, such as a Rollout's
 `trafficRouting.plugins`, stays open). `metadata` is Kubernetes' own ObjectMeta from kubernetes-validate.
 
+External Secrets Operator v0.16.2's v1 ExternalSecret and SecretStore are vendored too, but derived
+rather than copied: their package carries no schema, only TypeScript interfaces and compiled validators
+generated from ESO's Go types, and crds/from_typescript.py turns them into strict JSON Schemas (ADR 156).
+
 What the vendored releases lack is added here, each field named with the release that brought it:
 Gateway API v1.4's `HTTPRoute.spec.rules[].name` and `Gateway.spec.infrastructure.parametersRef` (v1.1).
-No registry package carries the External Secrets v1 or AWS Load Balancer Controller CRDs: those stay
+No registry package carries the AWS Load Balancer Controller's `gateway.k8s.aws` CRDs: those stay
 hand-written below, with the fields and enums of the upstream CRDs and unknown fields refused.
 """
 
@@ -34,6 +38,9 @@ VENDORED = {
     ("gateway.networking.k8s.io/v1", "Gateway"): "gateway-api-v1.0.0/gateway.v1.json",
     ("gateway.networking.k8s.io/v1", "GatewayClass"): "gateway-api-v1.0.0/gatewayclass.v1.json",
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): "gateway-api-v1.0.0/httproute.v1.json",
+    # Derived from the TypeScript and compiled validators of @kubernetes-models/external-secrets (README.md).
+    ("external-secrets.io/v1", "ExternalSecret"): "external-secrets-v0.16.2/externalsecret.v1.json",
+    ("external-secrets.io/v1", "SecretStore"): "external-secrets-v0.16.2/secretstore.v1.json",
 }
 
 
@@ -149,56 +156,6 @@ def strict(properties: dict, required: list[str] | None = None) -> dict:
     }
 
 
-SECRET_STORE = resource(
-    "external-secrets.io/v1",
-    "SecretStore",
-    strict(
-        {
-            "provider": strict(
-                {
-                    "aws": strict(
-                        {
-                            "service": {"enum": ["SecretsManager", "ParameterStore"]},
-                            "region": {"type": "string"},
-                        },
-                        ["service", "region"],
-                    )
-                }
-            )
-        },
-        ["provider"],
-    ),
-)
-EXTERNAL_SECRET = resource(
-    "external-secrets.io/v1",
-    "ExternalSecret",
-    strict(
-        {
-            "refreshInterval": {"type": "string"},
-            "secretStoreRef": strict(
-                {"kind": {"enum": ["SecretStore", "ClusterSecretStore"]}, "name": NAME}, ["name"]
-            ),
-            "target": strict(
-                {"name": NAME, "creationPolicy": {"enum": ["Owner", "Orphan", "Merge", "None"]}}
-            ),
-            "data": {
-                "type": "array",
-                "minItems": 1,
-                "items": strict(
-                    {
-                        "secretKey": {"type": "string"},
-                        "remoteRef": strict(
-                            {"key": {"type": "string"}, "property": {"type": "string"}}, ["key"]
-                        ),
-                    },
-                    ["secretKey", "remoteRef"],
-                ),
-            },
-        },
-        ["secretStoreRef", "target", "data"],
-    ),
-)
-
 LOAD_BALANCER_CONFIGURATION = resource(
     "gateway.k8s.aws/v1beta1",
     "LoadBalancerConfiguration",
@@ -256,8 +213,6 @@ def _schemas() -> dict[tuple[str, str], dict[str, Any]]:
     added_after_gateway_api_v1_0(schemas)
     schemas.update(
         {
-            ("external-secrets.io/v1", "SecretStore"): SECRET_STORE,
-            ("external-secrets.io/v1", "ExternalSecret"): EXTERNAL_SECRET,
             ("gateway.k8s.aws/v1beta1", "LoadBalancerConfiguration"): LOAD_BALANCER_CONFIGURATION,
             ("gateway.k8s.aws/v1beta1", "TargetGroupConfiguration"): TARGET_GROUP_CONFIGURATION,
         }

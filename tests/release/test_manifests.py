@@ -187,6 +187,44 @@ def test_strict_validation_catches_a_misspelled_field() -> None:
         validate(misspelled(rollout, [*canary, "steps", 1], "setWeight", "ten"))
 
 
+def test_the_external_secrets_schema_refuses_misspelled_fields_and_wrong_values() -> None:
+    """ESO v0.16.2's v1 schema, derived from @kubernetes-models/external-secrets' TypeScript and compiled
+    validators (tests/release/crds/README.md, ADR 156): strict where the interfaces list the fields."""
+    docs = render(EKS)
+    secret = next(
+        s for s in of_kind(docs, "ExternalSecret") if s["metadata"]["name"] == "skyway-service-token"
+    )
+    store = of_kind(docs, "SecretStore")[0]
+    validate(secret)
+    validate(store)
+    for doc, path, key, value in (
+        (secret, ["spec"], "refreshIntervall", "1h"),
+        (secret, ["spec", "data", 0, "remoteRef"], "propery", "tokens"),
+        (secret, ["spec", "data", 0], "secretkey", "service-tokens"),
+        (secret, ["spec", "target"], "creationPolicyy", "Owner"),
+        (secret, ["spec", "secretStoreRef"], "nam", "aws-secrets-manager"),
+        (store, ["spec", "provider", "aws"], "regoin", "eu-west-1"),
+    ):
+        with pytest.raises(jsonschema.ValidationError, match=key):
+            validate(misspelled(doc, path, key, value))
+    # Wrong values: enums, the secret key's pattern, a type, and a provider the store cannot have twice.
+    for doc, path, key, value, reason in (
+        (secret, ["spec", "target"], "creationPolicy", "Owned", "enum"),
+        (secret, ["spec", "secretStoreRef"], "kind", "SecretsStore", "enum"),
+        (secret, ["spec"], "refreshPolicy", "Hourly", "enum"),
+        (store, ["spec", "provider", "aws"], "service", "SecretManager", "enum"),
+        (secret, ["spec", "data", 0], "secretKey", "service tokens", "pattern"),
+        (secret, ["spec", "target"], "immutable", "yes", "type"),
+        (store, ["spec", "provider"], "vault", {"server": "https://vault.example.org"}, "maxProperties"),
+    ):
+        with pytest.raises(jsonschema.ValidationError) as refused:
+            validate(misspelled(doc, path, key, value))
+        assert refused.value.validator == reason, (key, refused.value.message)
+    broken = misspelled(secret, ["spec", "data", 0], "remoteRef", {"property": "tokens"})
+    with pytest.raises(jsonschema.ValidationError, match="'key' is a required property"):
+        validate(broken)
+
+
 def test_the_analysis_runs_argo_rollouts_would_create_validate_against_its_crd() -> None:
     """The controller makes an AnalysisRun per analysis from the template and the Rollout's args."""
     docs = render(EKS)
