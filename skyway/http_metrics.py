@@ -15,6 +15,10 @@ and buckets, so a dashboard or a query written against django-prometheus reads t
 
 Labelled children are looked up once per label set and kept (prometheus_client's ``labels()`` takes a
 lock and builds a tuple on every call).
+
+The kubelet's probes and Prometheus' scrapes are served but not counted (``User-Agent`` ``kube-probe/…``
+or ``Prometheus/…``): they are not traffic, and in a cluster a quiet canary's error rate and latency
+would otherwise be diluted by its own `/ping`, `/health` and `/metrics` answers (ADR 157).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from django_prometheus.conf import PROMETHEUS_LATENCY_BUCKETS
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
 UNNAMED_VIEW = "<unnamed view>"
+# User-Agent prefixes of requests that are not traffic: the kubelet's probes, Prometheus' scrapes.
+NOT_TRAFFIC = ("kube-probe/", "Prometheus/")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS", "CONNECT", "PATCH"})
 
 
@@ -101,6 +107,9 @@ class HttpMetricsMiddleware:
         self.metrics = _instance()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.META.get("HTTP_USER_AGENT", "").startswith(NOT_TRAFFIC):
+            request.skyway_not_traffic = True
+            return self.get_response(request)
         metrics = self.metrics
         method = _method(request)
         metrics.child(metrics.by_method, method).inc()
@@ -113,6 +122,8 @@ class HttpMetricsMiddleware:
         return response
 
     def process_view(self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any) -> None:
+        if getattr(request, "skyway_not_traffic", False):
+            return
         metrics = self.metrics
         transport = "https" if request.is_secure() else "http"
         metrics.child(
@@ -120,6 +131,8 @@ class HttpMetricsMiddleware:
         ).inc()
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if getattr(request, "skyway_not_traffic", False):
+            return
         metrics = self.metrics
         metrics.child(metrics.exceptions_by_type, type(exception).__name__).inc()
         if request.resolver_match is not None:
