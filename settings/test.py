@@ -6,6 +6,10 @@ os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("SERVICE_TOKENS", "test-only-service-token-0123456789abcdef")
 # Tests and the processes they start speak plain HTTP on loopback: no HTTPS redirect, no Secure cookies.
 os.environ.setdefault("SECURE_TRANSPORT", "0")
+# The embedded Redis servers of a test run (and of the processes it starts) write their AOF without
+# fsync: tests kill processes, never the machine, and on a busy CI disk an fsync held the server past
+# the clients' 1 s read timeout (docs/adr/0158). `make run` keeps `always`.
+os.environ.setdefault("EMBEDDED_REDIS_APPENDFSYNC", "no")
 # One state directory (embedded Redis socket, files) per test run, so concurrent runs never share a
 # server; set in the environment so the gunicorn processes an e2e test starts find the same one.
 # Each pytest-xdist worker is a run of its own (its tests flush its Redis, its teardown removes its

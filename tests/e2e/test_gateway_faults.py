@@ -39,6 +39,11 @@ def test_flights_down_is_503_with_retry_after(stack, alice):
         search = alice.http.get("/api/flights", params={"date": tomorrow})
     finally:
         stack.flights.start()
+        # Leave the shared stack as found: the failed calls may have opened the gateway's flights
+        # breaker, and the next test (test_gateway_flow's first lookup) would get its 503.
+        assert wait_until(
+            lambda: alice.http.get("/api/flights", params={"date": tomorrow}).status_code == 200, timeout=20
+        ), "the gateway never reached flights again"
 
     for response in (chart, search):
         assert response.status_code == 503

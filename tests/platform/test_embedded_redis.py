@@ -42,6 +42,29 @@ def test_it_starts_once_is_shared_and_stops(tmp_path):
     assert embedded_redis.stop(directory) is False
 
 
+@pytest.mark.parametrize("policy", [None, "no"])
+def test_the_fsync_policy_is_always_unless_the_environment_says_otherwise(tmp_path, monkeypatch, policy):
+    """Every fsync by default (ADR 82); the suite's own servers skip it (ADR 158, settings/test.py)."""
+    if policy is None:
+        monkeypatch.delenv(embedded_redis.APPENDFSYNC_ENV, raising=False)
+    else:
+        monkeypatch.setenv(embedded_redis.APPENDFSYNC_ENV, policy)
+    directory = tmp_path / "r"
+    try:
+        embedded_redis.ensure_running(directory)
+        client = redis.Redis(unix_socket_path=str(embedded_redis.socket_path(directory)))
+        assert client.config_get("appendfsync") == {"appendfsync": policy or "always"}
+    finally:
+        embedded_redis.stop(directory)
+
+
+def test_an_unknown_fsync_policy_is_refused_before_a_server_starts(tmp_path, monkeypatch):
+    monkeypatch.setenv(embedded_redis.APPENDFSYNC_ENV, "sometimes")
+    with pytest.raises(ValueError, match="EMBEDDED_REDIS_APPENDFSYNC must be one of always, everysec, no"):
+        embedded_redis.ensure_running(tmp_path / "r")
+    assert embedded_redis.is_running(tmp_path / "r") is False
+
+
 def test_acknowledged_writes_survive_a_restart_through_the_append_only_file(tmp_path):
     directory = tmp_path / "r"
     try:
