@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.db import connections
+from prometheus_client import REGISTRY
 
 from skyway import health as health_module
 
@@ -76,18 +77,15 @@ def test_metrics_are_prometheus_text(client):
     assert b"django_http_requests_total_by_method_total" in response.content
 
 
-def _counted(status: str) -> float:
-    from prometheus_client import REGISTRY
-
-    return REGISTRY.get_sample_value("django_http_responses_total_by_status_total", {"status": status}) or 0.0
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def _ping_latencies() -> float:
-    from prometheus_client import REGISTRY
-
-    labels = {"view": "ping", "method": "GET"}
+def _traffic() -> tuple[float, float]:
+    """(200 responses counted, /ping latencies observed) in this process's registry."""
     return (
-        REGISTRY.get_sample_value("django_http_requests_latency_seconds_by_view_method_count", labels) or 0.0
+        _sample("django_http_responses_total_by_status_total", status="200"),
+        _sample("django_http_requests_latency_seconds_by_view_method_count", view="ping", method="GET"),
     )
 
 
@@ -95,14 +93,14 @@ def _ping_latencies() -> float:
 def test_probes_and_scrapes_are_served_but_not_counted_as_traffic(client, user_agent):
     """A canary's error rate and latency are its customers' (issue 16): the kubelet probes every pod
     every few seconds and Prometheus scrapes it, and neither may dilute the analysis' counts."""
-    before = _counted("200"), _ping_latencies()
+    before = _traffic()
     probed = client.get("/ping", HTTP_USER_AGENT=user_agent)
-    after_probe = _counted("200"), _ping_latencies()
+    after_probe = _traffic()
     called = client.get("/ping", HTTP_USER_AGENT="python-httpx/0.28")
 
     assert probed.status_code == called.status_code == 200
     assert after_probe == before
-    assert (_counted("200"), _ping_latencies()) == (before[0] + 1, before[1] + 1)
+    assert _traffic() == (before[0] + 1, before[1] + 1)
 
 
 @pytest.mark.parametrize("path", ["/nowhere", "/reservations/", "/flights/"])

@@ -242,10 +242,8 @@ def validator(key: tuple[str, str]) -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def validate(doc: dict[str, Any], key: tuple[str, str] | None = None) -> None:
-    """Raise the best-matching ValidationError, as ``jsonschema.validate`` does; the key is the doc's kind."""
-    error = jsonschema.exceptions.best_match(
-        validator(key or (doc["apiVersion"], doc["kind"])).iter_errors(doc)
-    )
+def validate(doc: dict[str, Any]) -> None:
+    """Raise the best-matching ValidationError, as ``jsonschema.validate`` does, against the doc's kind."""
+    error = jsonschema.exceptions.best_match(validator((doc["apiVersion"], doc["kind"])).iter_errors(doc))
     if error is not None:
         raise error
