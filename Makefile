@@ -108,7 +108,7 @@ test: install-dev  ## the whole suite on embedded defaults (SQLite, embedded Red
 
 test-fast: install-dev  ## unit tests only: no live processes (e2e, browser, fuzz, CLIs, ansible), about a minute
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(XDIST) -m 'not live and not rollout and not faults and not cluster' \
-		--ignore=tests/e2e --ignore=tests/fuzz --ignore=tests/browser --ignore=tests/faults
+		-p no:schemathesis -p no:playwright --ignore=tests/e2e --ignore=tests/fuzz --ignore=tests/browser --ignore=tests/faults
 
 test-mysql: install-dev  ## the SQL/Redis-sensitive suites against MariaDB and Redis on 127.0.0.1
 	env -u DEBUG -u DJANGO_SETTINGS_MODULE FLIGHTS_DATABASE_URL=$${FLIGHTS_DATABASE_URL:-mysql://root@127.0.0.1:3306/skyway_flights} \
