@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable
 
+import orjson
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -38,9 +39,15 @@ def json_response(data: object) -> HttpResponse:
 
     The success paths skip DRF's Response/renderer machinery (TemplateResponse, renderer lookup,
     re-encoding): on the reserve hot path that was ~10% of the request's CPU. Errors still go
-    through DRF's Response via the exception handler.
+    through DRF's Response via the exception handler. orjson writes the same bytes as the compact
+    ``json.dumps`` for these documents (strings, integers, lists, objects with string keys) at a
+    fraction of its cost; anything it refuses goes to ``json.dumps``.
     """
-    return HttpResponse(json.dumps(data, separators=(",", ":"), ensure_ascii=False), content_type=JSON)
+    try:
+        body = orjson.dumps(data)
+    except TypeError:  # a non-string key, an integer past 64 bits
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return HttpResponse(body, content_type=JSON)
 
 
 def success_response() -> HttpResponse:
