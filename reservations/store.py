@@ -624,6 +624,8 @@ def _index_write_through(customer_id: str, flight_id: str, seat_no: str, value: 
 def flight_seats(*, flight_id: str) -> dict[str, str]:
     """Seat → customer of one flight, unordered."""
     raw = _supervised(lambda conn: conn.client.hgetall(conn.flight_key(flight_id)))
+    if raw and isinstance(next(iter(raw)), bytes):  # one client answers bytes throughout: decode inline
+        return {seat.decode(): customer.decode() for seat, customer in raw.items()}
     return {_text(seat): _text(customer) for seat, customer in raw.items()}
 
 

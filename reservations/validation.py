@@ -7,6 +7,7 @@ members (``flight_id|seat_no``), so the character sets exclude ``|``, ``:``, spa
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -136,6 +137,7 @@ def seats_clean(value: object, *, most: int) -> list[str]:
     return seats
 
 
+@functools.lru_cache(maxsize=4096)  # a few hundred seat names in use: a flight's list sorts 150 per call
 def seat_sort_key(seat_no: str) -> tuple[int, str]:
     """Row number, then letter: 2A before 10A (a string sort would not)."""
     return int(seat_no[:-1]), seat_no[-1]

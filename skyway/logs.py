@@ -13,10 +13,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
 
+import orjson
 import structlog
 from django.http import HttpRequest, HttpResponse
 
@@ -44,6 +46,18 @@ def _drop_access_fields(_logger: object, _name: str, event_dict: dict) -> dict:
         for key in _ACCESS_FIELDS:
             event_dict.pop(key, None)
     return event_dict
+
+
+def _json_line(event_dict: dict, default: Callable | None = None, **_kw: object) -> str:
+    """One log line's JSON: orjson, a tenth of json.dumps' cost on every access line (issue 17).
+
+    Compact, UTF-8 (the lines were json.dumps' spaced, ASCII-escaped form before; any JSON reader
+    reads both). What orjson refuses (an integer past 64 bits) is written by json.dumps instead.
+    """
+    try:
+        return orjson.dumps(event_dict, default=default, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(event_dict, default=default)
 
 
 def log_format_from_env() -> str:
@@ -77,7 +91,7 @@ def formatter(*, renderer: str = "json") -> structlog.stdlib.ProcessorFormatter:
         final = [
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_json_line),
         ]
     return structlog.stdlib.ProcessorFormatter(foreign_pre_chain=pre_chain, processors=final)
 

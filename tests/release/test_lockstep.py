@@ -114,7 +114,7 @@ def evidence(stack: LockstepStack) -> None:
     print("front router:", {target: figures["outcomes"] for target, figures in front.items()})
     for log in sorted((stack.state_dir / "logs").glob("*.log")):
         for line in log.read_text(errors="replace").splitlines():
-            if '"status": 5' in line or '"level": "error"' in line:
+            if '"status":5' in line or '"level":"error"' in line:
                 print(log.name, line[:400])
 
 
