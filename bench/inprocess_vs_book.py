@@ -35,34 +35,31 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import measure  # noqa: E402
+from skyway.serve import BufferedWsgi  # noqa: E402
 
 SCENARIOS = ("ping", "reserve", "list")
 LETTERS = "ABCDEF"
 
 
 def environ(method: str, path: str, query: str = "", body: bytes = b"") -> dict:
-    """A WSGI environ as skyway.serve builds it, with the bench's service credential."""
-    return {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SCRIPT_NAME": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_X_SERVICE_TOKEN": measure.BENCH_SERVICE_TOKEN,
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
+    """The WSGI environ skyway.serve's front builds for this request, with the bench's credential."""
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "query_string": query.encode(),
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 40000),
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"x-service-token", measure.BENCH_SERVICE_TOKEN.encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
     }
+    return BufferedWsgi.environ(scope, io.BytesIO(body))
 
 
 def call(app: Callable, env: dict) -> tuple[int, bytes]:
